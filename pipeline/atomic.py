@@ -1,0 +1,66 @@
+"""Files that readers see whole or not at all: write a temporary name, then rename."""
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# Temporary files end in this suffix, so no reader glob (*.parquet, *.duckdb) sees them.
+TMP_SUFFIX = ".tmp"
+
+
+def temporary_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{TMP_SUFFIX}")
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces `final` in one rename."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_path(final)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet(table: pa.Table, final: Path) -> None:
+    with atomic_path(final) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def write_parquet_batches(batches: pa.RecordBatchReader, schema: pa.Schema, final: Path) -> int:
+    """Stream record batches into one Parquet file, cast to `schema`; returns the row count."""
+    rows = 0
+    with atomic_path(final) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for batch in batches:
+            table = pa.Table.from_batches([batch]).cast(schema)
+            writer.write_table(table)
+            rows += table.num_rows
+    return rows
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete temporary files a killed run left behind."""
+    removed = []
+    if directory.exists():
+        for path in directory.rglob(f".*{TMP_SUFFIX}"):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

@@ -1,0 +1,95 @@
+"""The whole build through pipeline/ alone: stage, consolidate, publish, DuckDB.
+
+Dagster runs the same steps as assets (assets/); this module is for tests,
+benchmarks and reuse without Dagster.
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import PARSER_VERSION
+from pipeline.atomic import remove_stale_temporaries
+from pipeline.config import ConfigError, Layout, Settings
+from pipeline.consolidate import consolidate
+from pipeline.decoding import sha256_hex
+from pipeline.publish import publish_candidates
+from pipeline.staging import (
+    list_digest_files,
+    read_digest_bytes,
+    remove_staged,
+    stage_digest,
+    staged_source_names,
+)
+from pipeline.warehouse_db import build_duckdb
+
+
+def check_settings(settings: Settings) -> list[str]:
+    """The digest files to build from; raises ConfigError with a one-line reason."""
+    digests_dir = settings.digests_dir
+    if not digests_dir.is_dir():
+        raise ConfigError(f"digests directory not found: {digests_dir}")
+    try:
+        names = list_digest_files(digests_dir)
+    except OSError as error:
+        raise ConfigError(f"cannot list the digests directory {digests_dir}: {error.strerror}") from None
+    if not names:
+        raise ConfigError(f"no digest files in {digests_dir}")
+    ensure_writable(settings.warehouse_dir)
+    return names
+
+
+def ensure_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot create the warehouse directory {directory}: {error.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(f"the warehouse directory is not writable: {directory}")
+
+
+def needs_parse(staged: dict | None, raw_sha256: str, config_year: int | None) -> bool:
+    return (
+        staged is None
+        or staged["raw_sha256"] != raw_sha256
+        or staged["parser_version"] != PARSER_VERSION
+        or staged["config_year"] != config_year
+    )
+
+
+@dataclass
+class BuildResult:
+    source_names: list[str]
+    parsed: list[str] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    duckdb_path: Path | None = None
+
+
+def stage_changed(settings: Settings, names: list[str]) -> list[str]:
+    """Parse the digests that are new or changed since their staging; returns their names."""
+    layout = settings.layout
+    staged = staged_source_names(layout)
+    parsed = []
+    for name in names:
+        try:
+            raw_sha256 = sha256_hex(read_digest_bytes(settings.digests_dir, name))
+        except OSError:
+            raw_sha256 = sha256_hex(b"")
+        if needs_parse(staged.get(name), raw_sha256, settings.year):
+            stage_digest(layout, settings.digests_dir, name, settings.year)
+            parsed.append(name)
+    for name in set(staged) - set(names):
+        remove_staged(layout, name)
+    return parsed
+
+
+def build_warehouse(settings: Settings) -> BuildResult:
+    names = check_settings(settings)
+    layout: Layout = settings.layout
+    remove_stale_temporaries(layout.root)
+    result = BuildResult(source_names=names)
+    result.parsed = stage_changed(settings, names)
+    result.row_counts = consolidate(layout, names)
+    publish_candidates(layout)
+    result.duckdb_path = build_duckdb(layout)
+    return result

@@ -1,0 +1,161 @@
+"""Consolidate per-digest staging into the five tables, in DuckDB.
+
+Every value reaches SQL as a parameter; the file lists too.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.atomic import write_parquet, write_parquet_batches
+from pipeline.config import Layout
+from pipeline.schemas import PUBLISHED_SCHEMAS, STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA, TABLES
+from pipeline.staging import staged_file
+
+_BATCH_ROWS = 65_536
+
+# The digest row of every file, with duplicates and first ingestion resolved.
+_DIGESTS_SQL = """
+CREATE TEMP TABLE digest_rows AS
+WITH staged AS (
+    SELECT * FROM read_parquet($digest_files)
+),
+ranked AS (
+    SELECT
+        *,
+        first_value(source_name) OVER (PARTITION BY digest_id ORDER BY source_name) AS first_source,
+        min(parsed_at) OVER (PARTITION BY digest_id) AS first_parsed_at
+    FROM staged
+),
+previous AS (
+    SELECT digest_id, min(ingested_at) AS ingested_at
+    FROM read_parquet($previous_digest_files)
+    GROUP BY digest_id
+)
+SELECT
+    r.digest_id,
+    r.source_name,
+    r.date_line,
+    r.digest_date,
+    r.date_source,
+    r.entry_count,
+    r.reject_count,
+    r.byte_size,
+    r.parser_version,
+    coalesce(p.ingested_at, r.first_parsed_at) AS ingested_at,
+    CASE WHEN r.source_name <> r.first_source THEN r.first_source END AS duplicate_of,
+    CASE WHEN r.source_name <> r.first_source THEN 'duplicate' ELSE r.status END AS status,
+    r.error,
+    r.encoding,
+    r.block_count,
+    r.header_block_count
+FROM ranked r
+LEFT JOIN previous p USING (digest_id)
+ORDER BY r.source_name
+"""
+
+# Entries of the digests that count: the first copy of each content, dated.
+_ENTRIES_SQL = """
+CREATE TEMP TABLE entry_rows AS
+SELECT e.*
+FROM read_parquet($entry_files) e
+JOIN digest_rows d USING (source_name)
+WHERE d.duplicate_of IS NULL AND d.status = 'ok'
+"""
+
+TABLE_QUERIES = {
+    "digests": "SELECT * FROM digest_rows ORDER BY source_name",
+    "appearances": """
+        SELECT digest_id, paper_id, digest_date, position, line
+        FROM entry_rows
+        ORDER BY digest_date, digest_id, position
+    """,
+    "papers": """
+        SELECT
+            paper_id,
+            first(title ORDER BY digest_date, source_name, position) AS title,
+            first(abstract ORDER BY digest_date, source_name, position) AS abstract,
+            first(arxiv_id ORDER BY digest_date, source_name, position) FILTER (WHERE arxiv_id IS NOT NULL) AS arxiv_id,
+            min(digest_date) AS first_seen_date,
+            max(digest_date) AS last_seen_date
+        FROM entry_rows
+        GROUP BY paper_id
+        ORDER BY first_seen_date, paper_id
+    """,
+    "repo_links": """
+        WITH links AS (
+            SELECT paper_id, digest_date, source_name, position, unnest(links) AS link
+            FROM entry_rows
+        )
+        SELECT
+            paper_id,
+            link.url AS url,
+            first(link.raw_url ORDER BY digest_date, source_name, position) AS raw_url,
+            first(link.host) AS host,
+            first(link.kind) AS kind,
+            first(link.owner) AS owner,
+            first(link.repo) AS repo
+        FROM links
+        GROUP BY paper_id, link.url
+        ORDER BY paper_id, url
+    """,
+    "rejects": """
+        SELECT r.digest_id, r.source_name, r.line, r.reason, r.raw_text, r.detail
+        FROM read_parquet($reject_files) r
+        JOIN digest_rows d USING (source_name)
+        WHERE d.duplicate_of IS NULL
+        ORDER BY r.source_name, r.line
+    """,
+}
+
+
+def _files(layout: Layout, kind: str, source_names: Sequence[str]) -> list[str]:
+    files = [staged_file(layout, kind, name) for name in source_names]
+    missing = [name for name, path in zip(source_names, files) if not path.exists()]
+    if missing:
+        raise FileNotFoundError(f"no staged parse for {len(missing)} digest(s), e.g. {missing[0]!r}")
+    return [str(path) for path in files]
+
+
+def _empty_file(layout: Layout, kind: str, schema) -> str:
+    """A zero-row file standing in for an empty list, which read_parquet refuses."""
+    path = layout.staging_dir / "empty" / f"{kind}.parquet"
+    if not path.exists():
+        write_parquet(pa.Table.from_pylist([], schema=schema), path)
+    return str(path)
+
+
+def consolidate(
+    layout: Layout,
+    source_names: Sequence[str],
+    destination: dict[str, Path] | None = None,
+    threads: int | None = None,
+) -> dict[str, int]:
+    """Write the five tables from the staged digests named; returns row counts.
+
+    `destination` maps table to output file (default: the candidate files, which
+    `publish` moves into place once checked).
+    """
+    destination = destination or {table: layout.candidate_file(table) for table in TABLES}
+    names = sorted(source_names)
+    digest_files = _files(layout, "digests", names) or [_empty_file(layout, "digests", STAGED_DIGEST_SCHEMA)]
+    entry_files = _files(layout, "entries", names) or [_empty_file(layout, "entries", STAGED_ENTRY_SCHEMA)]
+    reject_files = _files(layout, "rejects", names) or [_empty_file(layout, "rejects", STAGED_REJECT_SCHEMA)]
+    previous = layout.table_file("digests")
+    previous_files = [str(previous)] if previous.exists() else [_empty_file(layout, "published_digests", PUBLISHED_SCHEMAS["digests"])]
+
+    counts = {}
+    with duckdb.connect(":memory:") as con:
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(_DIGESTS_SQL, {"digest_files": digest_files, "previous_digest_files": previous_files})
+        con.execute(_ENTRIES_SQL, {"entry_files": entry_files})
+        for table in TABLES:
+            params = {"reject_files": reject_files} if table == "rejects" else {}
+            reader = con.sql(TABLE_QUERIES[table], params=params).to_arrow_reader(_BATCH_ROWS)
+            counts[table] = write_parquet_batches(reader, PUBLISHED_SCHEMAS[table], destination[table])
+    return counts
+

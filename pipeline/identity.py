@@ -1,0 +1,28 @@
+"""Stable keys: a paper is its normalized title."""
+
+import hashlib
+import re
+import unicodedata
+
+_NOT_WORD = re.compile(r"[\W_]+")
+ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
+ARXIV_ID_PATTERN = r"^\d{4}\.\d{4,5}$"
+
+
+def normalize_title(title: str) -> str:
+    """NFKC, casefold, and every run of punctuation or whitespace as one space."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return _NOT_WORD.sub(" ", folded).strip()
+
+
+def paper_id(title: str) -> str:
+    """First 16 hex digits of the sha256 of the normalized title."""
+    key = normalize_title(title) or title  # a title of punctuation only keys on itself
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def find_arxiv_id(*texts: str) -> str | None:
+    for text in texts:
+        if match := ARXIV_ID.search(text):
+            return match[1]
+    return None

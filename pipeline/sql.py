@@ -1,0 +1,19 @@
+"""Safe pieces of SQL for the few places DuckDB takes no parameters (DDL)."""
+
+import re
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def identifier(name: str) -> str:
+    """A view or table name: lower-case letters, digits and underscores only."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+def string_literal(value: str) -> str:
+    """A SQL string literal for a value DuckDB cannot take as a parameter (a path in a view)."""
+    if "\0" in value:
+        raise ValueError("a NUL character cannot appear in a SQL string")
+    return "'" + value.replace("'", "''") + "'"

@@ -1,0 +1,194 @@
+"""Per-digest staging: the parse of one file, kept so that other digests never re-parse.
+
+Each digest file has three small Parquet files named by a hash of its source name
+(so no file name can escape the staging directory): its digest row, its entries
+(links nested) and its rejects.
+"""
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline import PARSER_VERSION
+from pipeline.atomic import write_parquet
+from pipeline.config import Layout
+from pipeline.decoding import sha256_hex
+from pipeline.reader import ParsedDigest, parse_digest
+from pipeline.schemas import STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA
+
+STAGED_KINDS = ("digests", "entries", "rejects")
+# Names a capture tool may use while a file is still being written.
+_TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
+
+
+def staging_key(source_name: str) -> str:
+    return hashlib.sha256(source_name.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def staged_file(layout: Layout, kind: str, source_name: str) -> Path:
+    return layout.staging_dir / kind / f"{staging_key(source_name)}.parquet"
+
+
+def is_digest_name(name: str) -> bool:
+    """Hidden and temporary names are never digests."""
+    return not name.startswith(".") and not name.endswith(_TEMPORARY_SUFFIXES)
+
+
+def list_digest_files(digests_dir: Path) -> list[str]:
+    """Source names of the digest files in a directory, sorted.
+
+    Only regular files directly inside the directory count; a symbolic link is
+    listed (and later refused) so that it is recorded, not silently skipped.
+    """
+    names = []
+    with os.scandir(digests_dir) as entries:
+        for entry in entries:
+            if is_digest_name(entry.name) and (entry.is_symlink() or entry.is_file(follow_symlinks=False)):
+                names.append(entry.name)
+    return sorted(names)
+
+
+def read_digest_bytes(digests_dir: Path, source_name: str) -> bytes:
+    """Bytes of a digest file; refuses names and links that lead outside the directory."""
+    if "/" in source_name or source_name in ("", ".", "..") or "\0" in source_name:
+        raise PermissionError(f"not a file name inside the digests directory: {source_name!r}")
+    path = digests_dir / source_name
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(digests_dir.resolve()):
+            raise PermissionError(f"symbolic link leads outside the digests directory: {target}")
+    return path.read_bytes()
+
+
+def _unreadable(source_name: str, error: OSError) -> ParsedDigest:
+    reason = error.strerror or str(error) if not isinstance(error, PermissionError) else str(error)
+    return ParsedDigest(
+        source_name=source_name,
+        digest_id=sha256_hex(b"unreadable\0" + source_name.encode("utf-8", "surrogateescape")),
+        status="unreadable",
+        encoding=None,
+        byte_size=0,
+        error=f"cannot read the file: {reason}",
+    )
+
+
+@dataclass(frozen=True)
+class StagedDigest:
+    source_name: str
+    digest_id: str
+    status: str
+    digest_date: dt.date | None
+    entry_count: int
+    reject_count: int
+    raw_sha256: str
+
+
+def _digest_table(
+    parsed: ParsedDigest, raw_sha256: str, parsed_at: dt.datetime, config_year: int | None
+) -> pa.Table:
+    row = {
+        "digest_id": parsed.digest_id,
+        "source_name": parsed.source_name,
+        "date_line": parsed.date_line,
+        "digest_date": parsed.digest_date,
+        "date_source": parsed.date_source,
+        "entry_count": len(parsed.entries),
+        "reject_count": len(parsed.rejects),
+        "byte_size": parsed.byte_size,
+        "parser_version": PARSER_VERSION,
+        "status": parsed.status,
+        "error": parsed.error,
+        "encoding": parsed.encoding,
+        "block_count": parsed.block_count,
+        "header_block_count": parsed.header_block_count,
+        "parsed_at": parsed_at,
+        "raw_sha256": raw_sha256,
+        "config_year": config_year,
+    }
+    return pa.Table.from_pylist([row], schema=STAGED_DIGEST_SCHEMA)
+
+
+def _entries_table(parsed: ParsedDigest) -> pa.Table:
+    entries = parsed.entries
+    columns = {
+        "digest_id": [parsed.digest_id] * len(entries),
+        "source_name": [parsed.source_name] * len(entries),
+        "digest_date": [parsed.digest_date] * len(entries),
+        "position": [entry.position for entry in entries],
+        "line": [entry.line for entry in entries],
+        "paper_id": [entry.paper_id for entry in entries],
+        "title": [entry.title for entry in entries],
+        "abstract": [entry.abstract for entry in entries],
+        "arxiv_id": [entry.arxiv_id for entry in entries],
+        "links": [[link.__dict__ for link in entry.links] for entry in entries],
+    }
+    return pa.Table.from_pydict(columns, schema=STAGED_ENTRY_SCHEMA)
+
+
+def _rejects_table(parsed: ParsedDigest) -> pa.Table:
+    rejects = parsed.rejects
+    columns = {
+        "digest_id": [parsed.digest_id] * len(rejects),
+        "source_name": [parsed.source_name] * len(rejects),
+        "line": [reject.line for reject in rejects],
+        "reason": [reject.reason for reject in rejects],
+        "raw_text": [reject.raw_text for reject in rejects],
+        "detail": [reject.detail for reject in rejects],
+    }
+    return pa.Table.from_pydict(columns, schema=STAGED_REJECT_SCHEMA)
+
+
+def stage_digest(
+    layout: Layout,
+    digests_dir: Path,
+    source_name: str,
+    config_year: int | None,
+    parsed_at: dt.datetime | None = None,
+) -> tuple[ParsedDigest, StagedDigest]:
+    """Parse one digest file and write its staging files. Never raises on bad content."""
+    parsed_at = parsed_at or dt.datetime.now(dt.timezone.utc)
+    try:
+        raw = read_digest_bytes(digests_dir, source_name)
+    except OSError as error:
+        raw = b""
+        parsed = _unreadable(source_name, error)
+    else:
+        parsed = parse_digest(raw, source_name, config_year)
+    raw_sha256 = sha256_hex(raw)
+    # Entries and rejects first, the digest row last: a digest row on disk means
+    # the rest of its staging is complete.
+    write_parquet(_entries_table(parsed), staged_file(layout, "entries", source_name))
+    write_parquet(_rejects_table(parsed), staged_file(layout, "rejects", source_name))
+    write_parquet(_digest_table(parsed, raw_sha256, parsed_at, config_year), staged_file(layout, "digests", source_name))
+    staged = StagedDigest(
+        source_name=source_name,
+        digest_id=parsed.digest_id,
+        status=parsed.status,
+        digest_date=parsed.digest_date,
+        entry_count=len(parsed.entries),
+        reject_count=len(parsed.rejects),
+        raw_sha256=raw_sha256,
+    )
+    return parsed, staged
+
+
+def staged_source_names(layout: Layout) -> dict[str, dict]:
+    """The digest rows currently staged, by source name."""
+    directory = layout.staging_dir / "digests"
+    files = sorted(directory.glob("*.parquet")) if directory.exists() else []
+    if not files:
+        return {}
+    table = pq.ParquetDataset([str(path) for path in files], schema=STAGED_DIGEST_SCHEMA).read(
+        columns=["source_name", "raw_sha256", "parser_version", "config_year"]
+    )
+    return {row["source_name"]: row for row in table.to_pylist()}
+
+
+def remove_staged(layout: Layout, source_name: str) -> None:
+    for kind in STAGED_KINDS:
+        staged_file(layout, kind, source_name).unlink(missing_ok=True)
