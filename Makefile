@@ -1,0 +1,39 @@
+# papertrends: `make run` builds the warehouse from the sample digests, `make test`
+# runs the tests. Both install what they need first: uv (pinned) into .tools/, then
+# the locked dependencies (uv.lock) into .venv/.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+
+# This machine sets PYTHONDONTWRITEBYTECODE; compiled bytecode halves import time.
+export UV_COMPILE_BYTECODE := 1
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: install run test ui report clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(VENV)/bin/papertrends build
+
+report: install
+	$(VENV)/bin/papertrends report
+
+ui: install
+	$(VENV)/bin/papertrends ui
+
+test: install
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf warehouse/parquet warehouse/staging warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report

@@ -1,0 +1,43 @@
+"""The five published tables, consolidated in one step from the staged digests.
+
+Write-audit-publish: this step writes candidate files; the checks audit them; the
+trends_duckdb asset publishes them. A failed check leaves the published tables as
+they were.
+"""
+
+import dagster as dg
+
+from assets.metadata import table_metadata
+from assets.partitions import DIGEST_PARTITIONS
+from assets.resources import WarehouseResource
+from pipeline.consolidate import consolidate
+from pipeline.schemas import TABLES
+
+TABLE_DESCRIPTIONS = {
+    "digests": "One row per digest file seen (key: source_name), with its date, counts, status and duplicate_of.",
+    "papers": "One row per distinct paper (key: paper_id from the normalized title), with first and last day seen.",
+    "appearances": "One row per paper in a digest: the digest, its date, the paper's rank and the title's line.",
+    "repo_links": "One row per distinct (paper, canonical link) found in abstracts, with kind, owner and repo.",
+    "rejects": "One row per block of a digest that is no entry, with its line, reason and raw text.",
+}
+
+TABLE_SPECS = [
+    dg.AssetSpec(
+        table,
+        deps=[dg.AssetDep("parsed_digest")],
+        group_name="tables",
+        kinds={"parquet", "duckdb"},
+        description=TABLE_DESCRIPTIONS[table],
+    )
+    for table in TABLES
+]
+
+
+@dg.multi_asset(specs=TABLE_SPECS, name="consolidated_tables")
+def consolidated_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    layout = warehouse.layout
+    source_names = sorted(context.instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
+    counts = consolidate(layout, source_names)
+    context.log.info(f"consolidated {len(source_names)} digests: {counts}")
+    for table in TABLES:
+        yield dg.MaterializeResult(asset_key=table, metadata=table_metadata(table, layout.candidate_file(table)))

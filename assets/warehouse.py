@@ -1,0 +1,35 @@
+"""Publishing the checked tables and building trends.duckdb."""
+
+import dagster as dg
+
+from assets.metadata import markdown_preview
+from assets.resources import WarehouseResource
+from pipeline.publish import publish_candidates
+from pipeline.schemas import TABLES
+from pipeline.warehouse_db import VIEWS, build_duckdb, connect_readonly
+
+
+@dg.asset(
+    deps=list(TABLES),
+    group_name="warehouse",
+    kinds={"duckdb"},
+    description=(
+        "Publishes the checked tables to warehouse/parquet/<table>/ and builds warehouse/trends.duckdb: "
+        "a view per table and the trend views, built under a temporary name and renamed into place."
+    ),
+)
+def trends_duckdb(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    layout = warehouse.layout
+    publish_candidates(layout)
+    path = build_duckdb(layout)
+    with connect_readonly(path) as con:
+        summary = con.sql("SELECT * FROM daily_summary ORDER BY day").to_arrow_table()
+    context.log.info(f"built {path} with {len(VIEWS)} views")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "views": dg.MetadataValue.md("\n".join(f"- `{view}`" for view in VIEWS)),
+            "daily_summary": dg.MetadataValue.md(markdown_preview(summary, rows=summary.num_rows)),
+            "days": summary.num_rows,
+        }
+    )

@@ -1,0 +1,40 @@
+"""Plain-text summaries of a built warehouse, for the command line."""
+
+from pathlib import Path
+
+from pipeline.warehouse_db import connect_readonly
+
+DAILY_COLUMNS = ("day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers")
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    cells = [list(map(str, header))] + [["" if value is None else str(value) for value in row] for row in rows]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(header))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def daily_summary_text(duckdb_path: Path) -> str:
+    with connect_readonly(duckdb_path) as con:
+        rows = con.sql(f"SELECT {', '.join(DAILY_COLUMNS)} FROM daily_summary ORDER BY day").fetchall()
+    return format_table(DAILY_COLUMNS, rows)
+
+
+_TOTALS_SQL = """
+SELECT
+    (SELECT count(*) FROM digests) AS "digests",
+    (SELECT count(*) FROM digests WHERE status NOT IN ('ok', 'duplicate')) AS "unusable digests",
+    (SELECT count(*) FROM digests WHERE duplicate_of IS NOT NULL) AS "duplicate digests",
+    (SELECT count(*) FROM appearances) AS "appearances",
+    (SELECT count(*) FROM papers) AS "papers",
+    (SELECT count(*) FROM repo_links) AS "repo links",
+    (SELECT count(*) FROM rejects) AS "rejected blocks"
+"""
+
+
+def totals(duckdb_path: Path) -> dict[str, int]:
+    with connect_readonly(duckdb_path) as con:
+        cursor = con.execute(_TOTALS_SQL)
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchone()))

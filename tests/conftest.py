@@ -1,0 +1,34 @@
+import os
+
+import pytest
+
+from pipeline.build import build_warehouse
+from pipeline.config import Settings
+from tests.helpers import SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch):
+    """Tests set their own paths; the caller's environment must not leak in."""
+    for name in ("PAPERTRENDS_WAREHOUSE_DIR", "PAPERTRENDS_DIGESTS_DIR", "PAPERTRENDS_YEAR", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory) -> Settings:
+    """The sample digests built once through pipeline/ alone (read-only for tests)."""
+    root = tmp_path_factory.mktemp("sample-warehouse")
+    settings = Settings(root, SAMPLES, None)
+    build_warehouse(settings)
+    return settings
+
+
+@pytest.fixture
+def digests_dir(tmp_path):
+    directory = tmp_path / "raw"
+    directory.mkdir()
+    return directory
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
