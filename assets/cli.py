@@ -3,36 +3,13 @@
 import argparse
 import os
 import sys
-import warnings
 
 from pipeline.config import ConfigError, Settings
-
-_QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _fail(message: str, code: int = 2) -> int:
     print(f"papertrends: {message}", file=sys.stderr)
     return code
-
-
-def _changed_partition_range(settings: Settings, keys: list[str]) -> tuple[str, str] | None:
-    """First and last partition (in partition order) whose digest is new or changed."""
-    from pipeline.build import needs_parse
-    from pipeline.decoding import sha256_hex
-    from pipeline.staging import read_digest_bytes, staged_source_names
-
-    staged = staged_source_names(settings.layout)
-    changed = []
-    for index, key in enumerate(keys):
-        try:
-            raw_sha256 = sha256_hex(read_digest_bytes(settings.digests_dir, key))
-        except OSError:
-            raw_sha256 = sha256_hex(b"")
-        if needs_parse(staged.get(key), raw_sha256, settings.year):
-            changed.append(index)
-    if not changed:
-        return None
-    return keys[min(changed)], keys[max(changed)]
 
 
 def build(settings: Settings) -> int:
@@ -49,43 +26,19 @@ def build(settings: Settings) -> int:
     ensure_dagster_home(settings)
     import dagster as dg
 
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    from assets.definitions import ALL_ASSETS
-    from assets.partitions import DIGEST_PARTITIONS, sync_digest_partitions
-    from assets.resources import WarehouseResource
+    from assets.build import materialize_warehouse
     from pipeline.summary import daily_summary_text, totals
 
     with dg.DagsterInstance.get() as instance:
-        added, removed = sync_digest_partitions(instance, names)
-        keys = list(instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
-        skipped = sorted(set(names) - set(keys))
-        changed = _changed_partition_range(settings, keys)
-        tags = {}
-        selection = [key for asset in ALL_ASSETS for key in asset.keys]
-        if changed:
-            tags = {
-                "dagster/asset_partition_range_start": changed[0],
-                "dagster/asset_partition_range_end": changed[1],
-            }
-        else:
-            selection = [key for key in selection if key.to_user_string() != "parsed_digest"]
-        result = dg.materialize(
-            ALL_ASSETS,
-            selection=selection,
-            instance=instance,
-            resources={"warehouse": WarehouseResource.from_settings(settings)},
-            tags=tags,
-            run_config=_QUIET_LOGS,
-            raise_on_error=False,
-        )
-        if not result.success:
-            failed = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
-            return _fail(f"build failed in step(s) {', '.join(failed) or '?'}; see run {result.run_id} in `papertrends ui`", 1)
+        run = materialize_warehouse(settings, instance, names)
+    if not run.result.success:
+        steps = ", ".join(run.failed_steps) or "?"
+        return _fail(f"build failed in step(s) {steps}; see run {run.result.run_id} in `papertrends ui`", 1)
 
     layout = settings.layout
     print(f"papertrends: built {layout.duckdb_path} from {len(names)} digest file(s) in {settings.digests_dir}")
-    print(f"  partitions: {len(added)} added, {len(removed)} removed; run {result.run_id}")
-    for name in skipped:
+    print(f"  partitions: {len(run.added)} added, {len(run.removed)} removed; run {run.result.run_id}")
+    for name in run.skipped:
         print(f"  skipped {name!r}: not usable as a Dagster partition key")
     print("  " + ", ".join(f"{label}: {count}" for label, count in totals(layout.duckdb_path).items()))
     print()

@@ -1,10 +1,15 @@
 """The per-digest parse: one dynamic partition per digest file."""
 
+import warnings
+
 import dagster as dg
 
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.staging import stage_digest
+
+# backfill_policy is marked beta; the single-run policy is exactly what is wanted.
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 
 @dg.asset(

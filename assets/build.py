@@ -1,0 +1,74 @@
+"""One Dagster run that brings the warehouse up to date with the digests directory."""
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from assets.definitions import ALL_ASSETS, ALL_CHECKS
+from assets.partitions import DIGEST_PARTITIONS, sync_digest_partitions
+from assets.resources import WarehouseResource
+from pipeline.build import needs_parse
+from pipeline.config import Settings
+from pipeline.decoding import sha256_hex
+from pipeline.staging import read_digest_bytes, staged_source_names
+
+PARTITION_RANGE_START = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+_QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class WarehouseRun:
+    result: dg.ExecuteInProcessResult
+    added: list[str]
+    removed: list[str]
+    parsed_range: tuple[str, str] | None  # partitions parsed in this run, first and last
+    skipped: list[str]  # files whose names Dagster refuses as partition keys
+
+    @property
+    def failed_steps(self) -> list[str]:
+        return [event.step_key for event in self.result.all_events if event.event_type_value == "STEP_FAILURE"]
+
+
+def changed_partition_range(settings: Settings, keys: list[str]) -> tuple[str, str] | None:
+    """First and last partition (in partition order) whose digest is new or changed."""
+    staged = staged_source_names(settings.layout)
+    changed = []
+    for index, key in enumerate(keys):
+        try:
+            raw_sha256 = sha256_hex(read_digest_bytes(settings.digests_dir, key))
+        except OSError:
+            raw_sha256 = sha256_hex(b"")
+        if needs_parse(staged.get(key), raw_sha256, settings.year):
+            changed.append(index)
+    return (keys[min(changed)], keys[max(changed)]) if changed else None
+
+
+def materialize_warehouse(
+    settings: Settings, instance: dg.DagsterInstance, source_names: list[str], quiet: bool = True
+) -> WarehouseRun:
+    """Register the files as partitions, parse the new or changed ones, rebuild the rest.
+
+    Everything happens in one run: the parse of a partition range (a single-run
+    backfill) and the unpartitioned tables and DuckDB file downstream of it.
+    """
+    added, removed = sync_digest_partitions(instance, source_names)
+    keys = list(instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
+    parsed_range = changed_partition_range(settings, keys)
+    selection = [key for asset in ALL_ASSETS for key in asset.keys]
+    tags = {}
+    if parsed_range:
+        tags = {PARTITION_RANGE_START: parsed_range[0], PARTITION_RANGE_END: parsed_range[1]}
+    else:
+        selection = [key for key in selection if key != dg.AssetKey("parsed_digest")]
+    result = dg.materialize(
+        [*ALL_ASSETS, *ALL_CHECKS],
+        selection=selection,
+        instance=instance,
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        tags=tags,
+        run_config=_QUIET_LOGS if quiet else None,
+        raise_on_error=False,
+    )
+    skipped = sorted(set(source_names) - set(keys))
+    return WarehouseRun(result, added, removed, parsed_range, skipped)

@@ -1,0 +1,139 @@
+"""The Dagster layer: materializing the assets gives the tables of `papertrends build`."""
+
+import os
+import subprocess
+import sys
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from assets.build import materialize_warehouse
+from assets.definitions import ALL_ASSETS, build_definitions
+from assets.partitions import DIGEST_PARTITIONS
+from pipeline.config import Settings
+from pipeline.schemas import TABLES
+from pipeline.staging import list_digest_files
+from tests.helpers import REPO, SAMPLES, read_table
+
+# ingested_at is when a warehouse first saw the content: it differs between two warehouses.
+_PER_WAREHOUSE = {"ingested_at"}
+
+
+def _comparable(layout, table):
+    data = read_table(layout, table)
+    return data.drop_columns([name for name in _PER_WAREHOUSE if name in data.column_names]).to_pylist()
+
+
+def run_cli(*args, env_extra=None, cwd=None):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PAPERTRENDS_", "DAGSTER_HOME"))}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "assets.cli", *args], capture_output=True, text=True, env=env, cwd=cwd or REPO, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def materialized(tmp_path_factory):
+    settings = Settings(tmp_path_factory.mktemp("materialized"), SAMPLES, None)
+    with dg.instance_for_test() as instance:
+        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
+        assert run.result.success
+        yield settings, instance, run
+
+
+@pytest.fixture(scope="module")
+def cli_built(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("cli")
+    completed = run_cli("build", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(warehouse), "PAPERTRENDS_DIGESTS_DIR": str(SAMPLES)})
+    assert completed.returncode == 0, completed.stderr
+    return Settings(warehouse, SAMPLES, None), completed
+
+
+def test_every_asset_materialized_in_one_run(materialized):
+    _, _, run = materialized
+    keys = {event.asset_key.to_user_string() for event in run.result.get_asset_materialization_events()}
+    assert keys == {"parsed_digest", "trends_duckdb", *TABLES}
+    partitions = {
+        event.partition
+        for event in run.result.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey("parsed_digest")
+    }
+    assert partitions == set(list_digest_files(SAMPLES))
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_materialize_gives_the_tables_of_papertrends_build(materialized, cli_built, sample_settings, table):
+    dagster_settings, _, _ = materialized
+    cli_settings, _ = cli_built
+    expected = _comparable(cli_settings.layout, table)
+    assert _comparable(dagster_settings.layout, table) == expected
+    assert _comparable(sample_settings.layout, table) == expected  # and of pipeline/ alone
+
+
+def test_build_prints_the_per_day_summary(cli_built):
+    _, completed = cli_built
+    lines = completed.stdout.splitlines()
+    header = next(line for line in lines if line.split()[:2] == ["day", "digests"])
+    assert header.split() == ["day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers"]
+    body = [line.split() for line in lines[lines.index(header) + 2 :] if line.strip()]
+    assert body == [
+        ["2026-03-11", "2", "113", "112", "112", "0"],
+        ["2026-03-12", "1", "81", "81", "71", "10"],
+        ["2026-03-13", "1", "69", "69", "42", "27"],
+        ["2026-03-14", "1", "95", "95", "73", "22"],
+    ]
+
+
+def test_build_keeps_its_instance_in_the_warehouse(cli_built):
+    settings, completed = cli_built
+    home = settings.layout.dagster_home
+    assert (home / "dagster.yaml").read_text() == (REPO / "dagster.yaml").read_text()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert sorted(instance.get_dynamic_partitions(DIGEST_PARTITIONS.name)) == list_digest_files(SAMPLES)
+        assert len(instance.get_run_records()) == 1
+
+
+def test_rebuild_parses_nothing_and_keeps_the_tables(materialized):
+    settings, instance, _ = materialized
+    before = {table: pq.read_table(settings.layout.table_file(table)) for table in TABLES}
+    run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
+    assert run.result.success and run.parsed_range is None and run.added == []
+    for table in TABLES:
+        assert pq.read_table(settings.layout.table_file(table)).equals(before[table])
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PAPERTRENDS_DIGESTS_DIR": "/nonexistent/digests"}, "digests directory not found: /nonexistent/digests"),
+        ({"PAPERTRENDS_YEAR": "soon"}, "PAPERTRENDS_YEAR must be a year"),
+    ],
+)
+def test_build_refuses_bad_settings_in_one_line(tmp_path, env, message):
+    completed = run_cli("build", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "w"), **env})
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [f"papertrends: {completed.stderr.split(': ', 1)[1].strip()}"]
+    assert message in completed.stderr
+
+
+def test_build_refuses_an_empty_digests_directory(tmp_path):
+    (tmp_path / "raw").mkdir()
+    completed = run_cli("build", env_extra={"PAPERTRENDS_DIGESTS_DIR": str(tmp_path / "raw"), "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "w")})
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == f"papertrends: no digest files in {tmp_path / 'raw'}"
+
+
+def test_build_refuses_an_unwritable_warehouse(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    completed = run_cli("build", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(blocker / "w"), "PAPERTRENDS_DIGESTS_DIR": str(SAMPLES)})
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("papertrends: cannot create the warehouse directory")
+
+
+def test_definitions_load():
+    definitions = build_definitions(Settings(REPO / "warehouse", SAMPLES, None))
+    graph = definitions.resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"parsed_digest", "trends_duckdb", *TABLES}
+    assert len(ALL_ASSETS) == 3
