@@ -120,3 +120,19 @@ STAGED_ENTRY_SCHEMA = pa.schema(
     ]
 )
 STAGED_REJECT_SCHEMA = PUBLISHED_SCHEMAS["rejects"]
+
+
+def data_dictionary_markdown() -> str:
+    """The README's data dictionary, generated so it cannot drift from the schemas."""
+    parts = []
+    for table, columns in PUBLISHED_COLUMNS.items():
+        parts.append(f"#### `{table}`\n\n| column | type | null | meaning |\n|---|---|---|---|")
+        for column in columns:
+            nullable = "yes" if column.nullable else "no"
+            parts.append(f"| `{column.name}` | {column.type} | {nullable} | {column.description} |")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(data_dictionary_markdown(), end="")

@@ -1,0 +1,128 @@
+"""The build through pipeline/ alone: identity across files, rebuilds, the DuckDB file."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pyarrow.parquet as pq
+
+from pipeline.build import build_warehouse
+from pipeline.config import Settings
+from pipeline.schemas import TABLES
+from pipeline.warehouse_db import VIEWS
+from tests.helpers import SAMPLES, abstract, render, rows
+
+FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
+SECOND = [("Paper Two", abstract("two again")), ("Paper Three", abstract("three"))]
+
+
+def _build(tmp_path, digests_dir, year=None):
+    settings = Settings(tmp_path / "warehouse", digests_dir, year)
+    return settings, build_warehouse(settings)
+
+
+def test_same_capture_saved_twice_is_one_digest(tmp_path, digests_dir):
+    text = render("Mar 12", FIRST)
+    (digests_dir / "a.txt").write_text(text)
+    (digests_dir / "b-copy.txt").write_bytes(text.replace("\n", "\r\n").encode())
+    (digests_dir / "c.txt").write_text(render("Mar 13", SECOND))
+    settings, _ = _build(tmp_path, digests_dir)
+    digests = {row["source_name"]: row for row in rows(settings.layout, "digests")}
+    assert digests["a.txt"]["digest_id"] == digests["b-copy.txt"]["digest_id"]
+    assert (digests["a.txt"]["duplicate_of"], digests["b-copy.txt"]["duplicate_of"]) == (None, "a.txt")
+    assert digests["b-copy.txt"]["status"] == "duplicate"
+    appearances = rows(settings.layout, "appearances")
+    assert len(appearances) == 4
+    assert {row["digest_id"] for row in appearances} == {digests["a.txt"]["digest_id"], digests["c.txt"]["digest_id"]}
+    papers = {row["title"]: row for row in rows(settings.layout, "papers")}
+    assert set(papers) == {"Paper One", "Paper Two", "Paper Three"}
+    # Title and abstract as first seen; first and last seen across digests.
+    assert papers["Paper Two"]["abstract"] == abstract("two")
+    assert (papers["Paper Two"]["first_seen_date"].day, papers["Paper Two"]["last_seen_date"].day) == (12, 13)
+
+
+def test_small_title_variations_are_one_paper(tmp_path, digests_dir):
+    (digests_dir / "a.txt").write_text(render("Mar 12", [("Graph Nets: A Survey", abstract("g"))]))
+    (digests_dir / "b.txt").write_text(render("Mar 13", [("graph nets -- a  survey", abstract("g"))]))
+    settings, _ = _build(tmp_path, digests_dir)
+    assert [row["title"] for row in rows(settings.layout, "papers")] == ["Graph Nets: A Survey"]
+    assert len(rows(settings.layout, "appearances")) == 2
+
+
+def test_rebuild_gives_identical_tables_and_keeps_ingested_at(tmp_path, digests_dir):
+    for name in sorted(os.listdir(SAMPLES))[:2]:
+        shutil.copy(SAMPLES / name, digests_dir / name)
+    settings, first = _build(tmp_path, digests_dir)
+    before = {table: pq.read_table(settings.layout.table_file(table)) for table in TABLES}
+    second = build_warehouse(settings)
+    assert first.parsed and second.parsed == []
+    for table in TABLES:
+        assert pq.read_table(settings.layout.table_file(table)).equals(before[table])
+    # Even a full re-parse keeps when the content was first ingested.
+    shutil.rmtree(settings.layout.staging_dir)
+    build_warehouse(settings)
+    for table in TABLES:
+        assert pq.read_table(settings.layout.table_file(table)).equals(before[table])
+
+
+def test_changed_and_removed_files(tmp_path, digests_dir):
+    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
+    (digests_dir / "b.txt").write_text(render("Mar 13", SECOND))
+    settings, _ = _build(tmp_path, digests_dir)
+    (digests_dir / "b.txt").write_text(render("Mar 14", SECOND))
+    result = build_warehouse(settings)
+    assert result.parsed == ["b.txt"]
+    assert {row["digest_date"].day for row in rows(settings.layout, "appearances")} == {12, 14}
+    (digests_dir / "b.txt").unlink()
+    result = build_warehouse(settings)
+    assert result.parsed == []
+    assert [row["source_name"] for row in rows(settings.layout, "digests")] == ["a.txt"]
+    assert {row["title"] for row in rows(settings.layout, "papers")} == {"Paper One", "Paper Two"}
+
+
+def test_configured_year_reparses(tmp_path, digests_dir):
+    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
+    settings, _ = _build(tmp_path, digests_dir)
+    assert rows(settings.layout, "digests")[0]["digest_date"].year == 2026
+    settings, result = _build(tmp_path, digests_dir, year=2024)
+    assert result.parsed == ["a.txt"]
+    assert (rows(settings.layout, "digests")[0]["digest_date"].year, rows(settings.layout, "digests")[0]["date_source"]) == (2024, "config")
+
+
+def test_rejects_are_published_with_their_source(tmp_path, digests_dir):
+    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST) + "\n\nA Lonely Title")
+    (digests_dir / "empty.txt").write_bytes(b"")
+    settings, _ = _build(tmp_path, digests_dir)
+    assert [(row["source_name"], row["reason"], row["raw_text"]) for row in rows(settings.layout, "rejects")] == [
+        ("a.txt", "title_without_abstract", "A Lonely Title")
+    ]
+    statuses = {row["source_name"]: (row["status"], row["entry_count"], row["reject_count"]) for row in rows(settings.layout, "digests")}
+    assert statuses == {"a.txt": ("ok", 2, 1), "empty.txt": ("empty", 0, 0)}
+
+
+def test_duckdb_views_from_any_working_directory(sample_settings, tmp_path):
+    """A reader in another directory, in another process, read-only, sees every view."""
+    script = (
+        "import duckdb, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "for view in sys.argv[2:]:\n"
+        "    print(view, con.execute(f'SELECT count(*) FROM {view}').fetchone()[0])\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(sample_settings.layout.duckdb_path), *VIEWS],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    )
+    counts = dict(line.split() for line in completed.stdout.splitlines())
+    assert (counts["digests"], counts["appearances"], counts["papers"], counts["daily_summary"]) == ("5", "358", "298", "4")
+    assert set(counts) == set(VIEWS)
+
+
+def test_duckdb_file_holds_only_views(sample_settings):
+    with duckdb.connect(str(sample_settings.layout.duckdb_path), read_only=True) as con:
+        views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
+    assert views == set(VIEWS) and tables == 0
+    leftovers = [path.name for path in sample_settings.layout.root.rglob("*.tmp")]
+    assert leftovers == []

@@ -1,0 +1,87 @@
+"""Link extraction on the awkward cases of the samples, and the published repo_links."""
+
+import pytest
+
+from pipeline.links import CODE_KINDS, LINK_KINDS, canonicalize, extract_links
+
+# (text around the link, as in the samples) -> (url, kind, owner, repo)
+AWKWARD = [
+    ("Code: https://github.com/Haochen-Wang409/HPM.", ("https://github.com/Haochen-Wang409/HPM", "github", "Haochen-Wang409", "HPM")),
+    ("(available at https://github.com/NVlabs/gbrl). GBRL", ("https://github.com/NVlabs/gbrl", "github", "NVlabs", "gbrl")),
+    ("(https://github.com/LZY-the-boys/Twin-Mergin.)", ("https://github.com/LZY-the-boys/Twin-Mergin", "github", "LZY-the-boys", "Twin-Mergin")),
+    ("\\textcolor[rgb]{1, 0, 0}{Code available at http://www.bhchen.cn/}.", ("https://www.bhchen.cn", "project_page", None, None)),
+    ("at https://github.com/wangzhiyaoo/SVFR.git.", ("https://github.com/wangzhiyaoo/SVFR", "github", "wangzhiyaoo", "SVFR")),
+    ("at https://github.com/ihaeyong/PFNR.git. We", ("https://github.com/ihaeyong/PFNR", "github", "ihaeyong", "PFNR")),
+    ("and https://github.com/HKUDS/LLMRec.git", ("https://github.com/HKUDS/LLMRec", "github", "HKUDS", "LLMRec")),
+    (
+        "at https://github.com/huawei-noah/noah-research/tree/master/Focus-DETR and",
+        ("https://github.com/huawei-noah/noah-research/tree/master/Focus-DETR", "github", "huawei-noah", "noah-research"),
+    ),
+    (
+        "and https://github.com/facebookresearch/luckmatters/tree/master/ssl.",
+        ("https://github.com/facebookresearch/luckmatters/tree/master/ssl", "github", "facebookresearch", "luckmatters"),
+    ),
+    (
+        "and https://gitee.com/mindspore/models/tree/master/research/cv/Focus-DETR.",
+        ("https://gitee.com/mindspore/models/tree/master/research/cv/Focus-DETR", "gitee", "mindspore", "models"),
+    ),
+    ("at http://github.com/ddgoodgood/TRCE.", ("https://github.com/ddgoodgood/TRCE", "github", "ddgoodgood", "TRCE")),
+    ("Project website: vid2robot.github.io", ("https://vid2robot.github.io", "github_pages", "vid2robot", None)),
+    (
+        "Our code is available~https://anonymous.4open.science/r/BIB-ICLR2023-Submission/README.md{here.}",
+        ("https://anonymous.4open.science/r/BIB-ICLR2023-Submission/README.md", "anonymous_review", None, None),
+    ),
+    (
+        "at https://huggingface.co/datasets/davidbrandfonbrener/color-filtered-c4",
+        ("https://huggingface.co/datasets/davidbrandfonbrener/color-filtered-c4", "huggingface", "davidbrandfonbrener", "color-filtered-c4"),
+    ),
+    ("page: https://sgvaze.github.io/genecis/.", ("https://sgvaze.github.io/genecis", "github_pages", "sgvaze", None)),
+    ("at https://serl-robot.github.io/", ("https://serl-robot.github.io", "github_pages", "serl-robot", None)),
+    ("see https://agi-labs.github.io/manipulate-by-seeing/.", ("https://agi-labs.github.io/manipulate-by-seeing", "github_pages", "agi-labs", None)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), AWKWARD, ids=[case[1][0] for case in AWKWARD])
+def test_awkward_links(text, expected):
+    links = extract_links(text)
+    assert [(link.url, link.kind, link.owner, link.repo) for link in links] == [expected]
+
+
+def test_awkward_links_as_published_from_the_samples(sample_settings):
+    from tests.helpers import rows
+
+    published = {row["url"]: (row["url"], row["kind"], row["owner"], row["repo"]) for row in rows(sample_settings.layout, "repo_links")}
+    for _, expected in AWKWARD:
+        assert published[expected[0]] == expected
+    assert {row["kind"] for row in rows(sample_settings.layout, "repo_links")} <= set(LINK_KINDS)
+
+
+def test_canonical_form():
+    link = canonicalize("HTTP://GitHub.COM/Owner/Repo/")
+    assert (link.url, link.host, link.raw_url) == ("https://github.com/Owner/Repo", "github.com", "HTTP://GitHub.COM/Owner/Repo/")
+    assert canonicalize("https://example.org/a_(b)").url == "https://example.org/a_(b)"
+    assert canonicalize("https://gitlab.com/group/project.git").repo == "project"
+    assert canonicalize("https://bitbucket.org/team/tool").kind == "bitbucket"
+    assert canonicalize("https://arxiv.org/abs/2303.12345").kind == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "e.g. this works.In practice",  # a missing space is not a link
+        "results in Fig.3 and Tab.2",
+        "mail me at someone@example.com",
+        "version 1.2.3 of the model",
+    ],
+)
+def test_not_links(text):
+    assert extract_links(text) == []
+
+
+def test_one_link_per_canonical_url():
+    text = "https://github.com/a/b. Also https://github.com/a/b.git and github.com/a/b"
+    assert [link.url for link in extract_links(text)] == ["https://github.com/a/b"]
+
+
+def test_code_kinds_are_kinds():
+    assert set(CODE_KINDS) < set(LINK_KINDS)

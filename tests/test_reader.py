@@ -1,0 +1,238 @@
+"""The robust reader: each irregularity of DESIGN.md on a small input written here.
+
+Every test also checks that no block is unaccounted for.
+"""
+
+import datetime as dt
+
+import pytest
+
+from pipeline.reader import ParsedDigest, parse_digest, split_blocks
+from tests.helpers import HEADER, abstract, render
+
+ENTRIES = [
+    ("Sparse Attention for Long Documents", abstract("sparse attention")),
+    ("A Benchmark of Robot Grasping", abstract("robot grasping")),
+    ("Diffusion Models Need Better Noise", abstract("diffusion noise")),
+]
+CLEAN = render("Mar 12", ENTRIES)
+
+
+def parse(text: str | bytes, name: str = "digest.txt", year: int | None = None) -> ParsedDigest:
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    parsed = parse_digest(raw, name, year)
+    assert parsed.accounted_blocks == parsed.block_count, "a block is unaccounted for"
+    return parsed
+
+
+def pairs(parsed: ParsedDigest) -> list[tuple[str, str]]:
+    return [(entry.title, entry.abstract) for entry in parsed.entries]
+
+
+def reasons(parsed: ParsedDigest) -> list[tuple[int, str, str]]:
+    return [(reject.line, reject.reason, reject.raw_text) for reject in parsed.rejects]
+
+
+def test_clean_digest():
+    parsed = parse(CLEAN)
+    assert pairs(parsed) == ENTRIES
+    assert parsed.header_block_count == 4 and parsed.date_line == "Mar 12"
+    assert parsed.digest_date == dt.date(2026, 3, 12) and parsed.date_source == "reference_year"
+    assert [entry.position for entry in parsed.entries] == [1, 2, 3]
+    lines = CLEAN.split("\n")
+    assert [lines[entry.line - 1] for entry in parsed.entries] == [title for title, _ in ENTRIES]
+    assert parsed.rejects == [] and parsed.encoding == "utf-8"
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_crlf_and_cr_line_endings_read_as_the_same_digest(newline):
+    parsed = parse(CLEAN.replace("\n", newline))
+    assert pairs(parsed) == ENTRIES
+    assert parsed.digest_id == parse(CLEAN).digest_id
+    assert [entry.line for entry in parsed.entries] == [entry.line for entry in parse(CLEAN).entries]
+
+
+def test_utf8_bom():
+    parsed = parse(b"\xef\xbb\xbf" + CLEAN.encode())
+    assert pairs(parsed) == ENTRIES and parsed.header_block_count == 4
+    assert parsed.encoding == "utf-8-bom" and parsed.digest_id == parse(CLEAN).digest_id
+
+
+def test_runs_of_blank_lines_and_trailing_spaces():
+    messy = CLEAN.replace("\n\n", "\n  \n\n\t\n\n").replace("Mar 12", "Mar 12   ")
+    parsed = parse(messy + "\n\n\n")
+    assert pairs(parsed) == ENTRIES
+    assert parsed.date_line == "Mar 12"
+    lines = messy.split("\n")
+    assert [lines[entry.line - 1] for entry in parsed.entries] == [title for title, _ in ENTRIES]
+    # Trailing whitespace is not content: the same capture, the same digest.
+    assert parse("\n".join(line + " " for line in CLEAN.split("\n"))).digest_id == parse(CLEAN).digest_id
+
+
+def test_missing_header():
+    parsed = parse(render("Mar 12", ENTRIES, header=[]))
+    assert pairs(parsed) == ENTRIES and parsed.header_block_count == 0
+
+
+def test_reordered_and_partial_header():
+    header = [HEADER[2], HEADER[0], HEADER[3]]
+    parsed = parse(render("Mar 12", ENTRIES, header=header))
+    assert pairs(parsed) == ENTRIES and parsed.header_block_count == 3
+    # The date line may also come before header blocks.
+    parsed = parse("\n\n".join(["Mar 12", *HEADER, *[block for entry in ENTRIES for block in entry]]))
+    assert pairs(parsed) == ENTRIES and parsed.header_block_count == 4
+
+
+def test_title_with_no_abstract_in_the_middle():
+    text = render("Mar 12", [ENTRIES[0]]) + "\n\nAn Orphan Title With No Abstract\n\n" + render(None, ENTRIES[1:], header=[])
+    parsed = parse(text)
+    assert pairs(parsed) == ENTRIES
+    line = text.split("\n").index("An Orphan Title With No Abstract") + 1
+    assert reasons(parsed) == [(line, "title_without_abstract", "An Orphan Title With No Abstract")]
+    assert [entry.position for entry in parsed.entries] == [1, 2, 3]
+
+
+def test_title_with_no_abstract_at_the_end():
+    parsed = parse(CLEAN + "\n\nA Title Cut Off Before Its Abstract")
+    assert pairs(parsed) == ENTRIES
+    assert [reason for _, reason, _ in reasons(parsed)] == ["title_without_abstract"]
+    assert parsed.rejects[0].raw_text == "A Title Cut Off Before Its Abstract"
+
+
+def test_truncated_last_entry():
+    cut = "We study how large models fail wh"
+    parsed = parse(CLEAN + "\n\nA Title Whose Abstract Was Cut\n\n" + cut)
+    assert pairs(parsed) == ENTRIES
+    assert [(reason, text) for _, reason, text in reasons(parsed)] == [
+        ("truncated_entry", "A Title Whose Abstract Was Cut"),
+        ("truncated_entry", cut),
+    ]
+
+
+def test_a_long_truncated_abstract_is_still_an_entry():
+    cut = abstract("truncation")[:700]
+    parsed = parse(CLEAN + "\n\nA Title Whose Long Abstract Was Cut\n\n" + cut)
+    assert pairs(parsed)[-1] == ("A Title Whose Long Abstract Was Cut", cut)
+
+
+def test_abstract_without_title():
+    text = render("Mar 12", [ENTRIES[0]]) + "\n\n" + abstract("stray") + "\n\n" + render(None, ENTRIES[1:], header=[])
+    parsed = parse(text)
+    assert pairs(parsed) == ENTRIES
+    assert [(reason, text) for _, reason, text in reasons(parsed)] == [("abstract_without_title", abstract("stray"))]
+
+
+def test_short_abstract_followed_by_a_title_is_still_an_abstract():
+    short = [("A Paper With A Terse Abstract", "We show that it works."), *ENTRIES]
+    assert pairs(parse(render("Mar 12", short))) == short
+
+
+@pytest.mark.parametrize(
+    ("date_line", "expected", "source"),
+    [
+        ("Mar 12, 2025", dt.date(2025, 3, 12), "date_line"),
+        ("March 12 2024", dt.date(2024, 3, 12), "date_line"),
+        ("2025-03-12", dt.date(2025, 3, 12), "date_line"),
+        ("12 Mar 2023", dt.date(2023, 3, 12), "date_line"),
+        ("Mar 12", dt.date(2026, 3, 12), "reference_year"),
+        # The reference year is not a leap year: Feb 29 takes the latest leap year before it.
+        ("Feb 29", dt.date(2024, 2, 29), "reference_year"),
+    ],
+)
+def test_date_lines(date_line, expected, source):
+    parsed = parse(render(date_line, ENTRIES))
+    assert (parsed.digest_date, parsed.date_source, parsed.date_line) == (expected, source, date_line)
+    assert pairs(parsed) == ENTRIES
+
+
+def test_year_from_file_name_then_configuration():
+    text = render("Mar 12", ENTRIES)
+    from_name = parse(text, name="daily-2024-03-12.txt", year=2030)
+    assert (from_name.digest_date, from_name.date_source) == (dt.date(2024, 3, 12), "file_name")
+    from_config = parse(text, name="daily.txt", year=2030)
+    assert (from_config.digest_date, from_config.date_source) == (dt.date(2030, 3, 12), "config")
+    # A year in the date line wins over both.
+    stated = parse(render("Mar 12, 2022", ENTRIES), name="daily-2024-03-12.txt", year=2030)
+    assert (stated.digest_date, stated.date_source) == (dt.date(2022, 3, 12), "date_line")
+
+
+def test_missing_date_line_uses_the_file_name_date():
+    parsed = parse(render(None, ENTRIES), name="capture 2025-01-05.txt")
+    assert (parsed.digest_date, parsed.date_source, parsed.date_line) == (dt.date(2025, 1, 5), "file_name", None)
+    assert pairs(parsed) == ENTRIES
+
+
+def test_missing_date_line_and_no_date_anywhere_rejects_every_entry_block():
+    parsed = parse(render(None, ENTRIES))
+    assert parsed.status == "undated" and parsed.entries == []
+    assert [reason for _, reason, _ in reasons(parsed)] == ["undated_digest"] * 6
+    assert [text for _, _, text in reasons(parsed)] == [block for entry in ENTRIES for block in entry]
+
+
+def test_impossible_date_is_rejected_with_its_line():
+    parsed = parse(render("Feb 30", ENTRIES))
+    assert parsed.status == "undated"
+    assert reasons(parsed)[0] == (9, "invalid_date", "Feb 30")
+    assert {reason for _, reason, _ in reasons(parsed)[1:]} == {"undated_digest"}
+
+
+def test_second_date_line_is_rejected():
+    text = render("Mar 12", ENTRIES[:1]) + "\n\nMar 13\n\n" + render(None, ENTRIES[1:], header=[])
+    parsed = parse(text)
+    assert pairs(parsed) == ENTRIES
+    assert [(reason, text) for _, reason, text in reasons(parsed)] == [("extra_date_line", "Mar 13")]
+
+
+def test_windows_1252_text():
+    title = "“Quoted” Models – and Their Discontents"
+    raw = render("Mar 12", [(title, abstract("legacy")), *ENTRIES]).encode("cp1252")
+    parsed = parse(raw)
+    assert parsed.encoding == "cp1252"
+    assert parsed.entries[0].title == title
+
+
+def test_latin_1_text():
+    title = "Réseaux de neurones à mémoire éparse"
+    raw = render("Mar 12", [(title, abstract("français")), *ENTRIES]).encode("latin-1")
+    parsed = parse(raw)
+    assert parsed.encoding in ("cp1252", "latin-1")
+    assert parsed.entries[0].title == title
+
+
+def test_utf16_with_bom():
+    parsed = parse(CLEAN.encode("utf-16"))
+    assert pairs(parsed) == ENTRIES and parsed.encoding.startswith("utf-16")
+    assert parsed.digest_id == parse(CLEAN).digest_id
+
+
+@pytest.mark.parametrize("raw", [b"", b"   \n\n\r\n"])
+def test_empty_file(raw):
+    parsed = parse(raw)
+    assert parsed.status == "empty" and parsed.block_count == 0
+    assert parsed.entries == [] and parsed.rejects == [] and parsed.error
+
+
+def test_binary_file_is_one_reject_with_its_first_bytes():
+    raw = bytes(range(256)) * 64
+    parsed = parse(raw)
+    assert parsed.status == "binary" and parsed.entries == []
+    assert [(reject.line, reject.reason) for reject in parsed.rejects] == [(1, "binary_file")]
+    assert parsed.rejects[0].raw_text.encode("latin-1") == raw[:4096]
+
+
+def test_control_characters_reject_only_their_block():
+    text = render("Mar 12", ENTRIES) + "\n\nA Title\x00With A NUL\n\n" + abstract("nul")
+    parsed = parse(text)
+    assert pairs(parsed) == ENTRIES
+    assert [reason for _, reason, _ in reasons(parsed)] == ["control_characters", "abstract_without_title"]
+
+
+def test_same_paper_twice_in_one_digest_is_one_appearance():
+    parsed = parse(render("Mar 12", [*ENTRIES, ("Sparse attention for long documents!", abstract("again"))]))
+    assert pairs(parsed) == ENTRIES
+    assert [reason for _, reason, _ in reasons(parsed)] == ["repeated_entry", "repeated_entry"]
+
+
+def test_split_blocks_keeps_first_lines():
+    blocks = split_blocks("a\n\n\nb\nc\n\nd")
+    assert [(block.line, block.text) for block in blocks] == [(1, "a"), (4, "b\nc"), (7, "d")]
