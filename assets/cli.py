@@ -69,6 +69,9 @@ def ui(settings: Settings, host: str, port: int) -> int:
     os.environ["PAPERTRENDS_DIGESTS_DIR"] = str(settings.digests_dir)
     command = [sys.executable, "-m", "dagster", "dev", "-m", "assets.definitions", "--host", host, "--port", str(port)]
     print(f"papertrends: Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", flush=True)
+    # Run from DAGSTER_HOME, so dagster dev does not warn about the repository's own
+    # dagster.yaml (it reads the copy in DAGSTER_HOME).
+    os.chdir(os.environ["DAGSTER_HOME"])
     os.execv(sys.executable, command)
 
 
