@@ -113,34 +113,40 @@ def _digest_table(
     return pa.Table.from_pylist([row], schema=STAGED_DIGEST_SCHEMA)
 
 
+def _digest_rows(parsed: ParsedDigest, schema: pa.Schema, count: int, **columns: list) -> pa.Table:
+    """Rows of one digest: its id and source name on each, then the given columns."""
+    identity = {"digest_id": [parsed.digest_id] * count, "source_name": [parsed.source_name] * count}
+    return pa.Table.from_pydict({**identity, **columns}, schema=schema)
+
+
 def _entries_table(parsed: ParsedDigest) -> pa.Table:
     entries = parsed.entries
-    columns = {
-        "digest_id": [parsed.digest_id] * len(entries),
-        "source_name": [parsed.source_name] * len(entries),
-        "digest_date": [parsed.digest_date] * len(entries),
-        "position": [entry.position for entry in entries],
-        "line": [entry.line for entry in entries],
-        "paper_id": [entry.paper_id for entry in entries],
-        "title": [entry.title for entry in entries],
-        "abstract": [entry.abstract for entry in entries],
-        "arxiv_id": [entry.arxiv_id for entry in entries],
-        "links": [[link.__dict__ for link in entry.links] for entry in entries],
-    }
-    return pa.Table.from_pydict(columns, schema=STAGED_ENTRY_SCHEMA)
+    return _digest_rows(
+        parsed,
+        STAGED_ENTRY_SCHEMA,
+        len(entries),
+        digest_date=[parsed.digest_date] * len(entries),
+        position=[entry.position for entry in entries],
+        line=[entry.line for entry in entries],
+        paper_id=[entry.paper_id for entry in entries],
+        title=[entry.title for entry in entries],
+        abstract=[entry.abstract for entry in entries],
+        arxiv_id=[entry.arxiv_id for entry in entries],
+        links=[[link.__dict__ for link in entry.links] for entry in entries],
+    )
 
 
 def _rejects_table(parsed: ParsedDigest) -> pa.Table:
     rejects = parsed.rejects
-    columns = {
-        "digest_id": [parsed.digest_id] * len(rejects),
-        "source_name": [parsed.source_name] * len(rejects),
-        "line": [reject.line for reject in rejects],
-        "reason": [reject.reason for reject in rejects],
-        "raw_text": [reject.raw_text for reject in rejects],
-        "detail": [reject.detail for reject in rejects],
-    }
-    return pa.Table.from_pydict(columns, schema=STAGED_REJECT_SCHEMA)
+    return _digest_rows(
+        parsed,
+        STAGED_REJECT_SCHEMA,
+        len(rejects),
+        line=[reject.line for reject in rejects],
+        reason=[reject.reason for reject in rejects],
+        raw_text=[reject.raw_text for reject in rejects],
+        detail=[reject.detail for reject in rejects],
+    )
 
 
 def stage_digest(
