@@ -5,6 +5,8 @@ Reference year 2026 (not a leap year: Feb 28 and Mar 1 are consecutive days).
 
 from pathlib import Path
 
+import pytest
+
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from tests.helpers import abstract, render
@@ -53,3 +55,9 @@ def build_corpus(root: Path) -> Settings:
     write_corpus(settings.digests_dir)
     build_warehouse(settings)
     return settings
+
+
+@pytest.fixture(scope="module")
+def small_settings(tmp_path_factory) -> Settings:
+    """The corpus built through pipeline/ (import the fixture into a test module)."""
+    return build_corpus(tmp_path_factory.mktemp("trend-corpus"))
