@@ -148,7 +148,7 @@ def _percent(share: float | None) -> str:
     return "" if share is None else f"{share:.0%}"
 
 
-def _text_table(header: tuple[str, ...], rows: list[tuple], left: set[int] = frozenset()) -> str:
+def _text_table(header: tuple[str, ...], rows: list[tuple], left: frozenset[int] | set[int] = frozenset()) -> str:
     """Columns padded to width: text columns (indexes in `left`) to the left, numbers right."""
     cells = [list(header)] + [["" if value is None else str(value) for value in row] for row in rows]
     widths = [max(len(row[index]) for row in cells) for index in range(len(header))]
