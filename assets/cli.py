@@ -27,6 +27,7 @@ def build(settings: Settings) -> int:
     import dagster as dg
 
     from assets.build import materialize_warehouse
+    from pipeline.report import REPORT_FILE
     from pipeline.summary import daily_summary_text, totals
 
     with dg.DagsterInstance.get() as instance:
@@ -41,18 +42,26 @@ def build(settings: Settings) -> int:
     for name in run.skipped:
         print(f"  skipped {name!r}: not usable as a Dagster partition key")
     print("  " + ", ".join(f"{label}: {count}" for label, count in totals(layout.duckdb_path).items()))
+    print(f"  report: {layout.report_dir / REPORT_FILE} (`papertrends report` prints it as text)")
     print()
     print(daily_summary_text(layout.duckdb_path))
     return 0
 
 
 def report(settings: Settings) -> int:
-    from pipeline.summary import daily_summary_text
+    """Print the trend summary and (re)write the HTML report beside it."""
+    from pipeline.report import terminal_summary, write_report
 
     path = settings.layout.duckdb_path
     if not path.exists():
         return _fail(f"no warehouse at {path}: run `papertrends build` first")
-    print(daily_summary_text(path))
+    try:
+        written = write_report(settings.layout)
+    except OSError as error:
+        return _fail(f"cannot write the report in {settings.layout.report_dir}: {error.strerror}")
+    print(terminal_summary(written.data))
+    print()
+    print(f"HTML report: {written.path}")
     return 0
 
 
@@ -79,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="papertrends", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="materialize every asset through Dagster and print a summary")
-    commands.add_parser("report", help="print the trend summary from trends.duckdb")
+    commands.add_parser("report", help="print the trend summary from trends.duckdb and write the HTML report")
     ui_parser = commands.add_parser("ui", help="start the Dagster UI on this warehouse")
     ui_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ui_parser.add_argument("--port", type=int, default=3000)

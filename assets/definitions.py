@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.ingest import parsed_digest
+from assets.report import trend_report
 from assets.resources import WarehouseResource
 from assets.tables import consolidated_tables
 from assets.warehouse import trends_duckdb
@@ -12,6 +13,7 @@ ALL_ASSETS = [
     parsed_digest,
     consolidated_tables,
     trends_duckdb,
+    trend_report,
 ]
 ALL_CHECKS: list = []
 ALL_SENSORS: list = []

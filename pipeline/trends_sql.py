@@ -1,10 +1,22 @@
-"""The trend views of trends.duckdb, as SQL over the five table views."""
+"""The trend views and table macros of trends.duckdb, as SQL over the five table views.
 
-# What counts as code: the hosts of CODE_KINDS in pipeline.links.
-_HAS_CODE = "kind IN ('github', 'gitlab', 'gitee', 'bitbucket', 'huggingface')"
+Vocabulary (the README's "Trend views and macros" spells it out for analysts):
+- a day is a digest_date; only digests that count (status ok, not a duplicate copy)
+  contribute, because only they have rows in `appearances`;
+- a paper is new on the first day it is seen across all digests, and returning on
+  any later day it is seen;
+- a streak is a run of consecutive calendar days on which the paper was seen;
+- has_code: the paper links at least one repository (a link of a kind in CODE_KINDS).
+"""
+
+from pipeline.links import CODE_KINDS
+from pipeline.sql import string_literal
+
+# DDL takes no parameters: the kinds are constants, quoted like any literal.
+_HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)})"
 
 TREND_VIEWS: dict[str, str] = {
-    # One row per (day, paper): how often the paper appeared that day and so far.
+    # One row per (day, paper seen that day).
     "recurrence_by_day": """
         WITH per_day AS (
             SELECT digest_date AS day, paper_id, count(*) AS appearances
@@ -18,13 +30,13 @@ TREND_VIEWS: dict[str, str] = {
             d.appearances,
             d.day = p.first_seen_date AS is_first_seen,
             count(*) OVER paper_to_date AS days_seen_to_date,
-            sum(d.appearances) OVER paper_to_date AS appearances_to_date
+            CAST(sum(d.appearances) OVER paper_to_date AS BIGINT) AS appearances_to_date
         FROM per_day d
         JOIN papers p USING (paper_id)
         WINDOW paper_to_date AS (PARTITION BY d.paper_id ORDER BY d.day ROWS UNBOUNDED PRECEDING)
         ORDER BY d.day, d.paper_id
     """,
-    # One row per day with at least one dated digest.
+    # One row per day with at least one digest that counts (even one with no entries).
     "daily_summary": f"""
         WITH days AS (
             SELECT digest_date AS day, count(*) AS digests
@@ -41,6 +53,7 @@ TREND_VIEWS: dict[str, str] = {
                 count(*) AS appearances,
                 count(DISTINCT a.paper_id) AS distinct_papers,
                 count(DISTINCT a.paper_id) FILTER (WHERE p.first_seen_date = a.digest_date) AS new_papers,
+                count(DISTINCT a.paper_id) FILTER (WHERE p.first_seen_date < a.digest_date) AS returning_papers,
                 count(DISTINCT a.paper_id) FILTER (WHERE c.paper_id IS NOT NULL) AS papers_with_code
             FROM appearances a
             JOIN papers p USING (paper_id)
@@ -53,20 +66,20 @@ TREND_VIEWS: dict[str, str] = {
             coalesce(per_day.appearances, 0) AS appearances,
             coalesce(per_day.distinct_papers, 0) AS distinct_papers,
             coalesce(per_day.new_papers, 0) AS new_papers,
-            coalesce(per_day.distinct_papers - per_day.new_papers, 0) AS returning_papers,
+            coalesce(per_day.returning_papers, 0) AS returning_papers,
             coalesce(per_day.papers_with_code, 0) AS papers_with_code
         FROM days
         LEFT JOIN per_day USING (day)
         ORDER BY days.day
     """,
-    # One row per paper; a streak is a run of consecutive calendar days seen.
+    # One row per paper seen at least once.
     "paper_recurrence": f"""
         WITH days AS (
             SELECT DISTINCT paper_id, digest_date AS day FROM appearances
         ),
         islands AS (
-            SELECT paper_id, day,
-                   day - CAST(row_number() OVER (PARTITION BY paper_id ORDER BY day) AS INTEGER) AS island
+            -- Consecutive days minus their rank give one constant per run ("gaps and islands").
+            SELECT paper_id, day - CAST(row_number() OVER (PARTITION BY paper_id ORDER BY day) AS INTEGER) AS island
             FROM days
         ),
         streaks AS (
@@ -96,22 +109,120 @@ TREND_VIEWS: dict[str, str] = {
         JOIN counts c USING (paper_id)
         JOIN streaks s USING (paper_id)
         LEFT JOIN coded USING (paper_id)
-        ORDER BY c.days_seen DESC, c.appearances DESC, p.paper_id
+        ORDER BY c.days_seen DESC, c.appearances DESC, p.first_seen_date, p.paper_id
     """,
-    # One row per canonical link.
+    # One row per canonical link (every kind; filter on kind for repositories only).
     "repo_popularity": """
+        WITH linked AS (
+            SELECT url, min(host) AS host, min(kind) AS kind, min(owner) AS owner, min(repo) AS repo,
+                   count(DISTINCT paper_id) AS papers
+            FROM repo_links
+            GROUP BY url
+        ),
+        seen AS (
+            SELECT l.url, count(*) AS appearances, min(a.digest_date) AS first_seen, max(a.digest_date) AS last_seen
+            FROM repo_links l
+            JOIN appearances a USING (paper_id)
+            GROUP BY l.url
+        )
         SELECT
-            l.url,
-            any_value(l.kind) AS kind,
-            any_value(l.owner) AS owner,
-            any_value(l.repo) AS repo,
-            count(DISTINCT l.paper_id) AS papers,
-            count(a.paper_id) AS appearances,
-            min(a.digest_date) AS first_seen,
-            max(a.digest_date) AS last_seen
-        FROM repo_links l
-        LEFT JOIN appearances a USING (paper_id)
-        GROUP BY l.url
-        ORDER BY papers DESC, appearances DESC, l.url
+            linked.url,
+            linked.host,
+            linked.kind,
+            linked.owner,
+            linked.repo,
+            linked.papers,
+            coalesce(seen.appearances, 0) AS appearances,
+            seen.first_seen,
+            seen.last_seen
+        FROM linked
+        LEFT JOIN seen USING (url)
+        ORDER BY linked.papers DESC, appearances DESC, linked.url
     """,
+}
+
+# Table macros: the same questions over a window of days. Bounds are inclusive and
+# cast to DATE, so DATE '2026-03-11', '2026-03-11' and a Python date all work.
+# The parameter names match no column of the views they read.
+TREND_MACROS: dict[str, tuple[tuple[str, ...], str]] = {
+    # Papers seen on the most distinct days in the window.
+    "top_recurring": (
+        ("start_day", "end_day", "n"),
+        """
+        WITH seen AS (
+            SELECT paper_id, count(DISTINCT digest_date) AS days_seen, count(*) AS appearances,
+                   min(digest_date) AS first_seen, max(digest_date) AS last_seen
+            FROM appearances
+            WHERE digest_date BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
+            GROUP BY paper_id
+        )
+        SELECT
+            row_number() OVER (ORDER BY seen.days_seen DESC, seen.appearances DESC, seen.first_seen, seen.paper_id) AS rank,
+            seen.paper_id,
+            r.title,
+            seen.days_seen,
+            seen.appearances,
+            seen.first_seen,
+            seen.last_seen,
+            r.has_code
+        FROM seen
+        JOIN paper_recurrence r USING (paper_id)
+        ORDER BY rank
+        LIMIT n
+        """,
+    ),
+    # The rows of daily_summary in the window.
+    "daily_summary_between": (
+        ("start_day", "end_day"),
+        """
+        SELECT *
+        FROM daily_summary
+        WHERE day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
+        ORDER BY day
+        """,
+    ),
+    # Papers seen on more days in window b than in window a, the largest rise first.
+    "rising": (
+        ("start_a", "end_a", "start_b", "end_b", "n"),
+        """
+        WITH window_a AS (
+            SELECT paper_id, count(DISTINCT digest_date) AS days_a, count(*) AS appearances_a
+            FROM appearances
+            WHERE digest_date BETWEEN CAST(start_a AS DATE) AND CAST(end_a AS DATE)
+            GROUP BY paper_id
+        ),
+        window_b AS (
+            SELECT paper_id, count(DISTINCT digest_date) AS days_b, count(*) AS appearances_b
+            FROM appearances
+            WHERE digest_date BETWEEN CAST(start_b AS DATE) AND CAST(end_b AS DATE)
+            GROUP BY paper_id
+        ),
+        changes AS (
+            SELECT
+                b.paper_id,
+                coalesce(a.days_a, 0) AS days_a,
+                b.days_b,
+                b.days_b - coalesce(a.days_a, 0) AS rise,
+                coalesce(a.appearances_a, 0) AS appearances_a,
+                b.appearances_b
+            FROM window_b b
+            LEFT JOIN window_a a USING (paper_id)
+        )
+        SELECT
+            row_number() OVER (ORDER BY c.rise DESC, c.days_b DESC, c.appearances_b DESC, c.paper_id) AS rank,
+            c.paper_id,
+            p.title,
+            c.days_a,
+            c.days_b,
+            c.rise,
+            c.appearances_a,
+            c.appearances_b,
+            p.first_seen_date AS first_seen
+        FROM changes c
+        JOIN papers p USING (paper_id)
+        WHERE c.rise > 0
+        ORDER BY rank
+        LIMIT n
+        """,
+    ),
 }

@@ -1,4 +1,4 @@
-"""trends.duckdb: views over the published Parquet tables, plus the trend views.
+"""trends.duckdb: views over the published Parquet tables, the trend views and table macros.
 
 Built under a temporary name and renamed into place, so a reader never meets a
 half-built file or a lock held by the builder.
@@ -12,9 +12,10 @@ from pipeline.atomic import atomic_path
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
 from pipeline.sql import identifier, string_literal
-from pipeline.trends_sql import TREND_VIEWS
+from pipeline.trends_sql import TREND_MACROS, TREND_VIEWS
 
 VIEWS = (*TABLES, *TREND_VIEWS)
+MACROS = tuple(TREND_MACROS)
 
 
 def table_view_sql(layout: Layout, table: str) -> str:
@@ -31,12 +32,20 @@ def create_views(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
         con.execute(f"CREATE VIEW {identifier(name)} AS {query}")
 
 
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    # Stored in the file, so a read-only connection can call them like the views.
+    for name, (parameters, query) in TREND_MACROS.items():
+        signature = ", ".join(identifier(parameter) for parameter in parameters)
+        con.execute(f"CREATE MACRO {identifier(name)}({signature}) AS TABLE {query}")
+
+
 def build_duckdb(layout: Layout, path: Path | None = None) -> Path:
-    """Write trends.duckdb (atomically) with every view; returns its path."""
+    """Write trends.duckdb (atomically) with every view and macro; returns its path."""
     path = path or layout.duckdb_path
     with atomic_path(path) as tmp:
         with duckdb.connect(str(tmp)) as con:
             create_views(con, layout)
+            create_macros(con)
             con.execute("CHECKPOINT")
         # A DuckDB write-ahead log may be left beside the temporary file.
         Path(str(tmp) + ".wal").unlink(missing_ok=True)

@@ -53,7 +53,7 @@ def cli_built(tmp_path_factory):
 def test_every_asset_materialized_in_one_run(materialized):
     _, _, run = materialized
     keys = {event.asset_key.to_user_string() for event in run.result.get_asset_materialization_events()}
-    assert keys == {"parsed_digest", "trends_duckdb", *TABLES}
+    assert keys == {"parsed_digest", "trends_duckdb", "trend_report", *TABLES}
     partitions = {
         event.partition
         for event in run.result.get_asset_materialization_events()
@@ -135,5 +135,12 @@ def test_build_refuses_an_unwritable_warehouse(tmp_path):
 def test_definitions_load():
     definitions = build_definitions(Settings(REPO / "warehouse", SAMPLES, None))
     graph = definitions.resolve_asset_graph()
-    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"parsed_digest", "trends_duckdb", *TABLES}
-    assert len(ALL_ASSETS) == 3
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"parsed_digest", "trends_duckdb", "trend_report", *TABLES}
+    assert len(ALL_ASSETS) == 4
+
+
+def test_build_writes_the_html_report(cli_built):
+    settings, completed = cli_built
+    report = settings.layout.report_dir / "index.html"
+    assert report.is_file() and "<title>papertrends report: 2026-03-11 to 2026-03-14</title>" in report.read_text("utf-8")
+    assert f"  report: {report} " in completed.stdout

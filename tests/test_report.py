@@ -1,0 +1,123 @@
+"""The trend report: terminal summary, offline HTML, the `trend_report` asset and `papertrends report`."""
+
+import base64
+import html
+import re
+import xml.etree.ElementTree as ET
+
+import dagster as dg
+import pytest
+
+from assets.report import trend_report
+from assets.resources import WarehouseResource
+from pipeline.config import Settings
+from pipeline.links import CODE_KINDS
+from pipeline.report import CHARTS, REPORT_FILE, load_report_data, shorten, terminal_summary, write_report
+from tests.test_dagster import run_cli
+from tests.trend_corpus import SCRIPT_TITLE, build_corpus, small_settings  # noqa: F401 (fixture)
+from tests.trend_reference import Tables, expected_daily_summary, expected_paper_recurrence, expected_repo_popularity
+
+IMAGE = re.compile(r'<img id="chart-([a-z_]+)" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _section(text: str, heading: str) -> list[list[str]]:
+    """The rows of the table under a heading of the terminal summary, split on runs of 2+ spaces."""
+    lines = text.split(heading + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [re.split(r"\s{2,}", line.strip()) for line in lines[2:]]
+
+
+def test_terminal_summary_on_the_samples(sample_settings):
+    tables = Tables.load(sample_settings)
+    text = terminal_summary(load_report_data(sample_settings.layout.duckdb_path))
+    assert text.startswith("papertrends report: 5 digests, 358 appearances, 298 papers (52 seen on 2+ days, ")
+    days = [
+        [str(d["day"]), *map(str, list(d.values())[1:]), f"{d['papers_with_code'] / d['distinct_papers']:.0%}"]
+        for d in expected_daily_summary(tables)
+    ]
+    assert _section(text, "Per day") == days
+    recurring = [p for p in expected_paper_recurrence(tables) if p["days_seen"] >= 2][:10]
+    top = _section(text, "Top recurring papers (seen on 2 or more days)")
+    assert [row[-1] for row in top] == [shorten(p["title"], 70) for p in recurring]
+    assert [int(row[1]) for row in top] == [p["days_seen"] for p in recurring]
+    repos = [r for r in expected_repo_popularity(tables) if r["kind"] in CODE_KINDS][:10]
+    assert [row[-1] for row in _section(text, "Most linked repositories")] == [r["url"] for r in repos]
+
+
+@pytest.fixture(scope="module")
+def small_report(small_settings):  # noqa: F811
+    return write_report(small_settings.layout)
+
+
+def test_html_report_is_written_whole_under_the_warehouse(small_settings, small_report):  # noqa: F811
+    assert small_report.path == small_settings.layout.root / "report" / REPORT_FILE
+    assert [path.name for path in small_report.path.parent.iterdir()] == [REPORT_FILE]  # no temporary left
+
+
+def test_html_report_has_every_chart_as_an_offline_svg(small_report):
+    page = small_report.path.read_text("utf-8")
+    images = IMAGE.findall(page)
+    assert [name for name, _ in images] == [name for name, _, _ in CHARTS]
+    for name, data in images:
+        svg = ET.fromstring(base64.b64decode(data))
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg", name
+        assert float(svg.get("width").removesuffix("pt")) > 100 and float(svg.get("height").removesuffix("pt")) > 100
+    # Nothing to fetch: no script, no external source, no stylesheet link; the policy forbids them too.
+    assert "<script" not in page.lower()
+    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert html.escape("default-src 'none'") in page
+
+
+def test_html_report_escapes_the_data(small_report):
+    page = small_report.path.read_text("utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Escaping Titles in Reports" in page
+    assert SCRIPT_TITLE not in page
+
+
+def test_html_report_is_the_same_for_the_same_data(small_settings, small_report):  # noqa: F811
+    first = small_report.path.read_bytes()
+    assert write_report(small_settings.layout).path.read_bytes() == first
+
+
+def test_report_of_a_warehouse_without_dated_digests(tmp_path):
+    settings = Settings(tmp_path / "warehouse", tmp_path / "raw", None)
+    settings.digests_dir.mkdir()
+    (settings.digests_dir / "undated.txt").write_text("new\n\nA Title Without a Date\n\n" + "An abstract. " * 40)
+    from pipeline.build import build_warehouse
+
+    build_warehouse(settings)
+    report = write_report(settings.layout)
+    assert report.data.days == [] and report.data.totals["papers"] == 0
+    text = terminal_summary(report.data)
+    assert "no dated digests yet" in text and "(no paper seen on 2 or more days)" in text and "(no repository links)" in text
+    assert len(IMAGE.findall(report.path.read_text("utf-8"))) == len(CHARTS)
+
+
+def test_trend_report_asset_shows_its_chart_in_the_ui(small_settings):  # noqa: F811
+    result = dg.materialize([trend_report], resources={"warehouse": WarehouseResource.from_settings(small_settings)})
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["path"].value == str(small_settings.layout.report_dir / REPORT_FILE)
+    chart = metadata["chart"].value
+    match = re.fullmatch(r"!\[[^\]]+\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", chart)
+    assert match and base64.b64decode(match.group(1)).startswith(b"\x89PNG\r\n\x1a\n")
+    assert "&lt;script&gt;" in metadata["top_recurring"].value and "<script>" not in metadata["top_recurring"].value
+    assert metadata["days"].value == 7
+
+
+def test_cli_report_prints_the_summary_and_writes_the_html(tmp_path):
+    settings = build_corpus(tmp_path)
+    (settings.layout.report_dir / REPORT_FILE).unlink(missing_ok=True)
+    completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(settings.warehouse_dir)}, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    assert [row[0] for row in _section(out, "Per day")] == [str(d["day"]) for d in expected_daily_summary(Tables.load(settings))]
+    assert SCRIPT_TITLE in [row[-1] for row in _section(out, "Top recurring papers (seen on 2 or more days)")]
+    assert out.rstrip().endswith(f"HTML report: {settings.layout.report_dir / REPORT_FILE}")
+    assert (settings.layout.report_dir / REPORT_FILE).is_file()
+
+
+def test_cli_report_without_a_warehouse(tmp_path):
+    completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "none")}, cwd=tmp_path)
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == f"papertrends: no warehouse at {tmp_path / 'none' / 'trends.duckdb'}: run `papertrends build` first"
