@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.checks import ALL_TABLE_CHECKS
 from assets.ingest import parsed_digest
 from assets.resources import WarehouseResource
 from assets.tables import consolidated_tables
@@ -13,7 +14,7 @@ ALL_ASSETS = [
     consolidated_tables,
     trends_duckdb,
 ]
-ALL_CHECKS: list = []
+ALL_CHECKS: list = [*ALL_TABLE_CHECKS]
 ALL_SENSORS: list = []
 
 
