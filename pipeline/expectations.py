@@ -145,7 +145,7 @@ def _rules() -> dict[str, list[Rule]]:
             ),
         ],
         "rejects": [
-            Rule("ExpectColumnValuesToBeInSet", {"column": "reason", "value_set": list(REJECT_REASONS)}, "reason is one of the documented reasons"),
+            Rule("ExpectColumnValuesToBeInSet", {"column": "reason", "value_set": list(REJECT_REASONS)}, "reason is one of " + ", ".join(REJECT_REASONS)),
             Rule("ExpectColumnValuesToBeBetween", {"column": "line", "min_value": 1}, "line is at least 1"),
         ],
     }

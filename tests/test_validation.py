@@ -19,7 +19,7 @@ from pipeline import expectations
 from pipeline.atomic import write_parquet
 from pipeline.config import Settings
 from pipeline.consolidate import consolidate
-from pipeline.cross_checks import run_cross_checks
+from pipeline.cross_checks import CROSS_CHECKS, run_cross_checks
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.staging import list_digest_files
 from tests.browser import browser  # noqa: F401
@@ -376,3 +376,12 @@ def test_data_docs_open_in_a_browser_and_run_no_script(script_title_docs, browse
     shutil.copyfile(shots[0], shots[1])
     assert dialogs == [] and not any("alert" in text for text in console)
     page.close()
+
+
+def test_readme_lists_every_rule():
+    readme = " ".join((REPO / "README.md").read_text().split())
+    for table, rules in expectations.SUITE_RULES.items():
+        for rule in rules:
+            assert f"- {rule.text}" in readme, (table, rule.text)
+    for rule, _ in CROSS_CHECKS.values():
+        assert rule in readme
