@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 
@@ -248,10 +249,13 @@ def prepare_frame(table: str, frame, digests=None):
 
 
 def _path_segments(url: object) -> int:
-    if not isinstance(url, str) or "://" not in url:
+    if not isinstance(url, str):
         return 0
-    path = url.split("://", 1)[1].split("/", 1)[1] if "/" in url.split("://", 1)[1] else ""
-    return len([part for part in path.split("?")[0].split("#")[0].split("/") if part])
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return 0
+    return len([part for part in path.split("/") if part])
 
 
 def _condition(spec: tuple | None):
@@ -320,13 +324,23 @@ def _unexpected_rows(table: str, frame, indices) -> list[dict]:
     return rows
 
 
+def _exception_message(info) -> str | None:
+    """GX's exception_info: one {exception_message, ...} or such dicts keyed by metric."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception") or info.get("exception_message"):
+        return info.get("exception_message") or "GX raised an exception"
+    messages = [item.get("exception_message") for item in info.values() if isinstance(item, dict) and item.get("exception_message")]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
 def _outcome(table: str, frame, rule: Rule, result) -> ExpectationOutcome:
     config = result.expectation_config
     details = result.result or {}
     values = details.get("partial_unexpected_list") or []
     if not values and details.get("unexpected_list"):
         values = details["unexpected_list"]
-    exception = (result.exception_info or {}).get("exception_message") if hasattr(result, "exception_info") else None
+    exception = _exception_message(getattr(result, "exception_info", None))
     return ExpectationOutcome(
         expectation=config.type,
         columns=_columns(config.kwargs),
@@ -337,7 +351,7 @@ def _outcome(table: str, frame, rule: Rule, result) -> ExpectationOutcome:
         unexpected_values=[plain(value) for value in values[:SAMPLE_SIZE]],
         unexpected_rows=[] if result.success else _unexpected_rows(table, frame, details.get("unexpected_index_list")),
         observed_value=plain(details.get("observed_value")),
-        error=exception or None,
+        error=exception,
     )
 
 

@@ -164,6 +164,13 @@ def test_papers_and_links_rules_report_their_values(sample_settings):
     assert {(failure.columns[0], tuple(failure.unexpected_values)) for failure in failures} == {("repo", (None,)), ("kind", ("gitlub",))}
 
 
+def test_a_missing_column_fails_its_rule_with_the_error(sample_settings):
+    papers = expectations.read_frame(sample_settings.layout.table_file("papers")).drop(columns=["arxiv_id"])
+    failures = expectations.validate_frame("papers", papers).failures
+    assert [(failure.columns, failure.success) for failure in failures] == [(["arxiv_id"], False)]
+    assert 'column "arxiv_id"' in failures[0].error and "does not exist" in failures[0].error
+
+
 def test_position_is_bounded_by_the_digest_entry_count(sample_settings):
     layout = sample_settings.layout
     digests = expectations.read_frame(layout.table_file("digests"))
