@@ -101,6 +101,7 @@ def _rules() -> dict[str, list[Rule]]:
             Rule("ExpectColumnValuesToNotBeNull", {"column": "paper_id"}, "paper_id is set"),
             Rule("ExpectColumnValuesToBeUnique", {"column": "paper_id"}, "paper_id is unique (the key)"),
             Rule("ExpectColumnValuesToNotBeNull", {"column": "title"}, "title is set"),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "title", "regex": r"\S"}, "title is not blank"),
             Rule(
                 "ExpectColumnValueLengthsToBeBetween",
                 {"column": "title", "min_value": TITLE_MIN_CHARS, "max_value": TITLE_MAX_CHARS},

@@ -149,9 +149,11 @@ def test_papers_and_links_rules_report_their_values(sample_settings):
     papers.loc[0, "arxiv_id"] = "2303.1"
     papers.loc[1, "abstract"] = "x" * (expectations.ABSTRACT_MAX_CHARS + 1)
     papers.loc[2, "first_seen_date"] = papers.loc[2, "last_seen_date"] + dt.timedelta(days=1)
+    papers.loc[3, "title"] = " \t "
     failures = {failure.columns[0]: failure for failure in expectations.validate_frame("papers", papers).failures}
-    assert set(failures) == {"arxiv_id", "abstract", "last_seen_date"}
+    assert set(failures) == {"arxiv_id", "abstract", "last_seen_date", "title"}
     assert failures["arxiv_id"].unexpected_values == ["2303.1"]
+    assert (failures["title"].rule, failures["title"].unexpected_values) == ("title is not blank", [" \t "])
     assert failures["abstract"].unexpected_rows == [{"paper_id": papers.loc[1, "paper_id"], "title": papers.loc[1, "title"]}]
 
     links = expectations.read_frame(layout.table_file("repo_links"))
