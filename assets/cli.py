@@ -32,6 +32,7 @@ def build(settings: Settings) -> int:
 
     with dg.DagsterInstance.get() as instance:
         run = materialize_warehouse(settings, instance, names)
+    print(f"papertrends: validation results (Data Docs): {settings.layout.validation_dir / 'index.html'}")
     if not run.result.success:
         steps = ", ".join(run.failed_steps) or "?"
         return _fail(f"build failed in step(s) {steps}; see run {run.result.run_id} in `papertrends ui`", 1)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.checks import ALL_TABLE_CHECKS
 from assets.ingest import parsed_digest
 from assets.report import trend_report
 from assets.resources import WarehouseResource
@@ -15,7 +16,7 @@ ALL_ASSETS = [
     trends_duckdb,
     trend_report,
 ]
-ALL_CHECKS: list = []
+ALL_CHECKS: list = [*ALL_TABLE_CHECKS]
 ALL_SENSORS: list = []
 
 

@@ -85,6 +85,13 @@ def test_build_prints_the_per_day_summary(cli_built):
     ]
 
 
+def test_build_prints_the_data_docs_path(cli_built):
+    settings, completed = cli_built
+    index = settings.layout.validation_dir / "index.html"
+    assert f"papertrends: validation results (Data Docs): {index}" in completed.stdout.splitlines()
+    assert index.exists() and "papers.html" in index.read_text()
+
+
 def test_build_keeps_its_instance_in_the_warehouse(cli_built):
     settings, completed = cli_built
     home = settings.layout.dagster_home

@@ -1,0 +1,123 @@
+"""Blocking asset checks: the audit of write-audit-publish.
+
+One check per table runs its Great Expectations suite; one more runs the checks
+across tables in DuckDB. They read the candidate file of each table (written by
+consolidated_tables, not yet published) or, when there is none, the published one.
+A failed check is an ERROR and blocking, so trends_duckdb (which publishes the
+candidates) does not run: the published tables and trends.duckdb stay as they were.
+"""
+
+import html
+import json
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from assets.resources import WarehouseResource
+from pipeline.config import Layout
+from pipeline.cross_checks import run_cross_checks
+from pipeline.expectations import validate_table_file
+from pipeline.schemas import TABLES
+from pipeline.validation_docs import cross_table_result, index_path, table_result, write_result
+
+CROSS_TABLE_CHECK = "cross_table_integrity"
+
+
+def table_to_check(layout: Layout, table: str) -> Path:
+    """The candidate awaiting publication if there is one, else the published table."""
+    candidate = layout.candidate_file(table)
+    return candidate if candidate.exists() else layout.table_file(table)
+
+
+def _md(value: object) -> str:
+    """A value for a markdown table cell: JSON-quoted (so "" shows), short, escaped."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = text if len(text) <= 160 else text[:159] + "…"
+    return html.escape(text.replace("\n", " ")).replace("|", "&#124;")
+
+
+def _failures_markdown(items: list[dict]) -> str:
+    failed = [item for item in items if not item["success"]]
+    if not failed:
+        return "every rule holds"
+    lines = ["| rule | column(s) | unexpected | a few unexpected values | a few unexpected rows |", "|---|---|---|---|---|"]
+    for item in failed:
+        lines.append(
+            f"| {html.escape(item['rule'])} (`{item['check']}`) | {html.escape(', '.join(item['columns']))} "
+            f"| {item['unexpected_count']} | {'; '.join(_md(value) for value in item['unexpected_values'])} "
+            f"| {'; '.join(_md(row) for row in item['rows']) or (_md(item['error']) if item['error'] else '')} |"
+        )
+    return "\n".join(lines)
+
+
+def _check_result(result: dict, page: Path, layout: Layout) -> dg.AssetCheckResult:
+    failures = [
+        {
+            "rule": item["rule"],
+            "check": item["check"],
+            "columns": item["columns"],
+            "unexpected_count": item["unexpected_count"],
+            "unexpected_values": item["unexpected_values"],
+            "unexpected_rows": item["rows"],
+            "error": item["error"],
+        }
+        for item in result["items"]
+        if not item["success"]
+    ]
+    metadata = {
+        "data_docs": dg.MetadataValue.path(str(index_path(layout.validation_dir))),
+        "result_page": dg.MetadataValue.path(str(page)),
+        "rules": len(result["items"]),
+        "rules_failed": len(failures),
+        "failed_expectations": dg.MetadataValue.md(_failures_markdown(result["items"])),
+        "failures": dg.MetadataValue.json(failures),
+    }
+    if result["row_count"] is not None:
+        metadata["rows"] = result["row_count"]
+        metadata["file"] = dg.MetadataValue.path(result["source"])
+    return dg.AssetCheckResult(passed=result["success"], severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+
+
+def _table_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=table,
+        name=f"{table}_expectations",
+        blocking=True,
+        description=f"Great Expectations suite of {table} (see the README, Validation); blocks publishing when it fails.",
+    )
+    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        layout = warehouse.layout
+        validation = validate_table_file(table, table_to_check(layout, table), table_to_check(layout, "digests"))
+        result = table_result(validation)
+        page = write_result(layout.validation_dir, result)
+        return _check_result(result, page, layout)
+
+    return check
+
+
+TABLE_CHECKS = [_table_check(table) for table in TABLES]
+
+
+@dg.asset_check(
+    asset="appearances",
+    name=CROSS_TABLE_CHECK,
+    blocking=True,
+    # No additional_deps on the other tables: Dagster would then skip this check when a
+    # table's own blocking check fails, and every failure should be reported in one run.
+    # The five tables come from one step (consolidated_tables), so all are written by now.
+    description=(
+        "Across tables, in DuckDB: paper_ids of appearances and repo_links exist in papers, "
+        "digest_ids of appearances and rejects exist in digests, appearances per digest equal its entry_count."
+    ),
+)
+def cross_table_integrity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    layout = warehouse.layout
+    files = {table: table_to_check(layout, table) for table in TABLES}
+    outcomes = run_cross_checks(files)
+    result = cross_table_result(outcomes, files, datetime.now().astimezone().isoformat(timespec="seconds"))
+    page = write_result(layout.validation_dir, result)
+    return _check_result(result, page, layout)
+
+
+ALL_TABLE_CHECKS = [*TABLE_CHECKS, cross_table_integrity]

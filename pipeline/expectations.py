@@ -1,0 +1,393 @@
+"""Great Expectations (1.x) suites for the five published tables, and their validation.
+
+The suites are built from the project's own constants, so a new reject reason or
+link kind changes the rule with the code. Validation runs through an ephemeral GX
+context on a pandas frame read from a Parquet file; the result is a plain
+`TableValidation` that the Dagster checks and the Data Docs pages read.
+
+Rules that depend on other rows or another table are expressed with a helper
+column computed before validation (names start with `_`, see `prepare_frame`), or
+with a GX row condition where the rule applies to a subset of rows.
+GX is imported inside the functions: importing it costs seconds.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow.parquet as pq
+
+from pipeline.dates import DATE_SOURCES
+from pipeline.identity import ARXIV_ID_PATTERN
+from pipeline.links import LINK_KINDS
+from pipeline.reader import DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
+from pipeline.schemas import TABLES
+
+# Abstract length bounds. The reader accepts any block after a title as its abstract,
+# even a short one (`_pair_entries`), so the lower bound is "not empty". arXiv caps
+# abstracts at 1,920 characters (the samples span 1,347-1,916); an abstract over
+# ABSTRACT_MAX_CHARS means blocks were merged or the capture is not a digest.
+ABSTRACT_MIN_CHARS = 1
+ABSTRACT_MAX_CHARS = 5_000
+TITLE_MIN_CHARS = 1
+
+DIGEST_ID_PATTERN = r"^[0-9a-f]{64}$"
+# Statuses of a digest whose text was read, so it has a date.
+READ_STATUSES = ("ok", "duplicate")
+# Hosts with owner/repo paths: a link there with two path segments names a repository.
+REPOSITORY_KINDS = ("github", "gitlab", "gitee")
+
+# Unexpected values and rows kept per failed expectation.
+SAMPLE_SIZE = 5
+
+# Helper columns added by prepare_frame, never part of a published table.
+DUPLICATE_OF_DIGEST_ID = "_duplicate_of_digest_id"
+DIGEST_ENTRY_COUNT = "_digest_entry_count"
+IS_REPOSITORY_LINK = "_is_repository_link"
+
+# Columns shown with the unexpected rows of a failed expectation: enough to find the row.
+ROW_COLUMNS = {
+    "digests": ["source_name", "digest_id", "status", "duplicate_of"],
+    "papers": ["paper_id", "title"],
+    "appearances": ["digest_id", "paper_id", "position"],
+    "repo_links": ["paper_id", "url", "kind"],
+    "rejects": ["source_name", "line", "reason"],
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite: its GX type, arguments and the rule in words."""
+
+    expectation: str  # GX class name, e.g. "ExpectColumnValuesToBeUnique"
+    kwargs: dict
+    text: str
+    condition: tuple | None = None  # ("is_null", column) | ("is_in", column, values) | ("is_true", column)
+
+
+def _rules() -> dict[str, list[Rule]]:
+    return {
+        "digests": [
+            Rule("ExpectColumnValuesToNotBeNull", {"column": "source_name"}, "source_name is set"),
+            Rule("ExpectColumnValuesToBeUnique", {"column": "source_name"}, "source_name is unique (the key)"),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "digest_id", "regex": DIGEST_ID_PATTERN}, "digest_id is 64 lower-case hex digits"),
+            Rule(
+                "ExpectColumnValuesToBeUnique",
+                {"column": "digest_id"},
+                "digest_id is unique among the rows whose duplicate_of is null",
+                ("is_null", "duplicate_of"),
+            ),
+            Rule(
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "digest_date"},
+                "digest_date is set where the digest was read (status ok or duplicate)",
+                ("is_in", "status", list(READ_STATUSES)),
+            ),
+            Rule("ExpectColumnValuesToBeInSet", {"column": "date_source", "value_set": list(DATE_SOURCES)}, "date_source is one of " + ", ".join(DATE_SOURCES)),
+            Rule("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": list(DIGEST_STATUSES)}, "status is one of " + ", ".join(DIGEST_STATUSES)),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "entry_count", "min_value": 0}, "entry_count is not negative"),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "reject_count", "min_value": 0}, "reject_count is not negative"),
+            Rule(
+                "ExpectColumnPairValuesToBeEqual",
+                {"column_A": "digest_id", "column_B": DUPLICATE_OF_DIGEST_ID, "ignore_row_if": "neither"},
+                "duplicate_of, where set, is the source_name of a row with the same digest_id",
+                ("is_not_null", "duplicate_of"),
+            ),
+        ],
+        "papers": [
+            Rule("ExpectColumnValuesToNotBeNull", {"column": "paper_id"}, "paper_id is set"),
+            Rule("ExpectColumnValuesToBeUnique", {"column": "paper_id"}, "paper_id is unique (the key)"),
+            Rule("ExpectColumnValuesToNotBeNull", {"column": "title"}, "title is set"),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "title", "regex": r"\S"}, "title is not blank"),
+            Rule(
+                "ExpectColumnValueLengthsToBeBetween",
+                {"column": "title", "min_value": TITLE_MIN_CHARS, "max_value": TITLE_MAX_CHARS},
+                f"title is {TITLE_MIN_CHARS} to {TITLE_MAX_CHARS} characters (the reader's title bound)",
+            ),
+            Rule(
+                "ExpectColumnValueLengthsToBeBetween",
+                {"column": "abstract", "min_value": ABSTRACT_MIN_CHARS, "max_value": ABSTRACT_MAX_CHARS},
+                f"abstract is {ABSTRACT_MIN_CHARS} to {ABSTRACT_MAX_CHARS:,} characters",
+            ),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "arxiv_id", "regex": ARXIV_ID_PATTERN}, "arxiv_id, where set, is an arXiv id (2303.12345)"),
+            Rule(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "last_seen_date", "column_B": "first_seen_date", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+                "first_seen_date <= last_seen_date",
+            ),
+        ],
+        "appearances": [
+            Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["digest_id", "position"]}, "(digest_id, position) is unique"),
+            Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["digest_id", "paper_id"]}, "(digest_id, paper_id) is unique: a paper once per digest"),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "position", "min_value": 1}, "position is at least 1"),
+            Rule(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": DIGEST_ENTRY_COUNT, "column_B": "position", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+                "position is at most the digest's entry_count",
+            ),
+        ],
+        "repo_links": [
+            Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["paper_id", "url"]}, "(paper_id, url) is unique"),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "url", "regex": r"^https://[^\s/]+"}, "url starts with https:// and a host"),
+            Rule("ExpectColumnValuesToBeInSet", {"column": "kind", "value_set": list(LINK_KINDS)}, "kind is one of " + ", ".join(LINK_KINDS)),
+            Rule(
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "owner"},
+                "owner is set for a " + "/".join(REPOSITORY_KINDS) + " repository link (host/owner/repo...)",
+                ("is_true", IS_REPOSITORY_LINK),
+            ),
+            Rule(
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "repo"},
+                "repo is set for a " + "/".join(REPOSITORY_KINDS) + " repository link (host/owner/repo...)",
+                ("is_true", IS_REPOSITORY_LINK),
+            ),
+        ],
+        "rejects": [
+            Rule("ExpectColumnValuesToBeInSet", {"column": "reason", "value_set": list(REJECT_REASONS)}, "reason is one of " + ", ".join(REJECT_REASONS)),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "line", "min_value": 1}, "line is at least 1"),
+        ],
+    }
+
+
+SUITE_RULES: dict[str, list[Rule]] = _rules()
+assert set(SUITE_RULES) == set(TABLES)
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """The result of one expectation, in plain values (JSON-ready)."""
+
+    expectation: str  # GX type, e.g. expect_column_values_to_be_unique
+    columns: list[str]
+    rule: str
+    success: bool
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_values: list = field(default_factory=list)  # a few, as str or None
+    unexpected_rows: list[dict] = field(default_factory=list)  # a few offending rows (ROW_COLUMNS)
+    observed_value: Any = None
+    error: str | None = None  # GX raised while evaluating the expectation
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class TableValidation:
+    table: str
+    source: str  # the file validated
+    row_count: int
+    success: bool
+    outcomes: list[ExpectationOutcome]
+    validated_at: str  # ISO timestamp, UTC
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.success]
+
+    def to_dict(self) -> dict:
+        data = dict(self.__dict__)
+        data["outcomes"] = [outcome.to_dict() for outcome in self.outcomes]
+        return data
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON-ready text: dates ISO, missing values None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):  # numpy scalars
+        return plain(value.item())
+    return str(value)
+
+
+def read_frame(path: Path):
+    """A Parquet file as a pandas frame (pyarrow types kept as plain Python/NumPy values)."""
+    return pq.read_table(path).to_pandas()
+
+
+def prepare_frame(table: str, frame, digests=None):
+    """The frame with the helper columns its suite needs (a copy; the input is untouched).
+
+    appearances needs the digests frame for each digest's entry_count.
+    """
+    import pandas as pd
+
+    frame = frame.copy()
+    if table == "digests":
+        # digest_id of the row that duplicate_of names; missing when no row has that name.
+        by_name = dict(zip(frame["source_name"], frame["digest_id"]))
+        frame[DUPLICATE_OF_DIGEST_ID] = [by_name.get(name) if isinstance(name, str) else None for name in frame["duplicate_of"]]
+    elif table == "appearances":
+        counts = {} if digests is None else dict(zip(digests["digest_id"], digests["entry_count"]))
+        # A digest_id with no digests row gets no bound here: the cross-table check reports it.
+        frame[DIGEST_ENTRY_COUNT] = pd.array([counts.get(key) for key in frame["digest_id"]], dtype="Int64")
+    elif table == "repo_links":
+        frame[IS_REPOSITORY_LINK] = [
+            kind in REPOSITORY_KINDS and _path_segments(url) >= 2 for kind, url in zip(frame["kind"], frame["url"])
+        ]
+    return frame
+
+
+def _path_segments(url: object) -> int:
+    if not isinstance(url, str):
+        return 0
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return 0
+    return len([part for part in path.split("/") if part])
+
+
+def _condition(spec: tuple | None):
+    if spec is None:
+        return None
+    from great_expectations.expectations.row_conditions import Column
+
+    kind, column, *values = spec
+    if kind == "is_null":
+        return Column(column).is_null()
+    if kind == "is_not_null":
+        return Column(column).is_not_null()
+    if kind == "is_in":
+        return Column(column).is_in(values[0])
+    if kind == "is_true":
+        return Column(column) == True  # noqa: E712 - builds a GX condition, not a comparison
+    raise ValueError(f"unknown condition {spec!r}")
+
+
+def build_suite(table: str):
+    """The GX ExpectationSuite of a table."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=f"papertrends.{table}")
+    for number, rule in enumerate(SUITE_RULES[table]):
+        kwargs = dict(rule.kwargs)
+        condition = _condition(rule.condition)
+        if condition is not None:
+            kwargs["row_condition"] = condition
+        expectation = getattr(gx.expectations, rule.expectation)(**kwargs, notes=rule.text, meta={"rule": number})
+        suite.add_expectation(expectation)
+    return suite
+
+
+def _ephemeral_context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,  # the network is closed and runs must not phone home
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
+
+
+def _columns(kwargs: dict) -> list[str]:
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_list" in kwargs:
+        return list(kwargs["column_list"])
+    return [kwargs[key] for key in ("column_A", "column_B") if key in kwargs]
+
+
+def _unexpected_rows(table: str, frame, indices) -> list[dict]:
+    columns = [name for name in ROW_COLUMNS[table] if name in frame.columns]
+    rows = []
+    for index in list(indices or [])[:SAMPLE_SIZE]:
+        label = index.get("index") if isinstance(index, dict) else index
+        if label in frame.index:
+            rows.append({name: plain(frame.at[label, name]) for name in columns})
+    return rows
+
+
+def _exception_message(info) -> str | None:
+    """GX's exception_info: one {exception_message, ...} or such dicts keyed by metric."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception") or info.get("exception_message"):
+        return info.get("exception_message") or "GX raised an exception"
+    messages = [item.get("exception_message") for item in info.values() if isinstance(item, dict) and item.get("exception_message")]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def _outcome(table: str, frame, rule: Rule, result) -> ExpectationOutcome:
+    config = result.expectation_config
+    details = result.result or {}
+    values = details.get("partial_unexpected_list") or []
+    if not values and details.get("unexpected_list"):
+        values = details["unexpected_list"]
+    exception = _exception_message(getattr(result, "exception_info", None))
+    return ExpectationOutcome(
+        expectation=config.type,
+        columns=_columns(config.kwargs),
+        rule=rule.text,
+        success=bool(result.success),
+        element_count=plain(details.get("element_count")),
+        unexpected_count=plain(details.get("unexpected_count")),
+        unexpected_values=[plain(value) for value in values[:SAMPLE_SIZE]],
+        unexpected_rows=[] if result.success else _unexpected_rows(table, frame, details.get("unexpected_index_list")),
+        observed_value=plain(details.get("observed_value")),
+        error=exception,
+    )
+
+
+def validate_frame(table: str, frame, source: str = "") -> TableValidation:
+    """Validate a prepared frame (see prepare_frame) against the table's suite."""
+    import great_expectations as gx
+
+    context = _ephemeral_context()
+    batch = (
+        context.data_sources.add_pandas("papertrends")
+        .add_dataframe_asset(table)
+        .add_batch_definition_whole_dataframe(table)
+    )
+    suite = context.suites.add(build_suite(table))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE},
+    )
+    rules = SUITE_RULES[table]
+    outcomes = [_outcome(table, frame, rules[item.expectation_config.meta["rule"]], item) for item in result.results]
+    outcomes.sort(key=lambda outcome: [rule.text for rule in rules].index(outcome.rule))
+    success = bool(result.success) and all(outcome.success for outcome in outcomes)
+    return TableValidation(
+        table=table,
+        source=source,
+        row_count=len(frame),
+        success=success,
+        outcomes=outcomes,
+        validated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+    )
+
+
+def validate_table_file(table: str, path: Path, digests_path: Path | None = None) -> TableValidation:
+    """Read a table's Parquet file, add its helper columns and validate it."""
+    digests = read_frame(digests_path) if table == "appearances" and digests_path is not None else None
+    frame = prepare_frame(table, read_frame(path), digests=digests)
+    return validate_frame(table, frame, source=str(path))

@@ -1,0 +1,398 @@
+"""Validation: GX suites, cross-table checks, blocking asset checks and the Data Docs site."""
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import assets.tables
+from assets.build import materialize_warehouse
+from assets.checks import CROSS_TABLE_CHECK
+from assets.definitions import ALL_ASSETS, ALL_CHECKS
+from assets.resources import WarehouseResource
+from pipeline import expectations
+from pipeline.atomic import write_parquet
+from pipeline.config import Settings
+from pipeline.consolidate import consolidate
+from pipeline.cross_checks import CROSS_CHECKS, run_cross_checks
+from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
+from pipeline.staging import list_digest_files
+from tests.browser import browser  # noqa: F401
+from tests.helpers import REPO, SAMPLES, read_table
+
+TABLE_CHECKS = {f"{table}_expectations" for table in TABLES}
+SCRIPT_TITLE = "<script>alert(1)</script> Attention Is All You Need"
+
+
+def _rows(path):
+    return pq.read_table(path).to_pylist()
+
+
+def _write(path, table, rows):
+    write_parquet(pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMAS[table]), path)
+
+
+def _sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _published_state(layout):
+    return {table: _sha256(layout.table_file(table)) for table in TABLES} | {"trends.duckdb": _sha256(layout.duckdb_path)}
+
+
+# Each break edits one candidate table as a faulty consolidation would, and returns the
+# value that must show up in the failing check's metadata.
+def _duplicate_paper_id(rows):
+    rows[1]["paper_id"] = rows[0]["paper_id"]
+    return rows[0]["paper_id"]
+
+
+def _bad_duplicate_of(rows):
+    rows[1]["duplicate_of"], rows[1]["status"] = rows[0]["source_name"], "duplicate"
+    return rows[1]["source_name"]  # the row, whose digest_id differs from the one it names
+
+
+def _duplicate_position(rows):
+    assert rows[0]["digest_id"] == rows[1]["digest_id"]
+    rows[1]["position"] = rows[0]["position"]
+    return rows[0]["position"]
+
+
+def _http_url(rows):
+    rows[0]["url"] = rows[0]["url"].replace("https://", "http://", 1)
+    return rows[0]["url"]
+
+
+def _bad_reason(rows):
+    # The samples have no rejects: add one as a broken reader would.
+    rows.append({"digest_id": "0" * 64, "source_name": "x.txt", "line": 3, "reason": "looks_odd", "raw_text": "t", "detail": "d"})
+    return "looks_odd"
+
+
+def _orphan_paper_id(rows):
+    rows[0]["paper_id"] = "ffffffffffffffff"
+    return "ffffffffffffffff"
+
+
+def _wrong_entry_count(rows):
+    rows[0]["entry_count"] += 1
+    return rows[0]["entry_count"]
+
+
+def _script_title(rows):
+    rows[0]["title"], rows[0]["abstract"] = SCRIPT_TITLE, ""
+    return SCRIPT_TITLE
+
+
+# case -> (table broken, how, the checks that must fail, the failing rule: GX type or cross-check name)
+BREAKS = {
+    "papers_duplicate_key": ("papers", _duplicate_paper_id, {"papers_expectations", CROSS_TABLE_CHECK}, "expect_column_values_to_be_unique"),
+    "digests_bad_duplicate_of": ("digests", _bad_duplicate_of, {"digests_expectations"}, "expect_column_pair_values_to_be_equal"),
+    "appearances_duplicate_position": ("appearances", _duplicate_position, {"appearances_expectations"}, "expect_compound_columns_to_be_unique"),
+    "repo_links_http_url": ("repo_links", _http_url, {"repo_links_expectations"}, "expect_column_values_to_match_regex"),
+    "rejects_bad_reason": ("rejects", _bad_reason, {"rejects_expectations", CROSS_TABLE_CHECK}, "expect_column_values_to_be_in_set"),
+    "appearances_orphan_paper_id": ("appearances", _orphan_paper_id, {CROSS_TABLE_CHECK}, "appearances_paper_in_papers"),
+    "digests_wrong_entry_count": ("digests", _wrong_entry_count, {CROSS_TABLE_CHECK}, "appearance_count_is_entry_count"),
+}
+
+
+def _shown(failure: dict) -> list:
+    """Every value a failure shows: its unexpected values and the values of its rows."""
+    return failure["unexpected_values"] + [value for row in failure["unexpected_rows"] for value in row.values()]
+
+
+# --- pipeline/: the suites and cross-checks on frames and files, no Dagster -------------
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_suite_passes_on_the_samples(sample_settings, table):
+    layout = sample_settings.layout
+    result = expectations.validate_table_file(table, layout.table_file(table), layout.table_file("digests"))
+    assert result.success, [outcome for outcome in result.failures]
+    assert result.row_count == read_table(layout, table).num_rows
+    assert len(result.outcomes) == len(expectations.SUITE_RULES[table])
+
+
+def test_conditional_rules_apply_to_their_rows_only(sample_settings):
+    layout = sample_settings.layout
+    digests = expectations.read_frame(layout.table_file("digests"))
+    # A duplicate copy: same digest_id as the row it names, so both rules hold.
+    copy = digests.iloc[[0]].copy()
+    copy["source_name"], copy["duplicate_of"], copy["status"] = "zzz-copy.txt", digests.loc[0, "source_name"], "duplicate"
+    # An empty file: no date, which is allowed when the digest was not read.
+    empty = digests.iloc[[1]].copy()
+    empty["source_name"], empty["digest_date"], empty["status"], empty["digest_id"] = "zzz-empty.txt", None, "empty", "e" * 64
+    import pandas as pd
+
+    frame = pd.concat([digests, copy, empty], ignore_index=True)
+    assert expectations.validate_frame("digests", expectations.prepare_frame("digests", frame)).success
+    frame.loc[len(digests), "duplicate_of"] = None  # now two rows with no duplicate_of share a digest_id
+    frame.loc[len(digests) + 1, "status"] = "ok"  # a read digest without a date
+    failures = expectations.validate_frame("digests", expectations.prepare_frame("digests", frame)).failures
+    assert {(failure.expectation, tuple(failure.columns)) for failure in failures} == {
+        ("expect_column_values_to_be_unique", ("digest_id",)),
+        ("expect_column_values_to_not_be_null", ("digest_date",)),
+    }
+    unique = next(failure for failure in failures if failure.expectation == "expect_column_values_to_be_unique")
+    assert unique.unexpected_values[0] == digests.loc[0, "digest_id"]
+    assert {row["source_name"] for row in unique.unexpected_rows} == {digests.loc[0, "source_name"], "zzz-copy.txt"}
+
+
+def test_papers_and_links_rules_report_their_values(sample_settings):
+    layout = sample_settings.layout
+    papers = expectations.read_frame(layout.table_file("papers"))
+    papers.loc[0, "arxiv_id"] = "2303.1"
+    papers.loc[1, "abstract"] = "x" * (expectations.ABSTRACT_MAX_CHARS + 1)
+    papers.loc[2, "first_seen_date"] = papers.loc[2, "last_seen_date"] + dt.timedelta(days=1)
+    papers.loc[3, "title"] = " \t "
+    failures = {failure.columns[0]: failure for failure in expectations.validate_frame("papers", papers).failures}
+    assert set(failures) == {"arxiv_id", "abstract", "last_seen_date", "title"}
+    assert failures["arxiv_id"].unexpected_values == ["2303.1"]
+    assert (failures["title"].rule, failures["title"].unexpected_values) == ("title is not blank", [" \t "])
+    assert failures["abstract"].unexpected_rows == [{"paper_id": papers.loc[1, "paper_id"], "title": papers.loc[1, "title"]}]
+
+    links = expectations.read_frame(layout.table_file("repo_links"))
+    github = links.index[links["kind"] == "github"][0]
+    pages = links.index[links["kind"] == "github_pages"][0]
+    links.loc[github, "repo"] = None  # a github.com/owner/repo link must name its repo
+    links.loc[pages, "repo"] = None  # github.io links have no repo: allowed (it is null already)
+    links.loc[pages, "kind"] = "gitlub"
+    failures = expectations.validate_frame("repo_links", expectations.prepare_frame("repo_links", links)).failures
+    assert {(failure.columns[0], tuple(failure.unexpected_values)) for failure in failures} == {("repo", (None,)), ("kind", ("gitlub",))}
+
+
+def test_a_missing_column_fails_its_rule_with_the_error(sample_settings):
+    papers = expectations.read_frame(sample_settings.layout.table_file("papers")).drop(columns=["arxiv_id"])
+    failures = expectations.validate_frame("papers", papers).failures
+    assert [(failure.columns, failure.success) for failure in failures] == [(["arxiv_id"], False)]
+    assert 'column "arxiv_id"' in failures[0].error and "does not exist" in failures[0].error
+
+
+def test_position_is_bounded_by_the_digest_entry_count(sample_settings):
+    layout = sample_settings.layout
+    digests = expectations.read_frame(layout.table_file("digests"))
+    appearances = expectations.read_frame(layout.table_file("appearances"))
+    last = appearances["position"].idxmax()
+    entry_count = int(digests.set_index("digest_id").loc[appearances.loc[last, "digest_id"], "entry_count"])
+    assert appearances.loc[last, "position"] == entry_count  # the bound is tight on the samples
+    appearances.loc[last, "position"] = entry_count + 1
+    failures = expectations.validate_frame("appearances", expectations.prepare_frame("appearances", appearances, digests)).failures
+    assert [(failure.expectation, failure.unexpected_values) for failure in failures] == [
+        ("expect_column_pair_values_a_to_be_greater_than_b", [[entry_count, entry_count + 1]])
+    ]
+
+
+def test_cross_checks_pass_on_the_samples_and_report_orphans(sample_settings, tmp_path):
+    layout = sample_settings.layout
+    files = {table: layout.table_file(table) for table in TABLES}
+    assert all(outcome.success for outcome in run_cross_checks(files))
+
+    links = _rows(files["repo_links"])
+    for row in links[:7]:
+        row["paper_id"] = "0000000000000000"
+    files["repo_links"] = tmp_path / "repo_links.parquet"
+    _write(files["repo_links"], "repo_links", links)
+    failed = {outcome.name: outcome for outcome in run_cross_checks(files) if not outcome.success}
+    assert set(failed) == {"repo_links_paper_in_papers"}
+    assert failed["repo_links_paper_in_papers"].offending_count == 7
+    assert len(failed["repo_links_paper_in_papers"].offending_rows) == expectations.SAMPLE_SIZE
+    assert {row["paper_id"] for row in failed["repo_links_paper_in_papers"].offending_rows} == {"0000000000000000"}
+
+
+# --- Dagster: blocking checks in write-audit-publish -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """The samples built through Dagster once; the break tests rebuild it, each with one fault."""
+    settings = Settings(tmp_path_factory.mktemp("validated"), SAMPLES, None)
+    with dg.instance_for_test() as instance:
+        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
+        yield settings, instance, run
+
+
+def _evaluations(result):
+    return {evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()}
+
+
+def _materialized(result):
+    return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+
+
+def test_every_check_passes_on_the_samples(warehouse):
+    settings, _, run = warehouse
+    assert run.result.success
+    evaluations = _evaluations(run.result)
+    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK}
+    assert all(evaluation.passed for evaluation in evaluations.values())
+    assert "trends_duckdb" in _materialized(run.result)
+    index = settings.layout.validation_dir / "index.html"
+    for evaluation in evaluations.values():
+        assert evaluation.metadata["data_docs"].value == str(index)
+        assert evaluation.metadata["rules_failed"].value == 0
+    assert evaluations["papers_expectations"].metadata["rows"].value == 298
+    assert index.exists() and "FAILED" not in index.read_text()
+
+
+@pytest.fixture(scope="module")
+def broken_run(warehouse, tmp_path_factory):
+    """One materialize_warehouse run whose consolidation writes every table broken (all BREAKS at once)."""
+    settings, instance, _ = warehouse
+    layout = settings.layout
+    before = _published_state(layout)
+    broken_values = {}
+
+    def faulty_consolidate(layout_, source_names):
+        counts = consolidate(layout_, source_names)
+        for table in TABLES:
+            rows = _rows(layout_.candidate_file(table))
+            for case, (broken_table, breaker, _, _) in BREAKS.items():
+                if broken_table == table:
+                    broken_values[case] = breaker(rows)
+            _write(layout_.candidate_file(table), table, rows)
+        return counts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(assets.tables, "consolidate", faulty_consolidate)
+        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
+    return run, before, _published_state(layout), broken_values
+
+
+@pytest.mark.parametrize("case", BREAKS)
+def test_a_broken_table_fails_the_right_check_with_the_value_in_its_metadata(broken_run, case):
+    run, _, _, broken_values = broken_run
+    _, _, failing_checks, failing_rule = BREAKS[case]
+    evaluations = _evaluations(run.result)
+    check = next(iter(failing_checks - {CROSS_TABLE_CHECK}), CROSS_TABLE_CHECK)
+    assert not evaluations[check].passed
+    failure = next(item for item in evaluations[check].metadata["failures"].value if item["check"] == failing_rule)
+    assert broken_values[case] in _shown(failure)
+
+
+def test_a_failed_check_blocks_publishing_and_trends_duckdb(broken_run, warehouse):
+    run, before, after, _ = broken_run
+    layout = warehouse[0].layout
+    assert not run.result.success
+    evaluations = _evaluations(run.result)
+    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK}  # every check ran and reported
+    assert not any(evaluation.passed for evaluation in evaluations.values())
+    assert "trends_duckdb" not in _materialized(run.result)
+    assert after == before  # the previous Parquet tables and trends.duckdb stay in place
+    assert all(layout.candidate_file(table).exists() for table in TABLES)  # nothing was published
+    index = (layout.validation_dir / "index.html").read_text()
+    assert index.count("FAILED") == len(evaluations)
+
+
+@pytest.mark.parametrize("case", BREAKS)
+def test_each_break_fails_only_its_own_checks(sample_settings, tmp_path, case):
+    """The same breaks, one at a time, through the functions the checks call (no Dagster run)."""
+    table, breaker, failing_checks, failing_rule = BREAKS[case]
+    layout = sample_settings.layout
+    files = {name: layout.table_file(name) for name in TABLES}
+    rows = _rows(files[table])
+    value = breaker(rows)
+    files[table] = tmp_path / f"{table}.parquet"
+    _write(files[table], table, rows)
+    failed = {}
+    # Only a changed file can change a suite's result (appearances reads digests too);
+    # the unchanged tables pass, as test_every_suite_passes_on_the_samples shows.
+    for name in {table} | ({"appearances"} if table == "digests" else set()):
+        result = expectations.validate_table_file(name, files[name], files["digests"])
+        if not result.success:
+            failed[f"{name}_expectations"] = [outcome.to_dict() for outcome in result.failures]
+    crossed = [outcome for outcome in run_cross_checks(files) if not outcome.success]
+    if crossed:
+        failed[CROSS_TABLE_CHECK] = [
+            {"check": outcome.name, "unexpected_values": [], "unexpected_rows": outcome.offending_rows} for outcome in crossed
+        ]
+    assert set(failed) == failing_checks
+    check = next(iter(failing_checks - {CROSS_TABLE_CHECK}), CROSS_TABLE_CHECK)
+    failure = next(item for item in failed[check] if item.get("check", item.get("expectation")) == failing_rule)
+    assert value in _shown(failure)
+
+
+@pytest.fixture(scope="module")
+def script_title_docs(warehouse, tmp_path_factory):
+    """dg.materialize of the checks and trends_duckdb on a hand-broken candidate: a title with markup.
+
+    Returns a copy of the Data Docs site as that run left it.
+    """
+    settings, instance, _ = warehouse
+    layout = settings.layout
+    consolidate(layout, list_digest_files(SAMPLES))
+    rows = _rows(layout.candidate_file("papers"))
+    _script_title(rows)
+    _write(layout.candidate_file("papers"), "papers", rows)
+    before = _published_state(layout)
+    result = dg.materialize(
+        [*ALL_ASSETS, *ALL_CHECKS],
+        selection=dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks(),
+        instance=instance,
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        raise_on_error=False,
+    )
+    site = tmp_path_factory.mktemp("docs") / "validation"
+    shutil.copytree(layout.validation_dir, site)
+    return result, before, _published_state(layout), site, rows[0]["paper_id"]
+
+
+def test_dg_materialize_blocks_trends_duckdb_on_a_failed_check(script_title_docs):
+    result, before, after, _, paper_id = script_title_docs
+    assert not result.success
+    evaluations = _evaluations(result)
+    assert {name for name, evaluation in evaluations.items() if not evaluation.passed} == {"papers_expectations"}
+    failure = evaluations["papers_expectations"].metadata["failures"].value[0]
+    assert (failure["check"], failure["columns"], failure["unexpected_values"]) == ("expect_column_value_lengths_to_be_between", ["abstract"], [""])
+    assert failure["unexpected_rows"] == [{"paper_id": paper_id, "title": SCRIPT_TITLE}]
+    assert "&lt;script&gt;" in evaluations["papers_expectations"].metadata["failed_expectations"].value
+    assert "trends_duckdb" not in _materialized(result)
+    assert after == before
+
+
+def test_data_docs_escape_titles(script_title_docs):
+    *_, site, _ = script_title_docs
+    page = (site / "papers.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Attention" in page
+    results = json.loads((site / "results" / "papers.json").read_text())
+    assert results["success"] is False and results["name"] == "papers"
+
+
+@pytest.mark.browser
+def test_data_docs_open_in_a_browser_and_run_no_script(script_title_docs, browser, tmp_path):  # noqa: F811
+    *_, site, _ = script_title_docs
+    page = browser.new_page()
+    dialogs, console = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda message: console.append(message.text))
+    page.goto((site / "index.html").as_uri())
+    assert page.title() == "papertrends validation"
+    output = REPO / "test-output"
+    output.mkdir(exist_ok=True)
+    page.screenshot(path=str(tmp_path / "data-docs-index.png"), full_page=True)
+    shutil.copyfile(tmp_path / "data-docs-index.png", output / "data-docs-index.png")
+    row = page.locator("tr", has=page.locator("a", has_text="papers"))
+    assert row.locator(".failed").inner_text() == "FAILED"
+    row.locator("a", has_text="papers").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/papers.html")
+    cell = page.get_by_text(SCRIPT_TITLE, exact=True)
+    assert cell.is_visible()
+    assert page.get_by_text("abstract is 1 to 5,000 characters").is_visible()
+    page.screenshot(path=str(tmp_path / "data-docs-papers.png"), full_page=True)
+    shutil.copyfile(tmp_path / "data-docs-papers.png", output / "data-docs-papers.png")
+    assert dialogs == [] and not any("alert" in text for text in console)
+    page.close()
+
+
+def test_readme_lists_every_rule():
+    readme = " ".join((REPO / "README.md").read_text().split())
+    for table, rules in expectations.SUITE_RULES.items():
+        for rule in rules:
+            assert f"- {rule.text}" in readme, (table, rule.text)
+    for rule, _ in CROSS_CHECKS.values():
+        assert rule in readme
