@@ -30,7 +30,7 @@ def build(settings: Settings) -> int:
     from pipeline.summary import daily_summary_text, totals
 
     with dg.DagsterInstance.get() as instance:
-        run = materialize_warehouse(settings, instance, names)
+        run = materialize_warehouse(settings, instance, names, on_wait=_say_waiting)
     if not run.result.success:
         steps = ", ".join(run.failed_steps) or "?"
         return _fail(f"build failed in step(s) {steps}; see run {run.result.run_id} in `papertrends ui`", 1)
@@ -44,6 +44,10 @@ def build(settings: Settings) -> int:
     print()
     print(daily_summary_text(layout.duckdb_path))
     return 0
+
+
+def _say_waiting(holder: str) -> None:
+    print(f"papertrends: waiting for another run on this warehouse to finish (pid {holder or '?'})", flush=True)
 
 
 def report(settings: Settings) -> int:

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.executor import warehouse_locked_executor
 from assets.ingest import parsed_digest
 from assets.resources import WarehouseResource
 from assets.tables import consolidated_tables
@@ -23,8 +24,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=ALL_CHECKS,
         sensors=ALL_SENSORS,
         resources={"warehouse": WarehouseResource.from_settings(settings)},
-        # Runs stay in one process: the multiprocess executor costs seconds a step here.
-        executor=dg.in_process_executor,
+        # Runs stay in one process (the multiprocess executor costs seconds a step here)
+        # and hold the warehouse's write lock from first step to last (assets/executor.py).
+        executor=warehouse_locked_executor(settings.layout.root),
     )
 
 
