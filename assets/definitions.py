@@ -5,6 +5,7 @@ import dagster as dg
 from assets.executor import warehouse_locked_executor
 from assets.ingest import parsed_digest
 from assets.resources import WarehouseResource
+from assets.sensors import digest_files_sensor
 from assets.tables import consolidated_tables
 from assets.warehouse import trends_duckdb
 from pipeline.config import Settings
@@ -15,7 +16,7 @@ ALL_ASSETS = [
     trends_duckdb,
 ]
 ALL_CHECKS: list = []
-ALL_SENSORS: list = []
+ALL_SENSORS: list = [digest_files_sensor]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

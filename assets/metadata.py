@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 from pipeline.schemas import PUBLISHED_COLUMNS, STAGED_ENTRY_SCHEMA, Column
 
 _PREVIEW_ROWS = 5
-_PREVIEW_CHARS = 80
+# Short cells keep most previews under the 1,000 characters the UI shows inline.
+_PREVIEW_CHARS = 40
 
 
 def _schema_of(columns: list[Column]) -> dg.TableSchema:
@@ -70,19 +71,19 @@ def daily_summary_schema() -> dg.TableSchema:
     return _schema_of(DAILY_SUMMARY_COLUMNS)
 
 
-def _cell(value: object, max_chars: int = _PREVIEW_CHARS) -> str:
+def _cell(value: object) -> str:
     text = "" if value is None else str(value)
-    if len(text) > max_chars:
-        text = text[: max_chars - 1] + "…"
+    if len(text) > _PREVIEW_CHARS:
+        text = text[: _PREVIEW_CHARS - 1] + "…"
     # Escaped so a title holding markup or a pipe cannot break the table or run script.
     return html.escape(text.replace("\n", " ")).replace("|", "&#124;")
 
 
-def markdown_preview(table: pa.Table, rows: int = _PREVIEW_ROWS, max_chars: int = _PREVIEW_CHARS) -> str:
+def markdown_preview(table: pa.Table, rows: int = _PREVIEW_ROWS) -> str:
     head = table.slice(0, rows).to_pylist()
     names = table.column_names
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    lines += ["| " + " | ".join(_cell(row[name], max_chars) for name in names) + " |" for row in head]
+    lines += ["| " + " | ".join(_cell(row[name]) for name in names) + " |" for row in head]
     return "\n".join(lines)
 
 

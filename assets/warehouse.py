@@ -29,20 +29,13 @@ def trends_duckdb(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with connect_readonly(path) as con:
         summary = con.sql("SELECT * FROM daily_summary ORDER BY day").to_arrow_table()
         views = pa.Table.from_pylist(
-            [
-                {
-                    "view": view,
-                    "rows": con.execute(f"SELECT count(*) FROM {identifier(view)}").fetchone()[0],
-                    "columns": ", ".join(con.sql(f"SELECT * FROM {identifier(view)} LIMIT 0").columns),
-                }
-                for view in VIEWS
-            ]
+            [{"view": view, "rows": con.execute(f"SELECT count(*) FROM {identifier(view)}").fetchone()[0]} for view in VIEWS]
         )
     context.log.info(f"built {path} with {len(VIEWS)} views")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
-            "views": dg.MetadataValue.md(markdown_preview(views, rows=views.num_rows, max_chars=400)),
+            "views": dg.MetadataValue.md(markdown_preview(views, rows=views.num_rows)),
             "daily_summary": dg.MetadataValue.md(markdown_preview(summary, rows=summary.num_rows)),
             "days": summary.num_rows,
             "dagster/row_count": summary.num_rows,
