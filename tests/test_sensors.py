@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets import sensors
+from assets.build import materialize_warehouse
 from assets.definitions import ALL_ASSETS, ALL_CHECKS
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
@@ -176,17 +177,14 @@ def test_sensor_runs_add_one_digest_incrementally_and_remove_one(warehouse):
         ticker = Ticker(instance, warehouse)
         first = ticker.run(ticker.tick().run_requests[0])
         assert _parsed_partitions(first) == SAMPLE_NAMES[:-1]
-        staged_before = {
-            name: [(path.stat().st_ino, path.stat().st_mtime_ns) for path in _staged_files(layout, name)]
-            for name in SAMPLE_NAMES[:-1]
-        }
+        staged_before = {name: [_stat(path) for path in _staged_files(layout, name)] for name in SAMPLE_NAMES[:-1]}
 
         shutil.move(raw.parent / newest, raw / newest)
         added = ticker.run(ticker.tick().run_requests[0])
         # Only the new digest is parsed; the others' staged parses are the same files, untouched.
         assert _parsed_partitions(added) == [newest]
         for name, stats in staged_before.items():
-            assert [(path.stat().st_ino, path.stat().st_mtime_ns) for path in _staged_files(layout, name)] == stats
+            assert [_stat(path) for path in _staged_files(layout, name)] == stats
         assert read_table(layout, "appearances").num_rows == 358
         assert read_table(layout, "papers").num_rows == 298
 
@@ -204,3 +202,23 @@ def test_sensor_runs_add_one_digest_incrementally_and_remove_one(warehouse):
 
 def _staged_files(layout, name):
     return [staged_file(layout, kind, name) for kind in ("digests", "entries", "rejects")]
+
+
+def test_build_parses_only_the_added_digest(warehouse):
+    """`papertrends build`'s path (materialize_warehouse): N digests plus one parses one."""
+    raw, layout = warehouse.digests_dir, warehouse.layout
+    newest = SAMPLE_NAMES[-1]
+    shutil.move(raw / newest, raw.parent / newest)
+    with dg.instance_for_test() as instance:
+        assert materialize_warehouse(warehouse, instance, list_digest_files(raw)).result.success
+        staged_before = {name: [_stat(path) for path in _staged_files(layout, name)] for name in SAMPLE_NAMES[:-1]}
+        shutil.move(raw.parent / newest, raw / newest)
+        run = materialize_warehouse(warehouse, instance, list_digest_files(raw))
+        assert run.result.success and run.added == [newest] and run.parsed_range == (newest, newest)
+        assert _parsed_partitions(run.result) == [newest]
+        assert {name: [_stat(path) for path in _staged_files(layout, name)] for name in SAMPLE_NAMES[:-1]} == staged_before
+        assert read_table(layout, "appearances").num_rows == 358
+
+
+def _stat(path):
+    return path.stat().st_ino, path.stat().st_mtime_ns
