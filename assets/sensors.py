@@ -118,7 +118,7 @@ def plan_tick(digests_dir: Path, previous: Cursor, registered: list[str], now: f
     present = set(cursor.files)
     known = set(registered)
     # A settled file without a partition (new, or its partition deleted by hand) is parsed.
-    to_add = [name for name in names if name in present and name not in known]
+    to_add = [name for name in names if name in present and name not in known and name not in cursor.pending]
     to_parse += [name for name in to_add if name not in to_parse]
     to_delete = [name for name in registered if name not in set(names)]
     gone = set(previous.files) - set(names)
@@ -174,17 +174,17 @@ def digest_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehous
     if plan.cursor.pending:
         context.log.info(f"waiting for {len(plan.cursor.pending)} file(s) to stop changing: {sorted(plan.cursor.pending)}")
 
-    requests = []
+    partition_requests = []
     if plan.to_add:
-        requests.append(DIGEST_PARTITIONS.build_add_request(plan.to_add))
+        partition_requests.append(DIGEST_PARTITIONS.build_add_request(plan.to_add))
     if plan.to_delete:
-        requests.append(DIGEST_PARTITIONS.build_delete_request(plan.to_delete))
+        partition_requests.append(DIGEST_PARTITIONS.build_delete_request(plan.to_delete))
     if not plan.rebuild:
         return dg.SensorResult(skip_reason="no digest file added, changed or removed", cursor=plan.cursor.dump())
 
     if plan.to_parse:
         # Partition order after this tick's requests: Dagster appends new keys.
-        order = [name for name in registered if name not in plan.to_delete] + [n for n in plan.to_add if n not in registered]
+        order = [name for name in registered if name not in plan.to_delete] + plan.to_add
         positions = sorted(order.index(name) for name in plan.to_parse)
         tags = {PARTITION_RANGE_START: order[positions[0]], PARTITION_RANGE_END: order[positions[-1]]}
         selection = None  # every asset: the parse of the range, then the tables and trends.duckdb
@@ -194,7 +194,7 @@ def digest_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehous
     run = dg.RunRequest(run_key=run_key(plan), tags={**tags, "papertrends/reason": _describe(plan)}, asset_selection=selection)
     plan.cursor.requests += 1
     context.log.info(f"requesting a run to {_describe(plan)}: {plan.to_parse or plan.to_delete}")
-    return dg.SensorResult(run_requests=[run], dynamic_partitions_requests=requests, cursor=plan.cursor.dump())
+    return dg.SensorResult(run_requests=[run], dynamic_partitions_requests=partition_requests, cursor=plan.cursor.dump())
 
 
 def _all_asset_keys() -> list[dg.AssetKey]:
