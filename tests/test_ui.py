@@ -215,6 +215,8 @@ def test_ui_lists_materializes_and_ingests_a_dropped_digest(server, browser, tmp
             (len(_NEW_TITLES), len(_NEW_TITLES))
         ]
     assert server.partition_keys() == [*samples, _NEW_DIGEST]
+    # The runs held the warehouse lock (the project's executor writes the holder's pid).
+    assert (server.root / "warehouse" / ".papertrends.lock").read_text().strip().isdigit()
 
     # The new partition explains itself: its date, entry count and reject count.
     page.goto(f"{server.url}/assets/parsed_digest?view=partitions&partition={_NEW_DIGEST}")
