@@ -15,12 +15,12 @@ import urllib.request
 import duckdb
 import pytest
 
-from pipeline.schemas import TABLES
+from assets.definitions import ALL_ASSETS
 from pipeline.staging import list_digest_files
 from tests.browser import browser  # noqa: F401
 from tests.helpers import REPO, SAMPLES, abstract, render
 
-ASSETS = ["parsed_digest", *TABLES, "trends_duckdb"]
+ASSETS = [key.to_user_string() for asset in ALL_ASSETS for key in asset.keys]
 _STARTUP_LIMIT = 240  # seconds: guards against a hung server, not a speed check
 _RUN_LIMIT = 240
 _NEW_DIGEST = "005_dropped_in.txt"
