@@ -111,7 +111,8 @@ class Server:
         """Materialize every asset over a partition range, as the UI's launchpad does."""
         data = self.graphql(
             """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
-                __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
+                __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+                ... on InvalidSubsetError { message } } }""",
             {
                 "params": {
                     "selector": {
