@@ -1,5 +1,6 @@
 """One Dagster run that brings the warehouse up to date with the digests directory."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -10,6 +11,7 @@ from assets.resources import WarehouseResource
 from pipeline.build import needs_parse
 from pipeline.config import Settings
 from pipeline.decoding import sha256_hex
+from pipeline.lock import warehouse_lock
 from pipeline.staging import read_digest_bytes, staged_source_names
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -45,23 +47,36 @@ def changed_partition_range(settings: Settings, keys: list[str]) -> tuple[str, s
 
 
 def materialize_warehouse(
-    settings: Settings, instance: dg.DagsterInstance, source_names: list[str], quiet: bool = True
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    source_names: list[str],
+    quiet: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> WarehouseRun:
     """Register the files as partitions, parse the new or changed ones, rebuild the rest.
 
     Everything happens in one run: the parse of a partition range (a single-run
-    backfill) and the unpartitioned tables and DuckDB file downstream of it.
+    backfill) and the unpartitioned tables and DuckDB file downstream of it. The run
+    holds the warehouse lock (dg.materialize does not use the Definitions' locking
+    executor); `on_wait` is called if another run holds it.
     """
-    added, removed = sync_digest_partitions(instance, source_names)
-    keys = list(instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
-    parsed_range = changed_partition_range(settings, keys)
-    selection = [key for asset in ALL_ASSETS for key in asset.keys]
-    tags = {}
-    if parsed_range:
-        tags = {PARTITION_RANGE_START: parsed_range[0], PARTITION_RANGE_END: parsed_range[1]}
-    else:
-        selection = [key for key in selection if key != dg.AssetKey("parsed_digest")]
-    result = dg.materialize(
+    with warehouse_lock(settings.layout.root, on_wait=on_wait):
+        added, removed = sync_digest_partitions(instance, source_names)
+        keys = list(instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
+        parsed_range = changed_partition_range(settings, keys)
+        selection = [key for asset in ALL_ASSETS for key in asset.keys]
+        tags = {}
+        if parsed_range:
+            tags = {PARTITION_RANGE_START: parsed_range[0], PARTITION_RANGE_END: parsed_range[1]}
+        else:
+            selection = [key for key in selection if key != dg.AssetKey("parsed_digest")]
+        result = _materialize(settings, instance, selection, tags, quiet)
+    skipped = sorted(set(source_names) - set(keys))
+    return WarehouseRun(result, added, removed, parsed_range, skipped)
+
+
+def _materialize(settings, instance, selection, tags, quiet) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
         [*ALL_ASSETS, *ALL_CHECKS],
         selection=selection,
         instance=instance,
@@ -70,5 +85,3 @@ def materialize_warehouse(
         run_config=_QUIET_LOGS if quiet else None,
         raise_on_error=False,
     )
-    skipped = sorted(set(source_names) - set(keys))
-    return WarehouseRun(result, added, removed, parsed_range, skipped)

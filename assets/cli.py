@@ -31,7 +31,7 @@ def build(settings: Settings) -> int:
     from pipeline.summary import daily_summary_text, totals
 
     with dg.DagsterInstance.get() as instance:
-        run = materialize_warehouse(settings, instance, names)
+        run = materialize_warehouse(settings, instance, names, on_wait=_say_waiting)
     print(f"papertrends: validation results (Data Docs): {settings.layout.validation_dir / 'index.html'}")
     if not run.result.success:
         steps = ", ".join(run.failed_steps) or "?"
@@ -47,6 +47,10 @@ def build(settings: Settings) -> int:
     print()
     print(daily_summary_text(layout.duckdb_path))
     return 0
+
+
+def _say_waiting(holder: str) -> None:
+    print(f"papertrends: waiting for another run on this warehouse to finish (pid {holder or '?'})", flush=True)
 
 
 def report(settings: Settings) -> int:

@@ -3,9 +3,11 @@
 import dagster as dg
 
 from assets.checks import ALL_TABLE_CHECKS
+from assets.executor import warehouse_locked_executor
 from assets.ingest import parsed_digest
 from assets.report import trend_report
 from assets.resources import WarehouseResource
+from assets.sensors import digest_files_sensor
 from assets.tables import consolidated_tables
 from assets.warehouse import trends_duckdb
 from pipeline.config import Settings
@@ -17,7 +19,7 @@ ALL_ASSETS = [
     trend_report,
 ]
 ALL_CHECKS: list = [*ALL_TABLE_CHECKS]
-ALL_SENSORS: list = []
+ALL_SENSORS: list = [digest_files_sensor]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -26,8 +28,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=ALL_CHECKS,
         sensors=ALL_SENSORS,
         resources={"warehouse": WarehouseResource.from_settings(settings)},
-        # Runs stay in one process: the multiprocess executor costs seconds a step here.
-        executor=dg.in_process_executor,
+        # Runs stay in one process (the multiprocess executor costs seconds a step here)
+        # and hold the warehouse's write lock from first step to last (assets/executor.py).
+        executor=warehouse_locked_executor(settings.layout.root),
     )
 
 

@@ -6,13 +6,14 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.schemas import PUBLISHED_COLUMNS
+from pipeline.schemas import PUBLISHED_COLUMNS, STAGED_ENTRY_SCHEMA, Column
 
 _PREVIEW_ROWS = 5
-_PREVIEW_CHARS = 80
+# Short cells keep most previews under the 1,000 characters the UI shows inline.
+_PREVIEW_CHARS = 40
 
 
-def column_schema(table: str) -> dg.TableSchema:
+def _schema_of(columns: list[Column]) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
@@ -21,9 +22,53 @@ def column_schema(table: str) -> dg.TableSchema:
                 description=column.description,
                 constraints=dg.TableColumnConstraints(nullable=column.nullable),
             )
-            for column in PUBLISHED_COLUMNS[table]
+            for column in columns
         ]
     )
+
+
+def column_schema(table: str) -> dg.TableSchema:
+    return _schema_of(PUBLISHED_COLUMNS[table])
+
+
+def _described(name: str) -> str:
+    if name in _STAGED_ONLY_DESCRIPTIONS:
+        return _STAGED_ONLY_DESCRIPTIONS[name]
+    for columns in PUBLISHED_COLUMNS.values():
+        for column in columns:
+            if column.name == name:
+                return column.description
+    raise KeyError(f"no description for staged column {name!r}")
+
+
+_STAGED_ONLY_DESCRIPTIONS = {
+    "title": "title as written in this digest",
+    "abstract": "abstract as written in this digest",
+    "links": "links found in the abstract: url (canonical), raw_url, host, kind, owner, repo",
+}
+
+# The entries of one parsed digest, as staged (one row per title and abstract pair).
+STAGED_ENTRY_COLUMNS = [
+    Column(field.name, field.type, _described(field.name), field.nullable) for field in STAGED_ENTRY_SCHEMA
+]
+
+DAILY_SUMMARY_COLUMNS = [
+    Column("day", pa.date32(), "digest_date of the digests summed up", False),
+    Column("digests", pa.int64(), "digests dated that day (first copies with status ok)", False),
+    Column("appearances", pa.int64(), "paper appearances in that day's digests", False),
+    Column("distinct_papers", pa.int64(), "distinct papers that day", False),
+    Column("new_papers", pa.int64(), "papers first seen that day", False),
+    Column("returning_papers", pa.int64(), "papers seen on an earlier day too", False),
+    Column("papers_with_code", pa.int64(), "papers of that day with a code or model link (github, huggingface ...)", False),
+]
+
+
+def staged_entries_schema() -> dg.TableSchema:
+    return _schema_of(STAGED_ENTRY_COLUMNS)
+
+
+def daily_summary_schema() -> dg.TableSchema:
+    return _schema_of(DAILY_SUMMARY_COLUMNS)
 
 
 def _cell(value: object) -> str:

@@ -7,11 +7,12 @@ they were.
 
 import dagster as dg
 
-from assets.metadata import table_metadata
+from assets.metadata import column_schema, table_metadata
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.consolidate import consolidate
 from pipeline.schemas import TABLES
+from pipeline.staging import remove_staged, staged_source_names
 
 TABLE_DESCRIPTIONS = {
     "digests": "One row per digest file seen (key: source_name), with its date, counts, status and duplicate_of.",
@@ -28,6 +29,7 @@ TABLE_SPECS = [
         group_name="tables",
         kinds={"parquet", "duckdb"},
         description=TABLE_DESCRIPTIONS[table],
+        metadata={"dagster/column_schema": column_schema(table)},
     )
     for table in TABLES
 ]
@@ -36,8 +38,21 @@ TABLE_SPECS = [
 @dg.multi_asset(specs=TABLE_SPECS, name="consolidated_tables")
 def consolidated_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     layout = warehouse.layout
-    source_names = sorted(context.instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
+    partitions = set(context.instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
+    staged = set(staged_source_names(layout))
+    # A removed digest file's partition is gone: its staged parse goes too, and with it its rows.
+    for source_name in sorted(staged - partitions):
+        remove_staged(layout, source_name)
+        context.log.info(f"{source_name}: partition removed, staged parse deleted")
+    # A partition added after this run began is parsed by the run its sensor queued next.
+    awaiting = sorted(partitions - staged)
+    if awaiting:
+        context.log.warning(f"{len(awaiting)} digest(s) not parsed yet, left out: {', '.join(awaiting)}")
+    source_names = sorted(partitions & staged)
     counts = consolidate(layout, source_names)
     context.log.info(f"consolidated {len(source_names)} digests: {counts}")
     for table in TABLES:
-        yield dg.MaterializeResult(asset_key=table, metadata=table_metadata(table, layout.candidate_file(table)))
+        metadata = table_metadata(table, layout.candidate_file(table))
+        if table == "digests":
+            metadata["digests_awaiting_parse"] = dg.MetadataValue.json(awaiting)
+        yield dg.MaterializeResult(asset_key=table, metadata=metadata)

@@ -13,6 +13,7 @@ from pipeline.atomic import remove_stale_temporaries
 from pipeline.config import ConfigError, Layout, Settings
 from pipeline.consolidate import consolidate
 from pipeline.decoding import sha256_hex
+from pipeline.lock import warehouse_lock
 from pipeline.publish import publish_candidates
 from pipeline.staging import (
     list_digest_files,
@@ -86,10 +87,11 @@ def stage_changed(settings: Settings, names: list[str]) -> list[str]:
 def build_warehouse(settings: Settings) -> BuildResult:
     names = check_settings(settings)
     layout: Layout = settings.layout
-    remove_stale_temporaries(layout.root)
-    result = BuildResult(source_names=names)
-    result.parsed = stage_changed(settings, names)
-    result.row_counts = consolidate(layout, names)
-    publish_candidates(layout)
-    result.duckdb_path = build_duckdb(layout)
+    with warehouse_lock(layout.root):
+        remove_stale_temporaries(layout.root)
+        result = BuildResult(source_names=names)
+        result.parsed = stage_changed(settings, names)
+        result.row_counts = consolidate(layout, names)
+        publish_candidates(layout)
+        result.duckdb_path = build_duckdb(layout)
     return result

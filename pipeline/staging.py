@@ -65,6 +65,14 @@ def read_digest_bytes(digests_dir: Path, source_name: str) -> bytes:
     return path.read_bytes()
 
 
+def digest_file_sha256(digests_dir: Path, source_name: str) -> str:
+    """sha256 of a digest file's bytes; of no bytes when it cannot be read (the parse records why)."""
+    try:
+        return sha256_hex(read_digest_bytes(digests_dir, source_name))
+    except OSError:
+        return sha256_hex(b"")
+
+
 def _unreadable(source_name: str, error: OSError) -> ParsedDigest:
     reason = error.strerror or str(error) if not isinstance(error, PermissionError) else str(error)
     return ParsedDigest(
@@ -198,3 +206,18 @@ def staged_source_names(layout: Layout) -> dict[str, dict]:
 def remove_staged(layout: Layout, source_name: str) -> None:
     for kind in STAGED_KINDS:
         staged_file(layout, kind, source_name).unlink(missing_ok=True)
+
+
+def read_staged_digest(layout: Layout, source_name: str) -> dict | None:
+    """The staged digest row of one file, or None when it has not been parsed."""
+    path = staged_file(layout, "digests", source_name)
+    try:
+        rows = pq.read_table(path, schema=STAGED_DIGEST_SCHEMA).to_pylist()
+    except FileNotFoundError:
+        return None
+    return rows[0] if rows else None
+
+
+def read_staged_entries(layout: Layout, source_name: str, limit: int) -> pa.Table:
+    """The first `limit` staged entries of one file."""
+    return pq.read_table(staged_file(layout, "entries", source_name), schema=STAGED_ENTRY_SCHEMA).slice(0, limit)
