@@ -12,8 +12,12 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def build(settings: Settings) -> int:
-    """Materialize every asset through Dagster on a persistent instance."""
+def build(settings: Settings, strict: bool = False) -> int:
+    """Materialize every asset through Dagster on a persistent instance.
+
+    Rejected digests and blocks are recorded, not failures: exit 0 and say how many;
+    with `strict`, any rejection makes the exit status 1 (the tables are still built).
+    """
     from pipeline.build import check_settings
 
     try:
@@ -40,9 +44,14 @@ def build(settings: Settings) -> int:
     print(f"  partitions: {len(run.added)} added, {len(run.removed)} removed; run {run.result.run_id}")
     for name in run.skipped:
         print(f"  skipped {name!r}: not usable as a Dagster partition key")
-    print("  " + ", ".join(f"{label}: {count}" for label, count in totals(layout.duckdb_path).items()))
+    counts = totals(layout.duckdb_path)
+    print("  " + ", ".join(f"{label}: {count}" for label, count in counts.items()))
+    rejected = f"rejected {counts['unusable digests']} digest(s) and {counts['rejected blocks']} block(s)"
+    print(f"papertrends: {rejected} (see the digests and rejects tables)")
     print()
     print(daily_summary_text(layout.duckdb_path))
+    if strict and (counts["unusable digests"] or counts["rejected blocks"]):
+        return _fail(f"--strict: {rejected}", 1)
     return 0
 
 
@@ -75,7 +84,8 @@ def ui(settings: Settings, host: str, port: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="papertrends", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="materialize every asset through Dagster and print a summary")
+    build_parser = commands.add_parser("build", help="materialize every asset through Dagster and print a summary")
+    build_parser.add_argument("--strict", action="store_true", help="exit 1 if any digest or block is rejected")
     commands.add_parser("report", help="print the trend summary from trends.duckdb")
     ui_parser = commands.add_parser("ui", help="start the Dagster UI on this warehouse")
     ui_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -86,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _fail(str(error))
     if args.command == "build":
-        return build(settings)
+        return build(settings, strict=args.strict)
     if args.command == "report":
         return report(settings)
     return ui(settings, args.host, args.port)
