@@ -190,13 +190,14 @@ def hostile_cli(hostile):
         # Unset, so the CLI makes <warehouse>/dagster_home; set then deleted, so it is unset again after.
         patch.setenv("DAGSTER_HOME", "")
         patch.delenv("DAGSTER_HOME")
-        outputs = []
+        outputs, tables = [], []
         for argv in (["build"], ["build", "--strict"]):
             stdout, stderr = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 code = cli.main(argv)
             outputs.append((code, stdout.getvalue(), stderr.getvalue()))
-    return cli_settings, outputs
+            tables.append({table: read_table(cli_settings.layout, table) for table in TABLES})
+    return cli_settings, outputs, tables
 
 
 def _digest_rows(settings) -> dict[str, dict]:
@@ -332,7 +333,7 @@ def test_hostile_titles_are_data_in_sql_and_parquet(hostile):
 
 def test_papertrends_build_gives_the_same_tables_on_hostile_input(hostile, hostile_cli):
     settings, _ = hostile
-    cli_settings, _ = hostile_cli
+    cli_settings, _, _ = hostile_cli
     for table in TABLES:
         expected = read_table(settings.layout, table)
         got = read_table(cli_settings.layout, table)
@@ -343,7 +344,7 @@ def test_papertrends_build_gives_the_same_tables_on_hostile_input(hostile, hosti
 
 def test_papertrends_build_reports_rejections_and_strict_fails(hostile, hostile_cli):
     settings, cases = hostile
-    _, [(code, stdout, stderr), (strict_code, strict_stdout, strict_stderr)] = hostile_cli
+    _, [(code, stdout, stderr), (strict_code, strict_stdout, strict_stderr)], _ = hostile_cli
     digests = rows(settings.layout, "digests")
     bad_digests = sum(row["status"] not in ("ok", "duplicate") for row in digests)
     bad_blocks = len(rows(settings.layout, "rejects"))
@@ -354,6 +355,13 @@ def test_papertrends_build_reports_rejections_and_strict_fails(hostile, hostile_
     assert strict_code == 1
     assert f"papertrends: {message}" in strict_stdout
     assert strict_stderr.strip() == f"papertrends: --strict: {message}"
+
+
+def test_a_second_papertrends_build_leaves_identical_tables(hostile_cli):
+    """Idempotency through Dagster: same contents, ingested_at and row order."""
+    _, _, (first, second) = hostile_cli
+    for table in TABLES:
+        assert second[table].equals(first[table]), table
 
 
 def test_papertrends_build_strict_passes_on_clean_input(tmp_path, monkeypatch, capsys):
