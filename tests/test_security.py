@@ -200,3 +200,11 @@ def test_titles_are_escaped_in_dagster_metadata():
     assert "<script>" not in preview
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview
     assert "a &#124; b" in preview
+
+
+def test_readme_documents_every_reject_reason_and_status():
+    from pipeline.reader import DIGEST_STATUSES, REJECT_REASONS
+
+    section = (REPO / "README.md").read_text().split("## Guarantees and how they are tested", 1)[1]
+    for name in (*REJECT_REASONS, *DIGEST_STATUSES):
+        assert f"| `{name}` |" in section, name
