@@ -2,14 +2,35 @@
 
 import argparse
 import os
+import shutil
 import sys
 
 from pipeline.config import ConfigError, Settings
 
 
+# Less free space than this under the warehouse: a failure is reported as a full disk.
+_FULL_DISK_BYTES = 1 << 20
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"papertrends: {message}", file=sys.stderr)
     return code
+
+
+def _innermost(error: BaseException) -> str:
+    """The root cause of an error, on one line."""
+    while error.__cause__ or error.__context__:
+        error = error.__cause__ or error.__context__
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def _disk_hint(settings: Settings) -> str:
+    try:
+        free = shutil.disk_usage(settings.warehouse_dir).free
+    except OSError:
+        return ""
+    return f" (the disk holding {settings.warehouse_dir} is full)" if free < _FULL_DISK_BYTES else ""
 
 
 def build(settings: Settings, strict: bool = False) -> int:
@@ -25,19 +46,26 @@ def build(settings: Settings, strict: bool = False) -> int:
     except ConfigError as error:
         return _fail(str(error))
 
-    from assets.instance import ensure_dagster_home
-
-    ensure_dagster_home(settings)
     import dagster as dg
 
     from assets.build import materialize_warehouse
+    from assets.instance import ensure_dagster_home
     from pipeline.summary import daily_summary_text, totals
 
-    with dg.DagsterInstance.get() as instance:
-        run = materialize_warehouse(settings, instance, names)
+    try:
+        ensure_dagster_home(settings)
+        with dg.DagsterInstance.get() as instance:
+            run = materialize_warehouse(settings, instance, names)
+    except Exception as error:  # e.g. Dagster's own storage on a full disk: one clear line
+        return _fail(f"build failed: {_innermost(error)}{_disk_hint(settings)}", 1)
     if not run.result.success:
         steps = ", ".join(run.failed_steps) or "?"
-        return _fail(f"build failed in step(s) {steps}; see run {run.result.run_id} in `papertrends ui`", 1)
+        reason = f": {run.failure_message}" if run.failure_message else ""
+        return _fail(
+            f"build failed in step(s) {steps}{reason}{_disk_hint(settings)}; "
+            f"see run {run.result.run_id} in `papertrends ui`; the previous tables are untouched",
+            1,
+        )
 
     layout = settings.layout
     print(f"papertrends: built {layout.duckdb_path} from {len(names)} digest file(s) in {settings.digests_dir}")

@@ -16,15 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from assets.build import materialize_warehouse
+from assets import cli
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
-from pipeline.staging import list_digest_files
 from pipeline.warehouse_db import VIEWS, connect_readonly
 from tests.helpers import REPO, SAMPLES, abstract, render
 
@@ -406,7 +404,7 @@ def test_a_reader_holding_the_old_file_keeps_working_and_new_connections_see_the
     old_inode = path.stat().st_ino
     count_in_new_process = [sys.executable, "-c", _COUNT_APPEARANCES, str(path)]
     with connect_readonly(path) as held:
-        for target in ("B", "A", "B"):
+        for target in ("B", "A"):
             build_warehouse(Settings(settings.warehouse_dir, corpora[target]["digests_dir"], None))
             assert path.stat().st_ino != old_inode  # a new file was renamed over the old one
             # The old connection still answers, from the build it was opened on.
@@ -414,7 +412,7 @@ def test_a_reader_holding_the_old_file_keeps_working_and_new_connections_see_the
             # A new connection (another process: DuckDB shares one open database per process).
             fresh = subprocess.run(count_in_new_process, capture_output=True, text=True, check=True)
             assert int(fresh.stdout) == corpora[target]["views"]["appearances"]
-    assert _view_counts(path) == corpora["B"]["views"]
+    assert _view_counts(path) == corpora["A"]["views"]
 
 
 def test_old_snapshots_are_pruned_and_the_current_one_kept(corpora, tmp_path, monkeypatch):
@@ -422,8 +420,9 @@ def test_old_snapshots_are_pruned_and_the_current_one_kept(corpora, tmp_path, mo
 
     monkeypatch.setattr(warehouse_db, "SNAPSHOT_GRACE_SECONDS", 0)
     settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
-    for _ in range(warehouse_db.KEEP_SNAPSHOTS + 2):
-        build_warehouse(settings)
+    build_warehouse(settings)
+    for _ in range(warehouse_db.KEEP_SNAPSHOTS + 1):
+        warehouse_db.build_duckdb(settings.layout)
     snapshots = sorted(settings.layout.snapshots_dir.iterdir())
     assert len(snapshots) == warehouse_db.KEEP_SNAPSHOTS
     with connect_readonly(settings.layout.duckdb_path) as con:
@@ -506,5 +505,46 @@ def test_a_read_only_warehouse_gives_a_clear_error_and_keeps_the_good_tables(cor
             build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
+    for table in TABLES:
+        assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
+
+
+def _cli_build(monkeypatch, capsys, settings) -> tuple[int, str]:
+    monkeypatch.setenv("PAPERTRENDS_WAREHOUSE_DIR", str(settings.warehouse_dir))
+    monkeypatch.setenv("PAPERTRENDS_DIGESTS_DIR", str(settings.digests_dir))
+    monkeypatch.setenv("DAGSTER_HOME", "")
+    monkeypatch.delenv("DAGSTER_HOME")  # unset again after the test, though the CLI sets it
+    code = cli.main(["build"])
+    return code, capsys.readouterr().err
+
+
+def test_papertrends_build_on_a_full_disk_says_so_in_one_line(corpora, small_tmpfs, monkeypatch, capsys):
+    settings = Settings(small_tmpfs / "warehouse", corpora["A"]["digests_dir"], None)
+    build_warehouse(settings)
+    before = _published_tables(settings.layout)
+    _fill(small_tmpfs)
+    code, stderr = _cli_build(monkeypatch, capsys, Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
+    assert code == 1
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith("papertrends: build failed") and f"(the disk holding {settings.warehouse_dir} is full)" in line
+    for table in TABLES:
+        assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
+
+
+def test_papertrends_build_names_the_cause_when_a_step_fails(corpora, tmp_path, monkeypatch, capsys):
+    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
+    build_warehouse(settings)
+    before = _published_tables(settings.layout)
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", no_space)
+    code, stderr = _cli_build(monkeypatch, capsys, Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
+    assert code == 1
+    # Dagster logs the step's error above; the last line is the one-line summary.
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith("papertrends: build failed in step(s) parsed_digest")
+    assert "No space left on device" in line and "the previous tables are untouched" in line
     for table in TABLES:
         assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
