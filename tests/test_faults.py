@@ -16,13 +16,16 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
 from assets import cli
+from assets.build import materialize_warehouse
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
+from pipeline.staging import list_digest_files
 from pipeline.warehouse_db import VIEWS, connect_readonly
 from tests.helpers import REPO, SAMPLES, abstract, render
 
@@ -118,6 +121,25 @@ def test_building_twice_gives_identical_tables_and_row_order(corpora, tmp_path):
         assert second[table].equals(first[table]), table  # ingested_at and row order included
         assert third[table].equals(first[table]), table
     assert _view_counts(settings.layout.duckdb_path) == first_views
+
+
+def test_dagster_reparsing_everything_gives_identical_tables(tmp_path):
+    """materialize_warehouse twice, the second time with the staging gone: same tables."""
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    shutil.copyfile(SAMPLES / "000_5909103161d329a2.txt", digests / "000.txt")
+    (digests / "001_with_rejects.txt").write_text(_extra_digest())
+    settings = Settings(tmp_path / "warehouse", digests, None)
+    names = list_digest_files(digests)
+    with dg.instance_for_test() as instance:
+        assert materialize_warehouse(settings, instance, names).result.success
+        first = _published_tables(settings.layout)
+        shutil.rmtree(settings.layout.staging_dir)
+        run = materialize_warehouse(settings, instance, names)
+        assert run.result.success and run.parsed_range == (names[0], names[-1])
+    assert first["rejects"].num_rows == 2 and first["appearances"].num_rows == 81 + 200
+    for table in TABLES:
+        assert _published_tables(settings.layout)[table].equals(first[table]), table
 
 
 # --- kill -9 ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from assets import cli
 from assets.metadata import markdown_preview
 from pipeline.build import build_warehouse
 from pipeline.config import Layout, Settings
+from pipeline.schemas import TABLES
 from pipeline.sql import identifier, string_literal
 from pipeline.staging import read_digest_bytes, staged_file, staging_key
 from pipeline.warehouse_db import connect_readonly
@@ -134,6 +135,18 @@ def test_unknown_table_names_cannot_become_paths(tmp_path):
             layout.table_dir(table)
         with pytest.raises(ValueError, match="unknown table"):
             layout.candidate_file(table)
+
+
+def test_configured_paths_are_absolute_and_the_layout_stays_inside_the_warehouse(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"PAPERTRENDS_WAREHOUSE_DIR": "a/../wh", "PAPERTRENDS_DIGESTS_DIR": "./raw/../in"})
+    assert settings.warehouse_dir == tmp_path.resolve() / "wh"
+    assert settings.digests_dir == tmp_path.resolve() / "in"
+    layout = settings.layout
+    paths = [layout.parquet_dir, layout.staging_dir, layout.snapshots_dir, layout.duckdb_path, layout.dagster_home]
+    paths += [layout.table_file(table) for table in TABLES] + [layout.candidate_file(table) for table in TABLES]
+    for path in paths:
+        assert path.is_absolute() and path.resolve().is_relative_to(settings.warehouse_dir), path
 
 
 def _tree_digest(directory: Path) -> dict[str, str]:
