@@ -36,4 +36,4 @@ test: install
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf warehouse/parquet warehouse/staging warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report
+	rm -rf warehouse/parquet warehouse/staging warehouse/snapshots warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report

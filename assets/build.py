@@ -31,6 +31,18 @@ class WarehouseRun:
     def failed_steps(self) -> list[str]:
         return [event.step_key for event in self.result.all_events if event.event_type_value == "STEP_FAILURE"]
 
+    @property
+    def failure_message(self) -> str | None:
+        """First line of the first step failure's error (the root cause where Dagster has it)."""
+        for event in self.result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                error = event.step_failure_data.error
+                while error.cause:
+                    error = error.cause
+                lines = error.message.strip().splitlines()
+                return lines[0] if lines else None
+        return None
+
 
 def changed_partition_range(settings: Settings, keys: list[str]) -> tuple[str, str] | None:
     """First and last partition (in partition order) whose digest is new or changed."""

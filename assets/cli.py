@@ -2,9 +2,14 @@
 
 import argparse
 import os
+import shutil
 import sys
 
 from pipeline.config import ConfigError, Settings
+
+
+# Less free space than this under the warehouse: a failure is reported as a full disk.
+_FULL_DISK_BYTES = 1 << 20
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -12,8 +17,28 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def build(settings: Settings) -> int:
-    """Materialize every asset through Dagster on a persistent instance."""
+def _innermost(error: BaseException) -> str:
+    """The root cause of an error, on one line."""
+    while error.__cause__ or error.__context__:
+        error = error.__cause__ or error.__context__
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def _disk_hint(settings: Settings) -> str:
+    try:
+        free = shutil.disk_usage(settings.warehouse_dir).free
+    except OSError:
+        return ""
+    return f" (the disk holding {settings.warehouse_dir} is full)" if free < _FULL_DISK_BYTES else ""
+
+
+def build(settings: Settings, strict: bool = False) -> int:
+    """Materialize every asset through Dagster on a persistent instance.
+
+    Rejected digests and blocks are recorded, not failures: exit 0 and say how many;
+    with `strict`, any rejection makes the exit status 1 (the tables are still built).
+    """
     from pipeline.build import check_settings
 
     try:
@@ -21,31 +46,43 @@ def build(settings: Settings) -> int:
     except ConfigError as error:
         return _fail(str(error))
 
-    from assets.instance import ensure_dagster_home
-
-    ensure_dagster_home(settings)
     import dagster as dg
 
     from assets.build import materialize_warehouse
+    from assets.instance import ensure_dagster_home
     from pipeline.report import REPORT_FILE
     from pipeline.summary import daily_summary_text, totals
 
-    with dg.DagsterInstance.get() as instance:
-        run = materialize_warehouse(settings, instance, names, on_wait=_say_waiting)
+    try:
+        ensure_dagster_home(settings)
+        with dg.DagsterInstance.get() as instance:
+            run = materialize_warehouse(settings, instance, names, on_wait=_say_waiting)
+    except Exception as error:  # e.g. Dagster's own storage on a full disk: one clear line
+        return _fail(f"build failed: {_innermost(error)}{_disk_hint(settings)}", 1)
     print(f"papertrends: validation results (Data Docs): {settings.layout.validation_dir / 'index.html'}")
     if not run.result.success:
         steps = ", ".join(run.failed_steps) or "?"
-        return _fail(f"build failed in step(s) {steps}; see run {run.result.run_id} in `papertrends ui`", 1)
+        reason = f": {run.failure_message}" if run.failure_message else ""
+        return _fail(
+            f"build failed in step(s) {steps}{reason}{_disk_hint(settings)}; "
+            f"see run {run.result.run_id} in `papertrends ui`; the previous tables are untouched",
+            1,
+        )
 
     layout = settings.layout
     print(f"papertrends: built {layout.duckdb_path} from {len(names)} digest file(s) in {settings.digests_dir}")
     print(f"  partitions: {len(run.added)} added, {len(run.removed)} removed; run {run.result.run_id}")
     for name in run.skipped:
         print(f"  skipped {name!r}: not usable as a Dagster partition key")
-    print("  " + ", ".join(f"{label}: {count}" for label, count in totals(layout.duckdb_path).items()))
+    counts = totals(layout.duckdb_path)
+    print("  " + ", ".join(f"{label}: {count}" for label, count in counts.items()))
+    rejected = f"rejected {counts['unusable digests']} digest(s) and {counts['rejected blocks']} block(s)"
+    print(f"papertrends: {rejected} (see the digests and rejects tables)")
     print(f"  report: {layout.report_dir / REPORT_FILE} (`papertrends report` prints it as text)")
     print()
     print(daily_summary_text(layout.duckdb_path))
+    if strict and (counts["unusable digests"] or counts["rejected blocks"]):
+        return _fail(f"--strict: {rejected}", 1)
     return 0
 
 
@@ -92,7 +129,8 @@ def ui(settings: Settings, host: str, port: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="papertrends", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="materialize every asset through Dagster and print a summary")
+    build_parser = commands.add_parser("build", help="materialize every asset through Dagster and print a summary")
+    build_parser.add_argument("--strict", action="store_true", help="exit 1 if any digest or block is rejected")
     commands.add_parser("report", help="print the trend summary from trends.duckdb and write the HTML report")
     ui_parser = commands.add_parser("ui", help="start the Dagster UI on this warehouse")
     ui_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -103,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _fail(str(error))
     if args.command == "build":
-        return build(settings)
+        return build(settings, strict=args.strict)
     if args.command == "report":
         return report(settings)
     return ui(settings, args.host, args.port)

@@ -55,6 +55,11 @@ class Layout:
         return self.staging_dir / "tables" / f"{table}.parquet"
 
     @property
+    def snapshots_dir(self) -> Path:
+        """Hard-linked copies of the published tables that trends.duckdb's views read."""
+        return self.root / "snapshots"
+
+    @property
     def duckdb_path(self) -> Path:
         return self.root / "trends.duckdb"
 

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from pipeline.dates import DATE_SOURCES
 from pipeline.identity import ARXIV_ID_PATTERN
 from pipeline.links import LINK_KINDS
-from pipeline.reader import DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
+from pipeline.reader import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
 from pipeline.schemas import TABLES
 
 # Abstract length bounds. The reader accepts any block after a title as its abstract,
@@ -31,7 +31,6 @@ from pipeline.schemas import TABLES
 # abstracts at 1,920 characters (the samples span 1,347-1,916); an abstract over
 # ABSTRACT_MAX_CHARS means blocks were merged or the capture is not a digest.
 ABSTRACT_MIN_CHARS = 1
-ABSTRACT_MAX_CHARS = 5_000
 TITLE_MIN_CHARS = 1
 
 DIGEST_ID_PATTERN = r"^[0-9a-f]{64}$"

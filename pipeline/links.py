@@ -63,27 +63,42 @@ class Link:
     repo: str | None
 
 
-def _strip_trailing(url: str) -> str:
-    """Drop sentence punctuation after a link, keeping balanced parentheses."""
-    while url:
-        last = url[-1]
-        if last == ")" and url.count("(") >= url.count(")"):
+def _trailing_end(text: str, end: int, opens: int, closes: int) -> tuple[int, int]:
+    """End of text[:end] without sentence punctuation, keeping balanced parentheses.
+
+    Works on an index with running counts (opens is constant: "(" is never stripped),
+    so a hostile run of ")" or ".git/" costs linear, not quadratic, time.
+    """
+    while end:
+        last = text[end - 1]
+        if last == ")" and opens >= closes:
             break
         if last not in _TRAILING:
             break
-        url = url[:-1]
-    return url
+        closes -= last == ")"
+        end -= 1
+    return end, closes
+
+
+def _strip_trailing(url: str) -> str:
+    """Drop sentence punctuation after a link, keeping balanced parentheses."""
+    end, _ = _trailing_end(url, len(url), url.count("("), url.count(")"))
+    return url[:end]
 
 
 def _strip_suffixes(path: str) -> str:
+    """Drop trailing slashes, ".git" and punctuation, in any mix, until none is left."""
+    opens, closes = path.count("("), path.count(")")
+    end = len(path)
     while True:
-        stripped = path.rstrip("/")
-        if stripped.lower().endswith(".git"):
-            stripped = stripped[:-4]
-        stripped = _strip_trailing(stripped)
-        if stripped == path:
-            return path
-        path = stripped
+        before = end
+        while end and path[end - 1] == "/":
+            end -= 1
+        if path[max(0, end - 4) : end].lower() == ".git":
+            end -= 4
+        end, closes = _trailing_end(path, end, opens, closes)
+        if end == before:
+            return path[:end]
 
 
 def _classify(host: str, segments: list[str]) -> tuple[str, str | None, str | None]:
@@ -115,11 +130,12 @@ def canonicalize(raw_url: str) -> Link | None:
     try:
         parts = urlsplit(with_scheme)
         host = (parts.hostname or "").lower()
+        # .port raises on "x.com:99999" or "x.com:abc": such text names no usable link.
+        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return None
     if not host or "." not in host:
         return None
-    port = f":{parts.port}" if parts.port else ""
     rest = parts.path
     if parts.query:
         rest += "?" + parts.query

@@ -26,6 +26,10 @@ HEADER_LINES = frozenset(
 # Titles in the samples are at most 174 characters and abstracts at least 1,347;
 # arXiv caps abstracts at 1,920. A title is one line of at most TITLE_MAX_CHARS.
 TITLE_MAX_CHARS = 300
+# No real abstract comes near this; a longer block means merged blocks or a file that
+# is no digest. Its entry is rejected, so the papers table keeps to the bound its
+# checks enforce (pipeline.expectations).
+ABSTRACT_MAX_CHARS = 5_000
 
 REJECT_REASONS = (
     "binary_file",  # the file is not text: one reject holds its first bytes
@@ -37,6 +41,7 @@ REJECT_REASONS = (
     "extra_date_line",  # a second date line
     "undated_digest",  # no usable date for the digest: its entries cannot be dated
     "repeated_entry",  # the same paper again in one digest
+    "oversized_entry",  # a title whose abstract is longer than ABSTRACT_MAX_CHARS
 )
 DIGEST_STATUSES = ("ok", "duplicate", "empty", "binary", "undated", "unreadable")
 
@@ -183,7 +188,12 @@ def _pair_entries(blocks: list[Block], collector: _EntryCollector) -> None:
                 collector.reject(title, "title_without_abstract", "followed by another title")
                 index += 1
                 continue
-        collector.add(title, abstract)
+        if len(abstract.text.strip()) > ABSTRACT_MAX_CHARS:
+            detail = f"abstract of {len(abstract.text.strip()):,} characters, over {ABSTRACT_MAX_CHARS:,}"
+            collector.reject(title, "oversized_entry", detail)
+            collector.reject(abstract, "oversized_entry", detail)
+        else:
+            collector.add(title, abstract)
         index += 2
 
 

@@ -6,8 +6,10 @@ Each digest file has three small Parquet files named by a hash of its source nam
 """
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,17 +41,26 @@ def is_digest_name(name: str) -> bool:
     return not name.startswith(".") and not name.endswith(_TEMPORARY_SUFFIXES)
 
 
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (surrogates from os.scandir) as \\xNN.
+
+    Parquet, DuckDB and Dagster's storage take only valid Unicode, so such a name
+    is recorded in this form; the file is then reported unreadable, not dropped.
+    """
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def list_digest_files(digests_dir: Path) -> list[str]:
     """Source names of the digest files in a directory, sorted.
 
     Only regular files directly inside the directory count; a symbolic link is
     listed (and later refused) so that it is recorded, not silently skipped.
     """
-    names = []
+    names = set()
     with os.scandir(digests_dir) as entries:
         for entry in entries:
             if is_digest_name(entry.name) and (entry.is_symlink() or entry.is_file(follow_symlinks=False)):
-                names.append(entry.name)
+                names.add(display_name(entry.name))
     return sorted(names)
 
 
@@ -58,11 +69,19 @@ def read_digest_bytes(digests_dir: Path, source_name: str) -> bytes:
     if "/" in source_name or source_name in ("", ".", "..") or "\0" in source_name:
         raise PermissionError(f"not a file name inside the digests directory: {source_name!r}")
     path = digests_dir / source_name
+    if not os.path.lexists(path) and "\\x" in source_name:
+        raise FileNotFoundError(errno.ENOENT, "file name is not valid UTF-8 (listed with \\xNN escapes): rename the file")
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(digests_dir.resolve()):
             raise PermissionError(f"symbolic link leads outside the digests directory: {target}")
-    return path.read_bytes()
+        path = target  # the checked target, so a link swapped after the check is not followed
+    # O_NOFOLLOW: no link is followed past the check; O_NONBLOCK: a FIFO cannot hang the run.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return handle.read()
 
 
 def digest_file_sha256(digests_dir: Path, source_name: str) -> str:

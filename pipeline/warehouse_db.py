@@ -2,13 +2,24 @@
 
 Built under a temporary name and renamed into place, so a reader never meets a
 half-built file or a lock held by the builder.
+
+The table views read a snapshot of the published tables: hard links, made at each
+build, under warehouse/snapshots/<id>/. DuckDB opens a Parquet file once for its
+footer and again for its data, so a file replaced between the two fails the query
+("Prefetch registered for bytes outside file", "TProtocolException") and, across
+tables, a query could mix two builds. A snapshot's files are never replaced: every
+query through trends.duckdb sees one build, whole, even while the next one publishes.
 """
 
+import os
+import shutil
+import time
+import uuid
 from pathlib import Path
 
 import duckdb
 
-from pipeline.atomic import atomic_path
+from pipeline.atomic import atomic_path, fsync_dir
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
 from pipeline.sql import identifier, string_literal
@@ -16,18 +27,21 @@ from pipeline.trends_sql import TREND_MACROS, TREND_VIEWS
 
 VIEWS = (*TABLES, *TREND_VIEWS)
 MACROS = tuple(TREND_MACROS)
+# A snapshot is kept while it is among the newest KEEP_SNAPSHOTS or younger than
+# SNAPSHOT_GRACE_SECONDS, so a connection opened on an older trends.duckdb keeps working.
+KEEP_SNAPSHOTS = 3
+SNAPSHOT_GRACE_SECONDS = 3600
 
 
-def table_view_sql(layout: Layout, table: str) -> str:
+def table_view_sql(table: str, parquet_file: Path) -> str:
     # DDL takes no parameters; the path is an absolute, escaped literal so the view
     # works from any working directory.
-    glob = string_literal(layout.table_glob(table))
-    return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({glob})"
+    return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({string_literal(str(parquet_file))})"
 
 
-def create_views(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+def create_views(con: duckdb.DuckDBPyConnection, table_files: dict[str, Path]) -> None:
     for table in TABLES:
-        con.execute(table_view_sql(layout, table))
+        con.execute(table_view_sql(table, table_files[table]))
     for name, query in TREND_VIEWS.items():
         con.execute(f"CREATE VIEW {identifier(name)} AS {query}")
 
@@ -39,16 +53,43 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE MACRO {identifier(name)}({signature}) AS TABLE {query}")
 
 
+def snapshot_tables(layout: Layout) -> dict[str, Path]:
+    """Hard-link (or copy, where links fail) each published table into a new snapshot."""
+    directory = layout.snapshots_dir / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+    directory.mkdir(parents=True)
+    files = {}
+    for table in TABLES:
+        files[table] = directory / f"{table}.parquet"
+        try:
+            os.link(layout.table_file(table), files[table])
+        except OSError:
+            shutil.copyfile(layout.table_file(table), files[table])
+    fsync_dir(directory)
+    return files
+
+
+def prune_snapshots(layout: Layout, keep: Path) -> None:
+    """Delete the snapshots no recent trends.duckdb can refer to."""
+    snapshots = sorted(path for path in layout.snapshots_dir.iterdir() if path.is_dir())
+    now_ns = time.time_ns()
+    for path in snapshots[:-KEEP_SNAPSHOTS]:
+        created_ns = int(path.name.split("-", 1)[0]) if path.name.split("-", 1)[0].isdigit() else 0
+        if path != keep and now_ns - created_ns > SNAPSHOT_GRACE_SECONDS * 10**9:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def build_duckdb(layout: Layout, path: Path | None = None) -> Path:
     """Write trends.duckdb (atomically) with every view and macro; returns its path."""
     path = path or layout.duckdb_path
+    table_files = snapshot_tables(layout)
     with atomic_path(path) as tmp:
         with duckdb.connect(str(tmp)) as con:
-            create_views(con, layout)
+            create_views(con, table_files)
             create_macros(con)
             con.execute("CHECKPOINT")
         # A DuckDB write-ahead log may be left beside the temporary file.
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    prune_snapshots(layout, keep=table_files[TABLES[0]].parent)
     return path
 
 

@@ -1,0 +1,225 @@
+"""Security: no SQL pasted from data, no path escaping its directory, servers on 127.0.0.1."""
+
+import ast
+import hashlib
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from assets import cli
+from assets.metadata import markdown_preview
+from pipeline.build import build_warehouse
+from pipeline.config import Layout, Settings
+from pipeline.schemas import TABLES
+from pipeline.sql import identifier, string_literal
+from pipeline.staging import read_digest_bytes, staged_file, staging_key
+from pipeline.warehouse_db import connect_readonly
+from tests.helpers import REPO, SAMPLES, abstract, render, rows
+
+SOURCE_DIRS = ("pipeline", "assets")
+_SQL_VERBS = ("SELECT", "CREATE", "INSERT", "UPDATE", "DELETE", "DROP", "ALTER", "COPY", "ATTACH", "SET", "PRAGMA", "WITH", "INSTALL", "LOAD")
+# The only values an f-string may put into SQL: checked names, escaped literals, integers.
+_SAFE_CALLS = {"identifier", "string_literal", "int"}
+# SQL text that is code, not data (file, expression as written).
+_CODE_CONSTANTS = {
+    ("pipeline/warehouse_db.py", "query"),  # a trend view's SELECT, from pipeline/trends_sql.py
+    ("pipeline/summary.py", "', '.join(DAILY_COLUMNS)"),  # a fixed tuple of column names
+    ("pipeline/trends_sql.py", "_HAS_CODE"),  # a fixed condition on link kinds
+    ("pipeline/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
+    ("pipeline/warehouse_db.py", "signature"),  # macro parameter names, each through identifier()
+}
+
+
+def _sql_fstrings(tree: ast.AST):
+    """f-strings that are SQL: passed to execute/sql, or starting with an SQL verb."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("execute", "sql"):
+            if node.args and isinstance(node.args[0], (ast.JoinedStr, ast.BinOp)):
+                yield node.args[0]
+            elif node.args and isinstance(node.args[0], ast.Call) and getattr(node.args[0].func, "attr", "") == "format":
+                yield node.args[0]
+        if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+            if str(node.values[0].value).lstrip().upper().startswith(_SQL_VERBS):
+                yield node
+
+
+def _unsafe_parts(relative: str, node: ast.AST) -> list[str]:
+    if not isinstance(node, ast.JoinedStr):
+        return [f"SQL built with {type(node).__name__}: {ast.unparse(node)}"]
+    unsafe = []
+    for part in node.values:
+        if isinstance(part, ast.FormattedValue):
+            value = part.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _SAFE_CALLS:
+                continue
+            if (relative, ast.unparse(value)) in _CODE_CONSTANTS:
+                continue
+            unsafe.append(ast.unparse(value))
+    return unsafe
+
+
+def test_no_sql_is_built_by_pasting_values():
+    problems = []
+    checked = 0
+    for directory in SOURCE_DIRS:
+        for path in sorted((REPO / directory).rglob("*.py")):
+            relative = path.relative_to(REPO).as_posix()
+            for node in _sql_fstrings(ast.parse(path.read_text(), filename=relative)):
+                checked += 1
+                problems += [f"{relative}:{node.lineno}: {part}" for part in _unsafe_parts(relative, node)]
+    assert problems == []
+    assert checked >= 4  # the DDL of the views, at least: the scan does find SQL
+
+
+@pytest.mark.parametrize("name", ["", "Papers", "papers; DROP TABLE x", 'x"y', "1papers", "papers--", "pap\u00e9rs", "a b"])
+def test_unsafe_identifiers_are_refused(name):
+    with pytest.raises(ValueError, match="not a safe SQL identifier"):
+        identifier(name)
+
+
+def test_string_literals_escape_quotes_and_refuse_nul():
+    assert string_literal("it's") == "'it''s'"
+    with pytest.raises(ValueError):
+        string_literal("a\0b")
+
+
+def test_a_warehouse_path_full_of_sql_works_and_injects_nothing(tmp_path):
+    """Paths are the one value pasted into DDL (DuckDB takes no parameters there)."""
+    warehouse = tmp_path / "o'brien'); DROP VIEW papers; --" / "wh"
+    settings = Settings(warehouse, SAMPLES, None)
+    build_warehouse(settings)
+    with connect_readonly(settings.layout.duckdb_path) as con:
+        assert con.execute("SELECT count(*) FROM appearances").fetchone()[0] == 358
+        assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == 298
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..", "a/b.txt", "/etc/passwd", "x\0y", "..\\..\\x"])
+def test_staging_file_names_are_hashes_inside_the_staging_dir(tmp_path, name):
+    layout = Layout(tmp_path)
+    for kind in ("digests", "entries", "rejects"):
+        path = staged_file(layout, kind, name)
+        assert path.parent == layout.staging_dir / kind
+        assert path.name == f"{staging_key(name)}.parquet"
+        assert all(character in "0123456789abcdef" for character in staging_key(name))
+
+
+@pytest.mark.parametrize("name", ["../outside.txt", "..", ".", "", "sub/inner.txt", "/etc/passwd", "x\0y"])
+def test_reading_refuses_names_that_leave_the_digests_dir(tmp_path, name):
+    digests = tmp_path / "raw"
+    (digests / "sub").mkdir(parents=True)
+    (digests / "sub" / "inner.txt").write_text("inner")
+    (tmp_path / "outside.txt").write_text("outside")
+    with pytest.raises(PermissionError, match="not a file name inside the digests directory"):
+        read_digest_bytes(digests, name)
+
+
+def test_symbolic_links_out_of_the_digests_dir_are_refused_even_through_a_chain(tmp_path):
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    (tmp_path / "secret.txt").write_text("secret")
+    (digests / "inside.txt").write_text("inside")
+    (digests / "hop.txt").symlink_to(tmp_path / "secret.txt")
+    (digests / "chain.txt").symlink_to("hop.txt")  # inside -> inside -> outside
+    (digests / "dotdot.txt").symlink_to("../secret.txt")
+    (digests / "fine.txt").symlink_to("inside.txt")
+    for name in ("hop.txt", "chain.txt", "dotdot.txt"):
+        with pytest.raises(PermissionError, match="leads outside the digests directory"):
+            read_digest_bytes(digests, name)
+    assert read_digest_bytes(digests, "fine.txt") == b"inside"
+
+
+def test_unknown_table_names_cannot_become_paths(tmp_path):
+    layout = Layout(tmp_path)
+    for table in ("../../etc", "papers/../../x", "PAPERS"):
+        with pytest.raises(ValueError, match="unknown table"):
+            layout.table_dir(table)
+        with pytest.raises(ValueError, match="unknown table"):
+            layout.candidate_file(table)
+
+
+def test_configured_paths_are_absolute_and_the_layout_stays_inside_the_warehouse(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"PAPERTRENDS_WAREHOUSE_DIR": "a/../wh", "PAPERTRENDS_DIGESTS_DIR": "./raw/../in"})
+    assert settings.warehouse_dir == tmp_path.resolve() / "wh"
+    assert settings.digests_dir == tmp_path.resolve() / "in"
+    layout = settings.layout
+    paths = [layout.parquet_dir, layout.staging_dir, layout.snapshots_dir, layout.duckdb_path, layout.dagster_home]
+    paths += [layout.table_file(table) for table in TABLES] + [layout.candidate_file(table) for table in TABLES]
+    for path in paths:
+        assert path.is_absolute() and path.resolve().is_relative_to(settings.warehouse_dir), path
+
+
+def _tree_digest(directory: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        for path in sorted(directory.rglob("*"))
+    }
+
+
+def test_a_build_writes_only_inside_the_warehouse(tmp_path):
+    """Hostile digest file names: everything written lands under the warehouse directory."""
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    for number, name in enumerate(["a....txt", "~x", "$HOME.txt", "`touch pwned`.txt", "a\\..\\b.txt", "%2e%2e%2fx.txt", "-n"]):
+        (digests / name).write_text(render("Mar 12", [(f"Paper {number} with a hostile file name", abstract(str(number)))]))
+    (tmp_path / "sibling").mkdir()
+    before_digests, before_sibling = _tree_digest(digests), _tree_digest(tmp_path / "sibling")
+    before_top = sorted(path.name for path in tmp_path.iterdir())
+    settings = Settings(tmp_path / "warehouse", digests, None)
+    build_warehouse(settings)
+    assert _tree_digest(digests) == before_digests
+    assert _tree_digest(tmp_path / "sibling") == before_sibling
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*before_top, "warehouse"])
+    assert not (Path.cwd() / "pwned").exists()
+    assert sorted(row["source_name"] for row in rows(settings.layout, "digests")) == sorted(os.listdir(digests))
+    assert len(rows(settings.layout, "appearances")) == 7
+
+
+def test_the_ui_binds_127_0_0_1_unless_asked(tmp_path, monkeypatch):
+    """`papertrends ui` hands dagster dev --host 127.0.0.1 by default, another host only if given."""
+    launched = []
+
+    def fake_execv(executable, argv):
+        launched.append(argv)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execv", fake_execv)
+    monkeypatch.setenv("PAPERTRENDS_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    monkeypatch.setenv("PAPERTRENDS_DIGESTS_DIR", str(SAMPLES))
+    monkeypatch.setenv("DAGSTER_HOME", "")
+    monkeypatch.delenv("DAGSTER_HOME")  # restored (unset) after the test, though ui sets it
+    for argv, host in ((["ui"], "127.0.0.1"), (["ui", "--host", "0.0.0.0"], "0.0.0.0")):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        command = launched[-1]
+        assert command[command.index("--host") + 1] == host
+
+
+def test_no_code_binds_all_interfaces_by_default():
+    offenders = []
+    for directory in SOURCE_DIRS:
+        for path in sorted((REPO / directory).rglob("*.py")):
+            if "0.0.0.0" in path.read_text() or '"::"' in path.read_text():
+                offenders.append(path.relative_to(REPO).as_posix())
+    for name in ("Makefile", "dagster.yaml"):
+        if "0.0.0.0" in (REPO / name).read_text():
+            offenders.append(name)
+    assert offenders == []
+
+
+def test_titles_are_escaped_in_dagster_metadata():
+    table = pa.table({"title": ["<script>alert(1)</script>", "a | b"]})
+    preview = markdown_preview(table)
+    assert "<script>" not in preview
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview
+    assert "a &#124; b" in preview
+
+
+def test_readme_documents_every_reject_reason_and_status():
+    from pipeline.reader import DIGEST_STATUSES, REJECT_REASONS
+
+    section = (REPO / "README.md").read_text().split("## Guarantees and how they are tested", 1)[1]
+    for name in (*REJECT_REASONS, *DIGEST_STATUSES):
+        assert f"| `{name}` |" in section, name
