@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+import assets.instance  # noqa: F401  (registers the SQLite commit setting; see there)
 from assets.ingest import parsed_digest
 from assets.resources import WarehouseResource
 from assets.tables import consolidated_tables

@@ -146,8 +146,10 @@ def stage_digests(
     workers = workers or len(os.sched_getaffinity(0))
     jobs = [(layout, digests_dir, name, config_year) for name in names]
     if workers > 1 and len(jobs) >= PARALLEL_MIN_DIGESTS:
-        # spawn, not fork: the caller may be a threaded Dagster process.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        # fork: workers start at once and need no importable __main__ (spawn re-runs
+        # the caller's script). They only parse and write files, so the threads of a
+        # Dagster parent do not matter to them.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
             staged = list(pool.map(_stage_one, jobs, chunksize=_CHUNK))
     else:
         staged = [_stage_one(job) for job in jobs]
