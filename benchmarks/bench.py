@@ -35,7 +35,6 @@ import generate  # noqa: E402  (benchmarks/ is not a package)
 DEFAULT_SIZES = (100, 1000, 10000)
 HISTORY = BENCH_DIR / "HISTORY.md"
 _SAMPLE_SECONDS = 0.05
-_QUIET = {"enable_progress_bar": False}
 
 
 # ---------------------------------------------------------------- measuring a child
@@ -277,7 +276,7 @@ def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
     """Every view and macro of trends.duckdb, each timed on fresh read-only connections."""
     import duckdb
 
-    with duckdb.connect(str(duckdb_path), read_only=True, config=_QUIET) as con:
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
         views = [row[0] for row in con.execute(
             "SELECT view_name FROM duckdb_views() WHERE NOT internal AND database_name = current_database() ORDER BY view_name"
         ).fetchall()]
@@ -299,7 +298,8 @@ def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
         for _ in range(repeats):
             started = time.perf_counter()
             try:
-                with duckdb.connect(str(duckdb_path), read_only=True, config=_QUIET) as fresh:
+                with duckdb.connect(str(duckdb_path), read_only=True) as fresh:
+                    fresh.execute("SET enable_progress_bar = false")
                     rows = fresh.sql(sql, params=arguments or None).to_arrow_table().num_rows
             except duckdb.Error as failure:
                 error = str(failure).splitlines()[0]
