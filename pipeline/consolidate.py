@@ -12,9 +12,11 @@ import pyarrow as pa
 from pipeline.atomic import write_parquet, write_parquet_batches
 from pipeline.config import Layout
 from pipeline.schemas import PUBLISHED_SCHEMAS, STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA, TABLES
+from pipeline.sql import string_literal
 from pipeline.staging import staged_file
 
 _BATCH_ROWS = 65_536
+_MEMORY_LIMIT = "1GB"
 
 # The digest row of every file, with duplicates and first ingestion resolved.
 _DIGESTS_SQL = """
@@ -162,6 +164,10 @@ def consolidate(
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         con.execute("SET TimeZone = 'UTC'")
+        # Papers with their abstracts are about 1 GB at 10,000 digests; without a limit
+        # DuckDB held 3.5 GB. Past the limit it spills to a directory in the staging.
+        con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = {string_literal(str(layout.staging_dir / 'duckdb_spill'))}")
         con.execute(_DIGESTS_SQL, {"digest_files": digest_files, "previous_digest_files": previous_files})
         counted = con.execute(_COUNTED_SQL).fetchall()
         entry_names = [name for name, has_entries, _ in counted if has_entries]
