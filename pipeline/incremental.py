@@ -78,7 +78,13 @@ def read_index(layout: Layout) -> dict[str, dict] | None:
 
 def write_index(layout: Layout, index: dict[str, dict]) -> None:
     rows = [index[name] for name in sorted(index)]
-    write_parquet(pa.Table.from_pylist(rows, schema=INDEX_SCHEMA), index_path(layout))
+    try:
+        table = pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
+    except (pa.ArrowException, UnicodeError):
+        # A name Arrow cannot store (undecodable bytes): no index, the slow path answers.
+        index_path(layout).unlink(missing_ok=True)
+        return
+    write_parquet(table, index_path(layout))
 
 
 def staged_state(layout: Layout) -> dict[str, dict]:
