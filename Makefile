@@ -11,7 +11,7 @@ VENV := .venv
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test ui report clean
+.PHONY: install run test ui report clean bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +34,11 @@ ui: install
 
 test: install
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Not part of `make test`: generates up to 10,000 digests (~1.2 GB, kept in
+# benchmarks/corpus/) and writes benchmarks/RESULTS.md; takes several minutes.
+bench: install
+	$(VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf warehouse/parquet warehouse/staging warehouse/snapshots warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report

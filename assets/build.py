@@ -8,11 +8,9 @@ import dagster as dg
 from assets.definitions import ALL_ASSETS, ALL_CHECKS
 from assets.partitions import DIGEST_PARTITIONS, sync_digest_partitions
 from assets.resources import WarehouseResource
-from pipeline.build import needs_parse
 from pipeline.config import Settings
-from pipeline.decoding import sha256_hex
 from pipeline.lock import warehouse_lock
-from pipeline.staging import read_digest_bytes, staged_source_names
+from pipeline.incremental import changed_digests
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
@@ -46,16 +44,9 @@ class WarehouseRun:
 
 def changed_partition_range(settings: Settings, keys: list[str]) -> tuple[str, str] | None:
     """First and last partition (in partition order) whose digest is new or changed."""
-    staged = staged_source_names(settings.layout)
-    changed = []
-    for index, key in enumerate(keys):
-        try:
-            raw_sha256 = sha256_hex(read_digest_bytes(settings.digests_dir, key))
-        except OSError:
-            raw_sha256 = sha256_hex(b"")
-        if needs_parse(staged.get(key), raw_sha256, settings.year):
-            changed.append(index)
-    return (keys[min(changed)], keys[max(changed)]) if changed else None
+    changed = set(changed_digests(settings, keys))
+    indices = [index for index, key in enumerate(keys) if key in changed]
+    return (keys[indices[0]], keys[indices[-1]]) if indices else None
 
 
 def materialize_warehouse(

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+import assets.instance  # noqa: F401  (registers the SQLite commit setting; see there)
 from assets.checks import ALL_TABLE_CHECKS
 from assets.executor import warehouse_locked_executor
 from assets.ingest import parsed_digest

@@ -7,28 +7,18 @@ import dagster as dg
 from assets.metadata import markdown_preview, staged_entries_schema
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
-from pipeline.build import needs_parse
 from pipeline.config import Settings
-from pipeline.staging import digest_file_sha256, read_staged_digest, read_staged_entries, stage_digest
+from pipeline.incremental import changed_digests, stage_digests
+from pipeline.staging import read_staged_digest, read_staged_entries
 
 # backfill_policy is marked beta; the single-run policy is exactly what is wanted.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
-
+_PREVIEW_MAX_PARTITIONS = 200
 _PREVIEW_COLUMNS = ["position", "line", "paper_id", "title", "arxiv_id"]
 
 
-def _stage_if_changed(settings: Settings, source_name: str) -> tuple[dict, bool]:
-    """The staged digest row of a file, parsing it first unless its staging is current."""
-    staged = read_staged_digest(settings.layout, source_name)
-    if needs_parse(staged, digest_file_sha256(settings.digests_dir, source_name), settings.year):
-        stage_digest(settings.layout, settings.digests_dir, source_name, settings.year)
-        return read_staged_digest(settings.layout, source_name), True
-    return staged, False
-
-
-def partition_metadata(settings: Settings, row: dict, parsed: bool) -> dict:
+def partition_metadata(settings: Settings, row: dict, parsed: bool, with_preview: bool = True) -> dict:
     """What the UI shows for one digest partition."""
-    entries = read_staged_entries(settings.layout, row["source_name"], limit=5).select(_PREVIEW_COLUMNS)
     metadata = {
         "digest_date": row["digest_date"].isoformat() if row["digest_date"] else "none",
         "date_source": row["date_source"] or "none",
@@ -38,14 +28,18 @@ def partition_metadata(settings: Settings, row: dict, parsed: bool) -> dict:
     }
     if row["error"]:
         metadata["error"] = row["error"]
-    return {
-        **metadata,
-        "digest_id": row["digest_id"],
-        "byte_size": row["byte_size"],
-        "parse": "parsed" if parsed else "unchanged since the last parse (kept)",
-        "dagster/row_count": row["entry_count"],
-        "preview": dg.MetadataValue.md(markdown_preview(entries)),
-    }
+    metadata.update(
+        {
+            "digest_id": row["digest_id"],
+            "byte_size": row["byte_size"],
+            "parse": "parsed" if parsed else "unchanged since the last parse (kept)",
+            "dagster/row_count": row["entry_count"],
+        }
+    )
+    if with_preview:
+        entries = read_staged_entries(settings.layout, row["source_name"], limit=5).select(_PREVIEW_COLUMNS)
+        metadata["preview"] = dg.MetadataValue.md(markdown_preview(entries))
+    return metadata
 
 
 @dg.asset(
@@ -63,12 +57,21 @@ def partition_metadata(settings: Settings, row: dict, parsed: bool) -> dict:
 )
 def parsed_digest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
-    for source_name in context.partition_keys:
-        row, parsed = _stage_if_changed(settings, source_name)
+    keys = list(context.partition_keys)
+    changed = changed_digests(settings, keys)
+    stage_digests(settings.layout, settings.digests_dir, changed, settings.year)
+    changed_names = set(changed)
+    # A preview per partition costs a read each; a backfill of thousands goes without.
+    with_preview = len(keys) <= _PREVIEW_MAX_PARTITIONS
+    statuses: dict[str, int] = {}
+    for source_name in keys:
+        row = read_staged_digest(settings.layout, source_name)
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
         # Each partition gets its own event metadata, also in a single run over many partitions.
-        context.add_asset_metadata(partition_metadata(settings, row, parsed), partition_key=source_name)
-        context.log.info(
-            f"{source_name}: {'parsed' if parsed else 'unchanged'}, {row['status']}, {row['digest_date']}, "
-            f"{row['entry_count']} entries, {row['reject_count']} rejects"
-        )
+        metadata = partition_metadata(settings, row, source_name in changed_names, with_preview)
+        context.add_asset_metadata(metadata, partition_key=source_name)
+    context.log.info(
+        f"{len(keys)} digest(s): {len(changed)} parsed, {len(keys) - len(changed)} unchanged since their "
+        f"last parse; statuses {statuses}"
+    )
     return dg.MaterializeResult()

@@ -8,20 +8,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import PARSER_VERSION
 from pipeline.atomic import remove_stale_temporaries
 from pipeline.config import ConfigError, Layout, Settings
 from pipeline.consolidate import consolidate
-from pipeline.decoding import sha256_hex
 from pipeline.lock import warehouse_lock
+from pipeline.incremental import changed_digests, remove_staged_digests, stage_digests, staged_state
 from pipeline.publish import publish_candidates
-from pipeline.staging import (
-    list_digest_files,
-    read_digest_bytes,
-    remove_staged,
-    stage_digest,
-    staged_source_names,
-)
+from pipeline.staging import list_digest_files
 from pipeline.warehouse_db import build_duckdb
 
 
@@ -49,15 +42,6 @@ def ensure_writable(directory: Path) -> None:
         raise ConfigError(f"the warehouse directory is not writable: {directory}")
 
 
-def needs_parse(staged: dict | None, raw_sha256: str, config_year: int | None) -> bool:
-    return (
-        staged is None
-        or staged["raw_sha256"] != raw_sha256
-        or staged["parser_version"] != PARSER_VERSION
-        or staged["config_year"] != config_year
-    )
-
-
 @dataclass
 class BuildResult:
     source_names: list[str]
@@ -69,18 +53,11 @@ class BuildResult:
 def stage_changed(settings: Settings, names: list[str]) -> list[str]:
     """Parse the digests that are new or changed since their staging; returns their names."""
     layout = settings.layout
-    staged = staged_source_names(layout)
-    parsed = []
-    for name in names:
-        try:
-            raw_sha256 = sha256_hex(read_digest_bytes(settings.digests_dir, name))
-        except OSError:
-            raw_sha256 = sha256_hex(b"")
-        if needs_parse(staged.get(name), raw_sha256, settings.year):
-            stage_digest(layout, settings.digests_dir, name, settings.year)
-            parsed.append(name)
-    for name in set(staged) - set(names):
-        remove_staged(layout, name)
+    state = staged_state(layout)
+    parsed = changed_digests(settings, names, state)
+    wanted = set(names)
+    remove_staged_digests(layout, [name for name in state if name not in wanted], state)
+    stage_digests(layout, settings.digests_dir, parsed, settings.year, index=state)
     return parsed
 
 

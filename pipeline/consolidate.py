@@ -12,9 +12,11 @@ import pyarrow as pa
 from pipeline.atomic import write_parquet, write_parquet_batches
 from pipeline.config import Layout
 from pipeline.schemas import PUBLISHED_SCHEMAS, STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA, TABLES
+from pipeline.sql import string_literal
 from pipeline.staging import staged_file
 
 _BATCH_ROWS = 65_536
+_MEMORY_LIMIT = "1GB"
 
 # The digest row of every file, with duplicates and first ingestion resolved.
 _DIGESTS_SQL = """
@@ -56,14 +58,22 @@ LEFT JOIN previous p USING (digest_id)
 ORDER BY r.source_name
 """
 
-# Entries of the digests that count: the first copy of each content, dated.
+# Entries of the digests that count (the first copy of each content, dated: the
+# caller passes only their files), without the title and abstract: those are 95% of
+# the bytes and only `papers` needs them, once per paper.
 _ENTRIES_SQL = """
 CREATE TEMP TABLE entry_rows AS
-SELECT e.*
-FROM read_parquet($entry_files) e
-JOIN digest_rows d USING (source_name)
-WHERE d.duplicate_of IS NULL AND d.status = 'ok'
+SELECT * EXCLUDE (title, abstract)
+FROM read_parquet($entry_files)
 """
+# Digests whose entries and rejects are read (status, duplicates and reject counts
+# are known from the digest rows, so the other staged files are never opened).
+_COUNTED_SQL = """
+SELECT source_name, status = 'ok' AND duplicate_of IS NULL, reject_count > 0 AND duplicate_of IS NULL
+FROM digest_rows
+ORDER BY source_name
+"""
+_FIRST = "(digest_date, source_name, position)"
 
 TABLE_QUERIES = {
     "digests": "SELECT * FROM digest_rows ORDER BY source_name",
@@ -72,19 +82,26 @@ TABLE_QUERIES = {
         FROM entry_rows
         ORDER BY digest_date, digest_id, position
     """,
-    "papers": """
-        SELECT
-            paper_id,
-            first(title ORDER BY digest_date, source_name, position) AS title,
-            first(abstract ORDER BY digest_date, source_name, position) AS abstract,
-            first(arxiv_id ORDER BY digest_date, source_name, position) FILTER (WHERE arxiv_id IS NOT NULL) AS arxiv_id,
-            min(digest_date) AS first_seen_date,
-            max(digest_date) AS last_seen_date
-        FROM entry_rows
-        GROUP BY paper_id
-        ORDER BY first_seen_date, paper_id
+    # arg_min over a key unique per entry is first(... ORDER BY key), without a sort
+    # per group; title and abstract are read from the files for the first entry only.
+    "papers": f"""
+        WITH firsts AS (
+            SELECT
+                paper_id,
+                arg_min(source_name, {_FIRST}) AS first_source,
+                arg_min(position, {_FIRST}) AS first_position,
+                arg_min(arxiv_id, {_FIRST}) FILTER (WHERE arxiv_id IS NOT NULL) AS arxiv_id,
+                min(digest_date) AS first_seen_date,
+                max(digest_date) AS last_seen_date
+            FROM entry_rows
+            GROUP BY paper_id
+        )
+        SELECT f.paper_id, e.title, e.abstract, f.arxiv_id, f.first_seen_date, f.last_seen_date
+        FROM firsts f
+        JOIN read_parquet($entry_files) e ON e.source_name = f.first_source AND e.position = f.first_position
+        ORDER BY f.first_seen_date, f.paper_id
     """,
-    "repo_links": """
+    "repo_links": f"""
         WITH links AS (
             SELECT paper_id, digest_date, source_name, position, unnest(links) AS link
             FROM entry_rows
@@ -92,7 +109,7 @@ TABLE_QUERIES = {
         SELECT
             paper_id,
             link.url AS url,
-            first(link.raw_url ORDER BY digest_date, source_name, position) AS raw_url,
+            arg_min(link.raw_url, {_FIRST}) AS raw_url,
             first(link.host) AS host,
             first(link.kind) AS kind,
             first(link.owner) AS owner,
@@ -102,11 +119,9 @@ TABLE_QUERIES = {
         ORDER BY paper_id, url
     """,
     "rejects": """
-        SELECT r.digest_id, r.source_name, r.line, r.reason, r.raw_text, r.detail
-        FROM read_parquet($reject_files) r
-        JOIN digest_rows d USING (source_name)
-        WHERE d.duplicate_of IS NULL
-        ORDER BY r.source_name, r.line
+        SELECT digest_id, source_name, line, reason, raw_text, detail
+        FROM read_parquet($reject_files)
+        ORDER BY source_name, line
     """,
 }
 
@@ -141,8 +156,6 @@ def consolidate(
     destination = destination or {table: layout.candidate_file(table) for table in TABLES}
     names = sorted(source_names)
     digest_files = _files(layout, "digests", names) or [_empty_file(layout, "digests", STAGED_DIGEST_SCHEMA)]
-    entry_files = _files(layout, "entries", names) or [_empty_file(layout, "entries", STAGED_ENTRY_SCHEMA)]
-    reject_files = _files(layout, "rejects", names) or [_empty_file(layout, "rejects", STAGED_REJECT_SCHEMA)]
     previous = layout.table_file("digests")
     previous_files = [str(previous)] if previous.exists() else [_empty_file(layout, "published_digests", PUBLISHED_SCHEMAS["digests"])]
 
@@ -151,10 +164,21 @@ def consolidate(
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         con.execute("SET TimeZone = 'UTC'")
+        # Papers with their abstracts are about 1 GB at 10,000 digests; without a limit
+        # DuckDB held 3.5 GB. Past the limit it spills to a directory in the staging.
+        con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = {string_literal(str(layout.staging_dir / 'duckdb_spill'))}")
         con.execute(_DIGESTS_SQL, {"digest_files": digest_files, "previous_digest_files": previous_files})
+        counted = con.execute(_COUNTED_SQL).fetchall()
+        entry_names = [name for name, has_entries, _ in counted if has_entries]
+        reject_names = [name for name, _, has_rejects in counted if has_rejects]
+        entry_files = _files(layout, "entries", entry_names) or [_empty_file(layout, "entries", STAGED_ENTRY_SCHEMA)]
+        reject_files = _files(layout, "rejects", reject_names) or [_empty_file(layout, "rejects", STAGED_REJECT_SCHEMA)]
         con.execute(_ENTRIES_SQL, {"entry_files": entry_files})
         for table in TABLES:
             params = {"reject_files": reject_files} if table == "rejects" else {}
+            if table == "papers":
+                params = {"entry_files": entry_files}
             reader = con.sql(TABLE_QUERIES[table], params=params).to_arrow_reader(_BATCH_ROWS)
             counts[table] = write_parquet_batches(reader, PUBLISHED_SCHEMAS[table], destination[table])
     return counts

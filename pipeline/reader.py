@@ -224,6 +224,8 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
 
     blocks = split_blocks(decoded.text)
     parsed.block_count = len(blocks)
+    # One scan of the whole text; the per-block test runs only when it finds something.
+    has_control = _CONTROL.search(decoded.text) is not None
     collector = _EntryCollector(parsed)
 
     index = 0
@@ -231,7 +233,7 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
     # Header blocks and the date line, in any order, before the first entry.
     while index < len(blocks):
         block = blocks[index]
-        if _CONTROL.search(block.text):
+        if has_control and _CONTROL.search(block.text):
             collector.reject(block, "control_characters", "holds NUL or other control characters")
         elif _is_header(block):
             parsed.header_block_count += 1
@@ -265,7 +267,7 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
 
     clean: list[Block] = []
     for block in body:
-        if _CONTROL.search(block.text):
+        if has_control and _CONTROL.search(block.text):
             collector.reject(block, "control_characters", "holds NUL or other control characters")
         elif dates.parse_date_line(block.text) is not None:
             collector.reject(block, "extra_date_line", "a digest has one date line")

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
-from pipeline.warehouse_db import VIEWS
+from pipeline.trends_sql import TREND_VIEWS
+from pipeline.warehouse_db import VIEWS, trend_table
 from tests.helpers import SAMPLES, abstract, render, rows
 
 FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
@@ -119,10 +120,12 @@ def test_duckdb_views_from_any_working_directory(sample_settings, tmp_path):
     assert set(counts) == set(VIEWS)
 
 
-def test_duckdb_file_holds_only_views(sample_settings):
+def test_duckdb_file_holds_views_and_the_rows_of_the_trend_views(sample_settings):
     with duckdb.connect(str(sample_settings.layout.duckdb_path), read_only=True) as con:
         views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-        tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
-    assert views == set(VIEWS) and tables == 0
+        tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert views == set(VIEWS)
+    # The published tables stay in Parquet; only the trend views' rows are stored.
+    assert tables == {trend_table(name) for name in TREND_VIEWS}
     leftovers = [path.name for path in sample_settings.layout.root.rglob("*.tmp")]
     assert leftovers == []

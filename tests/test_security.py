@@ -28,7 +28,9 @@ _CODE_CONSTANTS = {
     ("pipeline/summary.py", "', '.join(DAILY_COLUMNS)"),  # a fixed tuple of column names
     ("pipeline/trends_sql.py", "_HAS_CODE"),  # a fixed condition on link kinds
     ("pipeline/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
-    ("pipeline/warehouse_db.py", "signature"),  # macro parameter names, each through identifier()
+    ("pipeline/warehouse_db.py", "signature"),
+    ("pipeline/consolidate.py", "_FIRST"),  # a fixed ordering expression
+    ("pipeline/consolidate.py", "_MEMORY_LIMIT"),  # a fixed setting  # macro parameter names, each through identifier()
 }
 
 

@@ -1,0 +1,548 @@
+"""The benchmark harness: `make bench` runs it and writes benchmarks/RESULTS.md.
+
+For each corpus size: the full build through pipeline/ alone and through Dagster
+(`papertrends build`), each in a child process whose time and peak memory are
+measured. At the largest size: the cost of adding one digest (and the proof that no
+other digest was re-parsed), and the latency of every view and macro of
+trends.duckdb from a fresh read-only connection. Then the reader's throughput
+against two baselines measured in the same run: a floor that only reads and splits
+each file, and the pandas implementation in baseline_pandas.py.
+
+    python benchmarks/bench.py                      # 100, 1,000 and 10,000 digests
+    python benchmarks/bench.py --sizes 100 --out /tmp/RESULTS.md --work /tmp/work
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+sys.path[:0] = [str(REPO), str(BENCH_DIR)]
+
+import generate  # noqa: E402  (benchmarks/ is not a package)
+
+DEFAULT_SIZES = (100, 1000, 10000)
+HISTORY = BENCH_DIR / "HISTORY.md"
+_SAMPLE_SECONDS = 0.05
+
+
+# ---------------------------------------------------------------- measuring a child
+
+
+@dataclass
+class ChildRun:
+    command: list[str]
+    seconds: float
+    cpu_seconds: float  # user + system of the child and its children
+    max_rss_mb: float  # the largest single process (wait4's ru_maxrss)
+    peak_tree_rss_mb: float  # the largest sum over the process tree, sampled
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> dict:
+        for line in reversed(self.stdout.splitlines()):
+            if line.startswith("{"):
+                return json.loads(line)
+        return {}
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """RSS of a process and all its descendants, in KB (0 once it has exited)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_child(command: list[str], env: dict[str, str] | None = None) -> ChildRun:
+    """Run a command; its wall time, CPU time and peak memory (wait4 and sampling)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(_SAMPLE_SECONDS):
+            peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out_chunks: list[str] = []
+    err_chunks: list[str] = []
+    readers = [
+        threading.Thread(target=lambda: out_chunks.append(process.stdout.read()), daemon=True),
+        threading.Thread(target=lambda: err_chunks.append(process.stderr.read()), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    done.set()
+    for reader in readers:
+        reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return ChildRun(
+        command=command,
+        seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        max_rss_mb=usage.ru_maxrss / 1024,
+        peak_tree_rss_mb=max(peak[0], usage.ru_maxrss) / 1024,
+        returncode=process.returncode,
+        stdout="".join(out_chunks),
+        stderr="".join(err_chunks),
+    )
+
+
+def _checked(run: ChildRun, what: str) -> ChildRun:
+    if run.returncode != 0:
+        raise RuntimeError(f"{what} failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    return run
+
+
+# ---------------------------------------------------------------- child commands
+
+
+def child_pipeline_build(warehouse: Path, digests: Path) -> None:
+    from pipeline.build import build_warehouse
+    from pipeline.config import Settings
+
+    result = build_warehouse(Settings(warehouse.resolve(), digests.resolve(), None))
+    print(json.dumps({"parsed": len(result.parsed), "row_counts": result.row_counts}))
+
+
+def dagster_env(warehouse: Path, digests: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PAPERTRENDS_", "DAGSTER_"))}
+    env["PAPERTRENDS_WAREHOUSE_DIR"] = str(warehouse.resolve())
+    env["PAPERTRENDS_DIGESTS_DIR"] = str(digests.resolve())
+    return env
+
+
+def papertrends_command() -> list[str]:
+    script = Path(sys.executable).parent / "papertrends"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "assets.cli"]
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def ensure_corpus(corpus_dir: Path, size: int, seed: int) -> tuple[Path, Path, dict]:
+    """The corpus of `size` digests (generated once, kept) and its one extra digest."""
+    digests = corpus_dir / str(size)
+    extra = corpus_dir / f"{size}-extra"
+    manifest_path = digests / generate.MANIFEST_NAME
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("seed") == seed and manifest.get("digests") == size and extra.is_dir():
+            return digests, extra, manifest
+    shutil.rmtree(digests, ignore_errors=True)
+    shutil.rmtree(extra, ignore_errors=True)
+    started = time.perf_counter()
+    manifest = generate.generate(seed, size, digests, extra)
+    print(f"  generated {size} digests in {time.perf_counter() - started:.1f} s", flush=True)
+    return digests, extra, manifest
+
+
+def warehouse_counts(duckdb_path: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        def count(sql: str) -> int:
+            return con.execute(sql).fetchone()[0]
+
+        return {
+            "digests": count("SELECT count(*) FROM digests"),
+            "appearances": count("SELECT count(*) FROM appearances"),
+            "papers": count("SELECT count(*) FROM papers"),
+            "link_pairs": count("SELECT count(*) FROM repo_links"),
+            "papers_with_links": count("SELECT count(DISTINCT paper_id) FROM repo_links"),
+            "rejects": count("SELECT count(*) FROM rejects"),
+        }
+
+
+def parsed_since(warehouse: Path, since: dt.datetime) -> int:
+    """Digests whose staging was written after `since`: the digests parsed by a run."""
+    import duckdb
+
+    files = str(warehouse / "staging" / "digests" / "*.parquet")
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.execute(
+            "SELECT count(*) FROM read_parquet($files) WHERE parsed_at > $since", {"files": files, "since": since}
+        ).fetchone()[0]
+
+
+def bench_build(size: int, digests: Path, work: Path, manifest: dict, skip_dagster: bool) -> dict:
+    result: dict = {"size": size, "bytes": manifest["bytes"], "appearances": manifest["appearances"]}
+    pipeline_wh = work / f"pipeline-{size}"
+    shutil.rmtree(pipeline_wh, ignore_errors=True)
+    command = [sys.executable, str(Path(__file__).resolve()), "_pipeline_build", str(pipeline_wh), str(digests)]
+    run = _checked(run_child(command), f"pipeline build of {size} digests")
+    result["pipeline"] = run
+    counts = warehouse_counts(pipeline_wh / "trends.duckdb")
+    expected = {key: manifest[key] for key in ("digests", "appearances", "papers", "link_pairs", "papers_with_links")}
+    mismatched = {key: (counts[key], value) for key, value in expected.items() if counts[key] != value}
+    if mismatched or counts["rejects"]:
+        raise RuntimeError(f"the warehouse of {size} digests does not match the manifest: {mismatched}, {counts}")
+    result["counts"] = counts
+    print(f"  pipeline: {run.seconds:.1f} s, {run.peak_tree_rss_mb:.0f} MB", flush=True)
+    if not skip_dagster:
+        dagster_wh = work / f"dagster-{size}"
+        shutil.rmtree(dagster_wh, ignore_errors=True)
+        env = dagster_env(dagster_wh, digests)
+        run = _checked(run_child([*papertrends_command(), "build"], env), f"papertrends build of {size} digests")
+        result["dagster"] = run
+        dagster_counts = warehouse_counts(dagster_wh / "trends.duckdb")
+        if dagster_counts != counts:
+            raise RuntimeError(f"Dagster and pipeline/ disagree at {size}: {dagster_counts} != {counts}")
+        print(f"  dagster: {run.seconds:.1f} s, {run.peak_tree_rss_mb:.0f} MB", flush=True)
+    return result
+
+
+def bench_incremental(size: int, digests: Path, extra: Path, work: Path, skip_dagster: bool) -> dict:
+    """Add the next digest of the series to the built warehouses; time both paths."""
+    added = sorted(extra.iterdir())
+    assert len(added) == 1, added
+    target = digests / added[0].name
+    shutil.copy2(added[0], target)
+    result: dict = {"size": size, "added": added[0].name}
+    try:
+        pipeline_wh = work / f"pipeline-{size}"
+        since = dt.datetime.now(dt.timezone.utc)
+        command = [sys.executable, str(Path(__file__).resolve()), "_pipeline_build", str(pipeline_wh), str(digests)]
+        run = _checked(run_child(command), "incremental pipeline build")
+        result["pipeline"] = run
+        result["pipeline_parsed"] = run.json.get("parsed")
+        result["pipeline_parsed_staging"] = parsed_since(pipeline_wh, since)
+        print(f"  +1 digest, pipeline: {run.seconds:.2f} s, parsed {result['pipeline_parsed']}", flush=True)
+        if not skip_dagster:
+            dagster_wh = work / f"dagster-{size}"
+            since = dt.datetime.now(dt.timezone.utc)
+            env = dagster_env(dagster_wh, digests)
+            run = _checked(run_child([*papertrends_command(), "build"], env), "incremental papertrends build")
+            result["dagster"] = run
+            result["dagster_parsed_staging"] = parsed_since(dagster_wh, since)
+            print(f"  +1 digest, dagster: {run.seconds:.2f} s", flush=True)
+    finally:
+        target.unlink(missing_ok=True)
+    return result
+
+
+def _macro_arguments(parameters: list[str], days: tuple[dt.date, dt.date]) -> list[object]:
+    """Plausible arguments for a macro, by parameter name."""
+    first, last = days
+    arguments: list[object] = []
+    for name in parameters:
+        lowered = name.lower()
+        if any(word in lowered for word in ("start", "from", "begin", "since", "first")):
+            arguments.append(max(first, last - dt.timedelta(days=90)))
+        elif any(word in lowered for word in ("end", "until", "to_", "last", "stop")) or lowered in ("to", "day", "date", "as_of"):
+            arguments.append(last)
+        elif any(word in lowered for word in ("days", "window", "weeks")):
+            arguments.append(30)
+        elif lowered.startswith("min"):
+            arguments.append(2)
+        else:
+            arguments.append(10)
+    return arguments
+
+
+def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
+    """Every view and macro of trends.duckdb, each timed on fresh read-only connections."""
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        views = [row[0] for row in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND database_name = current_database() ORDER BY view_name"
+        ).fetchall()]
+        macros = con.execute(
+            "SELECT function_name, function_type, parameters FROM duckdb_functions() "
+            "WHERE NOT internal AND database_name = current_database() "
+            "AND function_type IN ('macro', 'table_macro') ORDER BY function_name"
+        ).fetchall()
+        days = con.execute("SELECT min(digest_date), max(digest_date) FROM digests").fetchone()
+    queries = [(f"view {view}", f'SELECT * FROM "{view}"', []) for view in views]
+    for name, kind, parameters in macros:
+        arguments = _macro_arguments(list(parameters), days)
+        placeholders = ", ".join("?" for _ in arguments)
+        sql = f'SELECT * FROM "{name}"({placeholders})' if kind == "table_macro" else f'SELECT "{name}"({placeholders})'
+        queries.append((f"macro {name}({', '.join(parameters)})", sql, arguments))
+    results = []
+    for label, sql, arguments in queries:
+        timings, rows, error = [], None, None
+        for _ in range(repeats):
+            started = time.perf_counter()
+            try:
+                with duckdb.connect(str(duckdb_path), read_only=True) as fresh:
+                    fresh.execute("SET enable_progress_bar = false")
+                    rows = fresh.sql(sql, params=arguments or None).to_arrow_table().num_rows
+            except duckdb.Error as failure:
+                error = str(failure).splitlines()[0]
+                break
+            timings.append(time.perf_counter() - started)
+        results.append({
+            "query": label,
+            "arguments": ", ".join(str(argument) for argument in arguments),
+            "rows": rows,
+            "first_ms": timings[0] * 1000 if timings else None,
+            "median_ms": statistics.median(timings) * 1000 if timings else None,
+            "error": error,
+        })
+    return results
+
+
+def bench_reader(digests: Path) -> dict:
+    """MB/s of the reader and the two baselines, one process each, on the same files."""
+    import baseline_pandas
+    from pipeline.reader import parse_digest
+
+    paths = sorted(path for path in digests.iterdir() if not path.name.startswith("."))
+    megabytes = sum(path.stat().st_size for path in paths) / 1e6
+    for path in paths:  # a warm page cache for all three
+        path.read_bytes()
+
+    def timed(function) -> float:
+        started = time.perf_counter()
+        function()
+        return time.perf_counter() - started
+
+    def floor() -> None:
+        for path in paths:
+            path.read_bytes().decode("utf-8").split("\n\n")
+
+    def reader() -> None:
+        for path in paths:
+            parse_digest(path.read_bytes(), path.name)
+
+    entries = 0
+
+    def pandas_parse() -> None:
+        nonlocal entries
+        entries = len(baseline_pandas.parse(paths)["appearances"])
+
+    seconds = {"floor": timed(floor), "reader": timed(reader), "pandas": timed(pandas_parse)}
+    return {
+        "files": len(paths),
+        "megabytes": megabytes,
+        "pandas_appearances": entries,
+        "mb_per_s": {name: megabytes / value for name, value in seconds.items()},
+    }
+
+
+# ---------------------------------------------------------------- the report
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        memory_kb = next(
+            int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
+        )
+    except (OSError, StopIteration):
+        memory_kb = 0
+    import dagster
+    import duckdb
+    import pyarrow
+
+    return {
+        "cpu": model,
+        "cores": len(os.sched_getaffinity(0)),
+        "memory_gb": memory_kb / 1024 / 1024,
+        "python": platform.python_version(),
+        "versions": f"duckdb {duckdb.__version__}, pyarrow {pyarrow.__version__}, dagster {dagster.__version__}",
+        "load": os.getloadavg(),
+    }
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _mb(value: float) -> str:
+    return f"{value:,.0f} MB"
+
+
+def render(report: dict) -> str:
+    host = report["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (benchmarks/bench.py) on {report['date']}, commit {report['commit']}, "
+        f"{report['seconds']:.0f} s in all. Seed {report['seed']}.",
+        "",
+        f"- Machine: {host['cpu']}, {host['cores']} cores, {host['memory_gb']:.1f} GB memory; Python {host['python']}; "
+        f"{host['versions']}.",
+        f"- Load average (1, 5, 15 min) at the start: {', '.join(f'{value:.1f}' for value in host['load'])}; "
+        f"at the end: {', '.join(f'{value:.1f}' for value in report['load_end'])}. A load above the core count "
+        "means other work shared the machine, and the times are that much pessimistic.",
+        "- Peak memory: `tree` is the largest sum of the RSS of the build process and its children "
+        "(sampled every 50 ms; shared pages of forked workers count twice); `process` is the largest "
+        "single process (wait4 ru_maxrss).",
+        "",
+        "## Full build",
+        "",
+        "| digests | MB | appearances | pipeline/ s | pipeline/ peak (tree / process) | Dagster s | Dagster peak (tree / process) | Dagster / pipeline |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for build in report["builds"]:
+        pipeline_run: ChildRun = build["pipeline"]
+        dagster_run: ChildRun | None = build.get("dagster")
+        dagster_cells = (
+            f"{dagster_run.seconds:.1f} | {_mb(dagster_run.peak_tree_rss_mb)} / {_mb(dagster_run.max_rss_mb)} | "
+            f"{dagster_run.seconds / pipeline_run.seconds:.2f}x"
+            if dagster_run else "not run | | "
+        )
+        lines.append(
+            f"| {build['size']:,} | {build['bytes'] / 1e6:,.0f} | {build['appearances']:,} | {pipeline_run.seconds:.1f} | "
+            f"{_mb(pipeline_run.peak_tree_rss_mb)} / {_mb(pipeline_run.max_rss_mb)} | {dagster_cells} |"
+        )
+    lines += [
+        "",
+        "Every build is checked against the generator's manifest (digests, appearances, papers, "
+        "(paper, link) pairs, papers with links) and the Dagster warehouse against the pipeline/ one.",
+        "",
+    ]
+    incremental = report.get("incremental")
+    if incremental:
+        lines += [
+            f"## Adding one digest to the {incremental['size']:,}-digest warehouse",
+            "",
+            f"The next digest of the series (`{incremental['added']}`) is copied into the digests directory and "
+            "each warehouse is rebuilt by the same command as the full build. `parsed` counts the staged "
+            "digest rows written by the run (parsed_at after its start): 1 means no other digest was re-parsed.",
+            "",
+            "| path | wall s | CPU s (user + system) | peak (tree) | parsed |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        run: ChildRun = incremental["pipeline"]
+        lines.append(
+            f"| pipeline/ (`build_warehouse`) | {run.seconds:.2f} | {run.cpu_seconds:.2f} | {_mb(run.peak_tree_rss_mb)} | "
+            f"{incremental['pipeline_parsed_staging']} (BuildResult.parsed: {incremental['pipeline_parsed']}) |"
+        )
+        if "dagster" in incremental:
+            run = incremental["dagster"]
+            lines.append(
+                f"| Dagster (`papertrends build`) | {run.seconds:.2f} | {run.cpu_seconds:.2f} | {_mb(run.peak_tree_rss_mb)} | "
+                f"{incremental['dagster_parsed_staging']} |"
+            )
+        lines.append("")
+    queries = report.get("queries")
+    if queries:
+        lines += [
+            f"## Query latency at {report['query_size']:,} digests",
+            "",
+            "Each query runs on a new read-only connection (open, run, fetch the whole result as Arrow, close), "
+            "five times; the first run and the median.",
+            "",
+            "| query | arguments | rows | first ms | median ms |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for query in queries:
+            if query["error"]:
+                lines.append(f"| {query['query']} | {query['arguments']} | error: {query['error']} | | |")
+            else:
+                lines.append(
+                    f"| {query['query']} | {query['arguments']} | {query['rows']:,} | {query['first_ms']:.0f} | {query['median_ms']:.0f} |"
+                )
+        lines.append("")
+    reader = report.get("reader")
+    if reader:
+        rates = reader["mb_per_s"]
+        lines += [
+            f"## Reader throughput ({reader['files']:,} digests, {reader['megabytes']:,.0f} MB, one process, warm page cache)",
+            "",
+            "| implementation | MB/s | papertrends reader vs it |",
+            "|---|---:|---:|",
+            f"| floor: read each file, decode, split on blank lines | {rates['floor']:,.1f} | {rates['reader'] / rates['floor']:.2f}x |",
+            f"| papertrends reader: `pipeline.reader.parse_digest` (decode, normalize, digest id, blocks, dates, entries, paper ids, links) | {rates['reader']:,.1f} | 1.00x |",
+            f"| pandas baseline (benchmarks/baseline_pandas.py: parse and the appearances, papers, repo_links tables) | {rates['pandas']:,.1f} | {rates['reader'] / rates['pandas']:.2f}x |",
+            "",
+            f"The pandas baseline found {reader['pandas_appearances']:,} appearances on these files.",
+            "",
+        ]
+    if HISTORY.exists():
+        lines += [HISTORY.read_text(encoding="utf-8").rstrip(), ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_pipeline_build":
+        child_pipeline_build(Path(argv[1]), Path(argv[2]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated corpus sizes")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--corpus", type=Path, default=BENCH_DIR / "corpus", help="where corpora are generated and kept")
+    parser.add_argument("--work", type=Path, default=BENCH_DIR / "work", help="where the warehouses are built")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument("--reader-size", type=int, default=1000, help="corpus size for the reader throughput")
+    parser.add_argument("--skip-dagster", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    started = time.perf_counter()
+    report: dict = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _commit(),
+        "seed": args.seed,
+        "machine": machine(),
+        "builds": [],
+    }
+    corpora = {}
+    for size in sizes:
+        print(f"{size} digests", flush=True)
+        digests, extra, manifest = ensure_corpus(args.corpus, size, args.seed)
+        corpora[size] = digests
+        report["builds"].append(bench_build(size, digests, args.work, manifest, args.skip_dagster))
+    largest = sizes[-1]
+    digests = corpora[largest]
+    report["incremental"] = bench_incremental(largest, digests, args.corpus / f"{largest}-extra", args.work, args.skip_dagster)
+    report["query_size"] = largest
+    report["queries"] = bench_queries(args.work / f"pipeline-{largest}" / "trends.duckdb")
+    reader_size = max((size for size in sizes if size <= args.reader_size), default=sizes[0])
+    print(f"reader throughput on {reader_size} digests", flush=True)
+    report["reader"] = bench_reader(corpora[reader_size])
+    report["load_end"] = os.getloadavg()
+    report["seconds"] = time.perf_counter() - started
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(report), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
