@@ -135,6 +135,12 @@ def _stage_one(args: tuple[Layout, Path, str, int | None]) -> StagedDigest:
     return stage_digest(layout, digests_dir, name, config_year, durable=False)[1]
 
 
+def _worker_context():
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["pipeline.staging"])
+    return context
+
+
 def stage_digests(
     layout: Layout,
     digests_dir: Path,
@@ -152,10 +158,9 @@ def stage_digests(
     workers = workers or len(os.sched_getaffinity(0))
     jobs = [(layout, digests_dir, name, config_year) for name in names]
     if workers > 1 and len(jobs) >= PARALLEL_MIN_DIGESTS:
-        # fork: workers start at once and need no importable __main__ (spawn re-runs
-        # the caller's script). They only parse and write files, so the threads of a
-        # Dagster parent do not matter to them.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        # forkserver: workers fork from a clean single-threaded server, never from a
+        # Dagster process whose threads may hold locks at the moment of a fork.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
             staged = list(pool.map(_stage_one, jobs, chunksize=_CHUNK))
     else:
         staged = [_stage_one(job) for job in jobs]
