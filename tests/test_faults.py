@@ -501,8 +501,9 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_the_good_tables(corpora, smal
     assert all(contents[table].equals(corpora["B"]["tables"][table]) for table in TABLES)
 
 
-def test_a_simulated_enospc_while_writing_parquet_keeps_the_good_tables(corpora, tmp_path, monkeypatch):
-    """Without root there is no small file system: the Parquet writer raises ENOSPC instead."""
+@pytest.fixture
+def parquet_writes_fail_with_enospc(corpora, tmp_path, monkeypatch):
+    """A good build of corpus A, then every Parquet write raises ENOSPC; yields (settings, tables before)."""
     settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
     build_warehouse(settings)
     before = _published_tables(settings.layout)
@@ -511,6 +512,12 @@ def test_a_simulated_enospc_while_writing_parquet_keeps_the_good_tables(corpora,
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(pq.ParquetWriter, "write_table", no_space)
+    return settings, before
+
+
+def test_a_simulated_enospc_while_writing_parquet_keeps_the_good_tables(corpora, parquet_writes_fail_with_enospc):
+    """Without root there is no small file system: the Parquet writer raises ENOSPC instead."""
+    settings, before = parquet_writes_fail_with_enospc
     with pytest.raises(OSError, match="No space left on device"):
         build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
     for table in TABLES:
@@ -556,15 +563,8 @@ def test_papertrends_build_on_a_full_disk_says_so_in_one_line(corpora, small_tmp
         assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
 
 
-def test_papertrends_build_names_the_cause_when_a_step_fails(corpora, tmp_path, monkeypatch, capsys):
-    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
-    build_warehouse(settings)
-    before = _published_tables(settings.layout)
-
-    def no_space(*args, **kwargs):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(pq.ParquetWriter, "write_table", no_space)
+def test_papertrends_build_names_the_cause_when_a_step_fails(corpora, parquet_writes_fail_with_enospc, monkeypatch, capsys):
+    settings, before = parquet_writes_fail_with_enospc
     code, stderr = _cli_build(monkeypatch, capsys, Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
     assert code == 1
     # Dagster logs the step's error above; the last line is the one-line summary.
