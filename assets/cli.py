@@ -59,8 +59,9 @@ def build(settings: Settings, strict: bool = False) -> int:
             run = materialize_warehouse(settings, instance, names, on_wait=_say_waiting)
     except Exception as error:  # e.g. Dagster's own storage on a full disk: one clear line
         return _fail(f"build failed: {_innermost(error)}{_disk_hint(settings)}", 1)
-    print(f"papertrends: validation results (Data Docs): {settings.layout.validation_dir / 'index.html'}")
+    data_docs = f"papertrends: validation results (Data Docs): {settings.layout.validation_dir / 'index.html'}"
     if not run.result.success:
+        print(data_docs)
         steps = ", ".join(run.failed_steps) or "?"
         reason = f": {run.failure_message}" if run.failure_message else ""
         return _fail(
@@ -76,9 +77,10 @@ def build(settings: Settings, strict: bool = False) -> int:
         print(f"  skipped {name!r}: not usable as a Dagster partition key")
     counts = totals(layout.duckdb_path)
     print("  " + ", ".join(f"{label}: {count}" for label, count in counts.items()))
+    print(f"  report: {layout.report_dir / REPORT_FILE} (`papertrends report` prints it as text)")
     rejected = f"rejected {counts['unusable digests']} digest(s) and {counts['rejected blocks']} block(s)"
     print(f"papertrends: {rejected} (see the digests and rejects tables)")
-    print(f"  report: {layout.report_dir / REPORT_FILE} (`papertrends report` prints it as text)")
+    print(data_docs)
     print()
     print(daily_summary_text(layout.duckdb_path))
     if strict and (counts["unusable digests"] or counts["rejected blocks"]):
