@@ -75,44 +75,34 @@ def load_text(samples_dir: Path = SAMPLES_DIR) -> tuple[list[str], list[str]]:
     return sorted(sentences), sorted(fragments)
 
 
+# The awkward forms of the samples: (as written, canonical), formatted per link.
+_LINK_FORMS = [
+    *[("https://{github}.", "https://{github}")] * 4,
+    ("https://{github}).", "https://{github}"),
+    ("https://{github}.git.", "https://{github}"),
+    ("https://{github}/tree/master/{sub}.", "https://{github}/tree/master/{sub}"),
+    ("https://gitee.com/{lower}/models/tree/master/research/cv/{repo}.", "https://gitee.com/{lower}/models/tree/master/research/cv/{repo}"),
+    ("http://{github}.", "https://{github}"),
+    ("{sub}{paper}.github.io.", "https://{sub}{paper}.github.io"),
+    ("https://{lower}.github.io/{sub}/.", "https://{lower}.github.io/{sub}"),
+    ("http://www.{sub}{paper}.cn/}}.", "https://www.{sub}{paper}.cn"),
+    ("https://anonymous.4open.science/r/{repo}-{paper}/README.md{{here.}}", "https://anonymous.4open.science/r/{repo}-{paper}/README.md"),
+    ("https://huggingface.co/datasets/{owner}/{sub}-{paper}", "https://huggingface.co/datasets/{owner}/{sub}-{paper}"),
+    ("https://gitlab.com/{owner}/{repo}.", "https://gitlab.com/{owner}/{repo}"),
+    ("https://{github}", "https://{github}"),
+]
+
+
 def _link(rng: random.Random, paper: int) -> tuple[str, str]:
     """(as written, canonical) for one link, in one of the forms the samples show."""
     owner = _name(rng.randrange(4000) if rng.random() < 0.3 else 4000 + paper)
     repo = _name(paper * 7 + rng.randrange(7)) + rng.choice(["", "-Net", "_v2", "Bench", "-LLM"])
     sub = _name(rng.randrange(500), capitalize=False)
     form = rng.randrange(16)
-    if form <= 3:
-        raw, url = f"https://github.com/{owner}/{repo}.", f"https://github.com/{owner}/{repo}"
-    elif form == 4:
-        raw, url = f"https://github.com/{owner}/{repo}).", f"https://github.com/{owner}/{repo}"
-    elif form == 5:
-        raw, url = f"https://github.com/{owner}/{repo}.git.", f"https://github.com/{owner}/{repo}"
-    elif form == 6:
-        raw = f"https://github.com/{owner}/{repo}/tree/master/{sub}."
-        url = f"https://github.com/{owner}/{repo}/tree/master/{sub}"
-    elif form == 7:
-        raw = f"https://gitee.com/{owner.lower()}/models/tree/master/research/cv/{repo}."
-        url = f"https://gitee.com/{owner.lower()}/models/tree/master/research/cv/{repo}"
-    elif form == 8:
-        raw, url = f"http://github.com/{owner}/{repo}.", f"https://github.com/{owner}/{repo}"
-    elif form == 9:
-        raw, url = f"{sub}{paper}.github.io.", f"https://{sub}{paper}.github.io"
-    elif form == 10:
-        raw = f"https://{owner.lower()}.github.io/{sub}/."
-        url = f"https://{owner.lower()}.github.io/{sub}"
-    elif form == 11:
-        raw, url = f"http://www.{sub}{paper}.cn/}}.", f"https://www.{sub}{paper}.cn"
-    elif form == 12:
-        raw = f"https://anonymous.4open.science/r/{repo}-{paper}/README.md{{here.}}"
-        url = f"https://anonymous.4open.science/r/{repo}-{paper}/README.md"
-    elif form == 13:
-        raw = f"https://huggingface.co/datasets/{owner}/{sub}-{paper}"
-        url = f"https://huggingface.co/datasets/{owner}/{sub}-{paper}"
-    elif form == 14:
-        raw, url = f"https://gitlab.com/{owner}/{repo}.", f"https://gitlab.com/{owner}/{repo}"
-    else:
-        raw, url = f"https://github.com/{owner}/{repo}", f"https://github.com/{owner}/{repo}"
-    return raw, url
+    github = f"github.com/{owner}/{repo}"
+    raw, url = _LINK_FORMS[form]
+    values = {"owner": owner, "lower": owner.lower(), "repo": repo, "sub": sub, "paper": paper, "github": github}
+    return raw.format(**values), url.format(**values)
 
 
 class Corpus:
