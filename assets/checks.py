@@ -18,6 +18,7 @@ from assets.resources import WarehouseResource
 from pipeline.config import Layout
 from pipeline.cross_checks import run_cross_checks
 from pipeline.expectations import validate_table_file
+from pipeline.publish import record_check
 from pipeline.schemas import TABLES
 from pipeline.validation_docs import cross_table_result, index_path, table_result, write_result
 
@@ -88,9 +89,11 @@ def _table_check(table: str) -> dg.AssetChecksDefinition:
     )
     def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         layout = warehouse.layout
-        validation = validate_table_file(table, table_to_check(layout, table), table_to_check(layout, "digests"))
+        files = {table: table_to_check(layout, table), "digests": table_to_check(layout, "digests")}
+        validation = validate_table_file(table, files[table], files["digests"])
         result = table_result(validation)
         page = write_result(layout.validation_dir, result)
+        record_check(layout, f"{table}_expectations", files, result["success"])
         return _check_result(result, page, layout)
 
     return check
@@ -117,7 +120,10 @@ def cross_table_integrity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     outcomes = run_cross_checks(files)
     result = cross_table_result(outcomes, files, datetime.now().astimezone().isoformat(timespec="seconds"))
     page = write_result(layout.validation_dir, result)
+    record_check(layout, CROSS_TABLE_CHECK, files, result["success"])
     return _check_result(result, page, layout)
 
 
 ALL_TABLE_CHECKS = [*TABLE_CHECKS, cross_table_integrity]
+# The checks a candidate must have passed, as it is, before trends_duckdb publishes it.
+REQUIRED_CHECKS = [*(f"{table}_expectations" for table in TABLES), CROSS_TABLE_CHECK]

@@ -8,7 +8,7 @@ from assets.metadata import markdown_preview, staged_entries_schema
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
-from pipeline.incremental import changed_digests, stage_digests
+from pipeline.incremental import changed_digests, stage_digests, staged_state
 from pipeline.staging import read_staged_digest, read_staged_entries
 
 # backfill_policy is marked beta; the single-run policy is exactly what is wanted.
@@ -58,8 +58,9 @@ def partition_metadata(settings: Settings, row: dict, parsed: bool, with_preview
 def parsed_digest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
     keys = list(context.partition_keys)
-    changed = changed_digests(settings, keys)
-    stage_digests(settings.layout, settings.digests_dir, changed, settings.year)
+    state = staged_state(settings.layout)
+    changed = changed_digests(settings, keys, state)
+    stage_digests(settings.layout, settings.digests_dir, changed, settings.year, index=state)
     changed_names = set(changed)
     # A preview per partition costs a read each; a backfill of thousands goes without.
     with_preview = len(keys) <= _PREVIEW_MAX_PARTITIONS

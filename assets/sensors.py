@@ -23,7 +23,7 @@ import dagster as dg
 
 from assets.partitions import DIGEST_PARTITIONS, is_valid_partition_key
 from assets.resources import WarehouseResource
-from pipeline.staging import digest_file_sha256, list_digest_files
+from pipeline.staging import digest_file_sha256, file_signature, list_digest_files
 
 SETTLE_SECONDS = 10
 MINIMUM_INTERVAL_SECONDS = 15
@@ -80,14 +80,9 @@ class TickPlan:
 
 
 def _signature(path: Path) -> list[int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        try:
-            stat = path.lstat()  # a dangling link is listed too: it is recorded as unreadable
-        except FileNotFoundError:
-            return None  # gone since the listing
-    return [stat.st_size, stat.st_mtime_ns]
+    """Size, mtime, ctime, inode and link flag (pipeline.staging.file_signature): index 1 is the mtime."""
+    signature = file_signature(path)
+    return list(signature) if signature is not None else None
 
 
 def plan_tick(digests_dir: Path, previous: Cursor, registered: list[str], now: float) -> TickPlan:
@@ -102,7 +97,7 @@ def plan_tick(digests_dir: Path, previous: Cursor, registered: list[str], now: f
         if signature is None:
             continue
         last = previous.files.get(name)
-        if last is not None and last[:2] == signature:
+        if last is not None and last[:-1] == signature:
             cursor.files[name] = last
             continue
         settled = previous.pending.get(name) == signature or now - signature[1] / 1e9 >= SETTLE_SECONDS
@@ -113,7 +108,7 @@ def plan_tick(digests_dir: Path, previous: Cursor, registered: list[str], now: f
             continue
         sha256 = digest_file_sha256(digests_dir, name)
         cursor.files[name] = [*signature, sha256]
-        if last is None or last[2] != sha256:
+        if last is None or last[-1] != sha256:
             to_parse.append(name)
     present = set(cursor.files)
     known = set(registered)

@@ -12,7 +12,8 @@ from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.consolidate import consolidate
 from pipeline.schemas import TABLES
-from pipeline.staging import remove_staged, staged_source_names
+from pipeline.atomic import remove_stale_temporaries
+from pipeline.incremental import parsed_under_other_settings, remove_staged_digests, stage_digests, staged_state
 
 TABLE_DESCRIPTIONS = {
     "digests": "One row per digest file seen (key: source_name), with its date, counts, status and duplicate_of.",
@@ -37,18 +38,27 @@ TABLE_SPECS = [
 
 @dg.multi_asset(specs=TABLE_SPECS, name="consolidated_tables")
 def consolidated_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    layout = warehouse.layout
+    layout, settings = warehouse.layout, warehouse.settings
+    remove_stale_temporaries(layout.written_dirs, (str(layout.duckdb_path),))
     partitions = set(context.instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
-    staged = set(staged_source_names(layout))
+    state = staged_state(layout)
     # A removed digest file's partition is gone: its staged parse goes too, and with it its rows.
-    for source_name in sorted(staged - partitions):
-        remove_staged(layout, source_name)
+    removed = sorted(set(state) - partitions)
+    remove_staged_digests(layout, removed, state)
+    for source_name in removed:
         context.log.info(f"{source_name}: partition removed, staged parse deleted")
     # A partition added after this run began is parsed by the run its sensor queued next.
-    awaiting = sorted(partitions - staged)
+    awaiting = sorted(partitions - set(state))
     if awaiting:
         context.log.warning(f"{len(awaiting)} digest(s) not parsed yet, left out: {', '.join(awaiting)}")
-    source_names = sorted(partitions & staged)
+    source_names = sorted(partitions & set(state))
+    # Parses made under other settings (PAPERTRENDS_YEAR, parser version) are refreshed
+    # first: one table never mixes years or parser versions. (Changed file contents are
+    # the sensor's to notice, once a file has settled.)
+    stale = parsed_under_other_settings(state, source_names, settings.year)
+    if stale:
+        context.log.warning(f"re-parsed {len(stale)} digest(s) whose staged parse was out of date")
+    stage_digests(layout, settings.digests_dir, stale, settings.year, index=state)
     counts = consolidate(layout, source_names)
     context.log.info(f"consolidated {len(source_names)} digests: {counts}")
     for table in TABLES:

@@ -3,6 +3,7 @@
 import dagster as dg
 import pyarrow as pa
 
+from assets.checks import REQUIRED_CHECKS
 from assets.metadata import daily_summary_schema, markdown_preview
 from assets.resources import WarehouseResource
 from pipeline.publish import publish_candidates
@@ -24,7 +25,9 @@ from pipeline.warehouse_db import VIEWS, build_duckdb, connect_readonly
 )
 def trends_duckdb(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     layout = warehouse.layout
-    publish_candidates(layout)
+    published = publish_candidates(layout, REQUIRED_CHECKS)
+    if not published:
+        context.log.info("no new candidate tables: trends.duckdb rebuilt over the published ones")
     path = build_duckdb(layout)
     with connect_readonly(path) as con:
         summary = con.sql("SELECT * FROM daily_summary ORDER BY day").to_arrow_table()

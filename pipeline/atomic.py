@@ -62,11 +62,20 @@ def write_parquet_batches(batches: pa.RecordBatchReader, schema: pa.Schema, fina
     return rows
 
 
-def remove_stale_temporaries(directory: Path) -> list[Path]:
-    """Delete temporary files a killed run left behind."""
+def remove_stale_temporaries(directories: list[Path], root_names: tuple[str, ...] = ()) -> list[Path]:
+    """Delete temporary files a killed run left behind, in the directories the build writes.
+
+    Only the build's own directories are walked (never the digests directory, where a
+    capture tool may be writing `.<name>.tmp` at this moment), plus, directly in a
+    parent, temporaries of the files named in `root_names`.
+    """
     removed = []
-    if directory.exists():
-        for path in directory.rglob(f".*{TMP_SUFFIX}"):
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    for directory in directories:
+        if directory.exists():
+            removed += list(directory.rglob(f".*{TMP_SUFFIX}"))
+    for final in root_names:
+        final_path = Path(final)
+        removed += list(final_path.parent.glob(f".{final_path.name}.*{TMP_SUFFIX}"))
+    for path in removed:
+        path.unlink(missing_ok=True)
     return removed

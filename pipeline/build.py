@@ -65,7 +65,7 @@ def build_warehouse(settings: Settings) -> BuildResult:
     names = check_settings(settings)
     layout: Layout = settings.layout
     with warehouse_lock(layout.root):
-        remove_stale_temporaries(layout.root)
+        remove_stale_temporaries(layout.written_dirs, (str(layout.duckdb_path),))
         result = BuildResult(source_names=names)
         result.parsed = stage_changed(settings, names)
         result.row_counts = consolidate(layout, names)

@@ -60,6 +60,11 @@ class Layout:
         return self.root / "snapshots"
 
     @property
+    def written_dirs(self) -> list[Path]:
+        """The directories a build writes (never the digests directory)."""
+        return [self.parquet_dir, self.staging_dir, self.snapshots_dir, self.validation_dir, self.report_dir]
+
+    @property
     def duckdb_path(self) -> Path:
         return self.root / "trends.duckdb"
 

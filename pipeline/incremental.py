@@ -1,10 +1,11 @@
 """Which digests need a parse, and parsing many of them in parallel.
 
 The staging index (warehouse/staging/index.parquet) keeps, per staged digest, the
-size and modification time its file had when it was read, next to the raw sha256
-and the parser settings. A file whose size and mtime are unchanged is not read
-again (the check git makes); any other file is hashed and compared. Without a
-usable index, every staged digest row is read instead, as before: slower, same answer.
+signature its file had when it was read (size, mtime, ctime, inode, link or not:
+staging.file_signature), next to the raw sha256 and the parser settings. A file
+whose signature is unchanged is not read again; any other file, and any file that
+could not be read last time, is hashed and compared. Without a usable index, every
+staged digest row is read instead: slower, same answer.
 """
 
 import os
@@ -22,6 +23,7 @@ from pipeline.config import Layout, Settings
 from pipeline.decoding import sha256_hex
 from pipeline.staging import (
     StagedDigest,
+    file_signature,
     read_digest_bytes,
     remove_staged,
     stage_digest,
@@ -36,10 +38,10 @@ INDEX_SCHEMA = pa.schema(
         ("raw_sha256", pa.string()),
         ("parser_version", pa.string()),
         ("config_year", pa.int32()),
-        ("byte_size", pa.int64()),
-        ("mtime_ns", pa.int64()),
+        ("file_signature", pa.list_(pa.int64())),
     ]
 )
+_NOTHING_READ = sha256_hex(b"")
 # Below this many digests a pool of processes costs more than it saves.
 PARALLEL_MIN_DIGESTS = 16
 _CHUNK = 16
@@ -93,13 +95,18 @@ def staged_state(layout: Layout) -> dict[str, dict]:
     if index is not None:
         return index
     return {
-        name: {**row, "byte_size": None, "mtime_ns": None}
+        name: {**row, "file_signature": None}
         for name, row in staged_source_names(layout).items()
     }
 
 
 def _unchanged_settings(row: dict, config_year: int | None) -> bool:
     return row["parser_version"] == PARSER_VERSION and row["config_year"] == config_year
+
+
+def parsed_under_other_settings(state: dict[str, dict], names: Sequence[str], config_year: int | None) -> list[str]:
+    """The staged names whose parse used another parser version or PAPERTRENDS_YEAR."""
+    return [name for name in names if name in state and not _unchanged_settings(state[name], config_year)]
 
 
 def changed_digests(settings: Settings, names: Sequence[str], state: dict[str, dict] | None = None) -> list[str]:
@@ -111,22 +118,20 @@ def changed_digests(settings: Settings, names: Sequence[str], state: dict[str, d
         if row is None or not _unchanged_settings(row, settings.year):
             changed.append(name)
             continue
-        try:
-            stat = os.stat(settings.digests_dir / name)
-        except (OSError, ValueError):
-            stat = None
-        if row["byte_size"] is not None:
-            if stat is not None and (stat.st_size, stat.st_mtime_ns) == (row["byte_size"], row["mtime_ns"]):
+        signature = file_signature(settings.digests_dir / name)
+        # A digest that could not be read last time (sha256 of nothing) is always read again.
+        if row["raw_sha256"] != _NOTHING_READ and row["file_signature"] is not None:
+            if signature is not None and tuple(row["file_signature"]) == signature:
                 continue
         try:
             raw_sha256 = sha256_hex(read_digest_bytes(settings.digests_dir, name))
         except OSError:
-            raw_sha256 = sha256_hex(b"")
+            raw_sha256 = _NOTHING_READ
         if raw_sha256 != row["raw_sha256"]:
             changed.append(name)
-        elif stat is not None:
-            # Same content, new mtime (touched, copied): remember the new stat.
-            row["byte_size"], row["mtime_ns"] = stat.st_size, stat.st_mtime_ns
+        elif signature is not None:
+            # Same content, new signature (touched, copied): remember the new one.
+            row["file_signature"] = list(signature)
     return changed
 
 
@@ -169,14 +174,12 @@ def stage_digests(
     if index is None:
         index = read_index_unchecked(layout) or {}
     for item in staged:
-        size, mtime_ns = item.file_stat or (None, None)
         index[item.source_name] = {
             "source_name": item.source_name,
             "raw_sha256": item.raw_sha256,
             "parser_version": PARSER_VERSION,
             "config_year": config_year,
-            "byte_size": size,
-            "mtime_ns": mtime_ns,
+            "file_signature": list(item.file_stat) if item.file_stat else None,
         }
     _write_index_if_complete(layout, index)
     return staged
@@ -197,4 +200,4 @@ def remove_staged_digests(layout: Layout, names: Sequence[str], index: dict[str,
         index.pop(name, None)
 
 
-__all__ = ["changed_digests", "remove_staged_digests", "stage_digests", "staged_file", "staged_state"]
+__all__ = ["changed_digests", "parsed_under_other_settings", "remove_staged_digests", "stage_digests", "staged_file", "staged_state"]

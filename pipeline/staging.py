@@ -113,7 +113,7 @@ class StagedDigest:
     entry_count: int
     reject_count: int
     raw_sha256: str
-    file_stat: tuple[int, int] | None = None  # (size, mtime_ns) when it was read
+    file_stat: tuple[int, ...] | None = None  # file_signature() when it was read
 
 
 def _digest_table(
@@ -209,7 +209,7 @@ def stage_digest(
     parsed_at = parsed_at or dt.datetime.now(dt.timezone.utc)
     # Size and modification time before the read: if the file changes meanwhile, the
     # next build sees another mtime and hashes it again.
-    file_stat = _file_stat(digests_dir, source_name)
+    file_stat = file_signature(digests_dir / source_name)
     try:
         raw = read_digest_bytes(digests_dir, source_name)
     except OSError as error:
@@ -237,13 +237,21 @@ def stage_digest(
     return parsed, staged
 
 
-def _file_stat(digests_dir: Path, source_name: str) -> tuple[int, int] | None:
-    """(size, mtime_ns) of a digest file, None when it cannot be stat'ed."""
+def file_signature(path: Path) -> tuple[int, ...] | None:
+    """A file's state without reading it: size, mtime, ctime, inode, and whether the name is a link.
+
+    ctime cannot be set by users: a rename over the file, a chmod or `touch -r` that
+    keep size and mtime still change the signature. None when the name is gone.
+    """
     try:
-        result = os.stat(digests_dir / source_name)
+        is_link = path.is_symlink()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            stat = path.lstat()  # a dangling link: recorded as unreadable, but listed
     except (OSError, ValueError):
         return None
-    return result.st_size, result.st_mtime_ns
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, int(is_link))
 
 
 def staged_source_names(layout: Layout) -> dict[str, dict]:

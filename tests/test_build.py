@@ -129,3 +129,29 @@ def test_duckdb_file_holds_views_and_the_rows_of_the_trend_views(sample_settings
     assert tables == {trend_table(name) for name in TREND_VIEWS}
     leftovers = [path.name for path in sample_settings.layout.root.rglob("*.tmp")]
     assert leftovers == []
+
+
+def test_a_refused_link_replaced_by_the_file_itself_is_read(tmp_path, digests_dir):
+    """A rename keeps size and mtime; the signature (ctime, inode, link flag) still changes."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text(render("Mar 12", FIRST))
+    (digests_dir / "a.txt").symlink_to(outside)
+    settings, _ = _build(tmp_path, digests_dir)
+    assert rows(settings.layout, "digests")[0]["status"] == "unreadable"
+    os.replace(outside, digests_dir / "a.txt")
+    assert build_warehouse(settings).parsed == ["a.txt"]
+    assert [(row["status"], row["entry_count"]) for row in rows(settings.layout, "digests")] == [("ok", 2)]
+
+
+def test_a_capture_being_written_into_the_digests_directory_is_left_alone(tmp_path):
+    """The default digests directory is inside the warehouse: cleanup never touches it."""
+    settings = Settings(tmp_path / "warehouse", tmp_path / "warehouse" / "raw", None)
+    settings.digests_dir.mkdir(parents=True)
+    (settings.digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
+    in_flight = settings.digests_dir / ".b.txt.tmp"
+    in_flight.write_text("half a capture")
+    leftover = settings.layout.parquet_dir / "papers" / ".part-0.parquet.1-dead.tmp"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("left by a killed run")
+    build_warehouse(settings)
+    assert in_flight.read_text() == "half a capture" and not leftover.exists()

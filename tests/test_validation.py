@@ -354,6 +354,23 @@ def test_dg_materialize_blocks_trends_duckdb_on_a_failed_check(script_title_docs
     assert after == before
 
 
+def test_trends_duckdb_alone_later_still_refuses_the_failed_candidates(warehouse, script_title_docs):
+    """A later run of trends_duckdb without the checks must not publish what failed them."""
+    settings, instance, _ = warehouse
+    _, _, after_failed_run, _, _ = script_title_docs
+    result = dg.materialize(
+        [*ALL_ASSETS, *ALL_CHECKS],
+        selection=dg.AssetSelection.assets("trends_duckdb"),
+        instance=instance,
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        raise_on_error=False,
+    )
+    assert not result.success and "trends_duckdb" not in _materialized(result)
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    assert "refusing to publish: papers_expectations has not passed" in str(failure.event_specific_data.error)
+    assert _published_state(settings.layout) == after_failed_run
+
+
 def test_data_docs_escape_titles(script_title_docs):
     *_, site, _ = script_title_docs
     page = (site / "papers.html").read_text()
