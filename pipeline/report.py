@@ -228,12 +228,19 @@ def _new_figure(height: float) -> tuple[Figure, object]:
     return figure, figure.add_subplot()
 
 
-def chart_appearances(data: ReportData) -> Figure:
-    figure, ax = _new_figure(4.2)
+def _day_chart(data: ReportData, height: float) -> tuple[Figure, object, list[str]]:
+    """A figure for one bar per day, with the day labels; an explanatory empty one with no days."""
+    figure, ax = _new_figure(height)
     if not data.days:
         _empty(ax, "No dated digests yet")
+        return figure, ax, []
+    return figure, ax, [_day_label(d["day"]) for d in data.days]
+
+
+def chart_appearances(data: ReportData) -> Figure:
+    figure, ax, labels = _day_chart(data, 4.2)
+    if not labels:
         return figure
-    labels = [_day_label(d["day"]) for d in data.days]
     new = [d["new_appearances"] for d in data.days]
     returning = [d["returning_appearances"] for d in data.days]
     ax.bar(labels, new, color=NEW_COLOR, label="new (first day seen)", width=0.6)
@@ -249,11 +256,9 @@ def chart_appearances(data: ReportData) -> Figure:
 
 
 def chart_code_share(data: ReportData) -> Figure:
-    figure, ax = _new_figure(3.6)
-    if not data.days:
-        _empty(ax, "No dated digests yet")
+    figure, ax, labels = _day_chart(data, 3.6)
+    if not labels:
         return figure
-    labels = [_day_label(d["day"]) for d in data.days]
     shares = [100 * (d["code_share"] or 0) for d in data.days]
     ax.bar(labels, shares, color=CODE_COLOR, width=0.6)
     for index, d in enumerate(data.days):
