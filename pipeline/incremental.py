@@ -23,8 +23,8 @@ from pipeline.config import Layout, Settings
 from pipeline.decoding import sha256_hex
 from pipeline.staging import (
     StagedDigest,
+    digest_file_sha256,
     file_signature,
-    read_digest_bytes,
     remove_staged,
     stage_digest,
     staged_file,
@@ -123,10 +123,7 @@ def changed_digests(settings: Settings, names: Sequence[str], state: dict[str, d
         if row["raw_sha256"] != _NOTHING_READ and row["file_signature"] is not None:
             if signature is not None and tuple(row["file_signature"]) == signature:
                 continue
-        try:
-            raw_sha256 = sha256_hex(read_digest_bytes(settings.digests_dir, name))
-        except OSError:
-            raw_sha256 = _NOTHING_READ
+        raw_sha256 = digest_file_sha256(settings.digests_dir, name)
         if raw_sha256 != row["raw_sha256"]:
             changed.append(name)
         elif signature is not None:
