@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from pipeline.atomic import atomic_path
 from pipeline.config import Layout
 from pipeline.links import CODE_KINDS
+from pipeline.summary import format_table
 from pipeline.warehouse_db import connect_readonly
 
 TOP = 10
@@ -148,18 +149,6 @@ def _percent(share: float | None) -> str:
     return "" if share is None else f"{share:.0%}"
 
 
-def _text_table(header: tuple[str, ...], rows: list[tuple], left: frozenset[int] | set[int] = frozenset()) -> str:
-    """Columns padded to width: text columns (indexes in `left`) to the left, numbers right."""
-    cells = [list(header)] + [["" if value is None else str(value) for value in row] for row in rows]
-    widths = [max(len(row[index]) for row in cells) for index in range(len(header))]
-
-    def line(row):
-        padded = [cell.ljust(width) if index in left else cell.rjust(width) for index, (cell, width) in enumerate(zip(row, widths))]
-        return "  ".join(padded).rstrip()
-
-    return "\n".join([line(cells[0]), line(["-" * width for width in widths])] + [line(row) for row in cells[1:]])
-
-
 def _span(totals: dict) -> str:
     if totals["first_day"] is None:
         return "no dated digests yet"
@@ -173,7 +162,7 @@ def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
         f"{t['papers']} papers ({t['recurring_papers']} seen on 2+ days, {t['papers_with_code']} with code), {_span(t)}",
         "",
         "Per day",
-        _text_table(
+        format_table(
             ("day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers", "papers_with_code", "code_share"),
             [
                 (d["day"], d["digests"], d["appearances"], d["distinct_papers"], d["new_papers"], d["returning_papers"], d["papers_with_code"], _percent(d["code_share"]))
@@ -182,7 +171,7 @@ def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
         ),
         "",
         "Top recurring papers (seen on 2 or more days)",
-        _text_table(
+        format_table(
             ("rank", "days_seen", "appearances", "streak", "first_seen", "last_seen", "code", "title"),
             [
                 (rank, p["days_seen"], p["appearances"], p["longest_streak_days"], p["first_seen"], p["last_seen"], "yes" if p["has_code"] else "", shorten(p["title"], title_chars))
@@ -194,7 +183,7 @@ def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
         else "(no paper seen on 2 or more days)",
         "",
         "Most linked repositories",
-        _text_table(
+        format_table(
             ("rank", "papers", "appearances", "host", "url"),
             [(rank, r["papers"], r["appearances"], r["host"], r["url"]) for rank, r in enumerate(data.top_repos, start=1)],
             left={3, 4},
@@ -271,25 +260,34 @@ def chart_code_share(data: ReportData) -> Figure:
     return figure
 
 
+def _ranked_bars(ax, values: list, labels: list[str], notes: list[str], colors: list[str]) -> None:
+    """Horizontal bars, rank 1 at the top, each with a note just past its end."""
+    positions = list(range(len(values)))[::-1]
+    ax.barh(positions, values, color=colors, height=0.65)
+    ax.set_yticks(positions, labels)
+    for position, value, note in zip(positions, values, notes):
+        ax.annotate(note, (value, position), xytext=(5, 0), textcoords="offset points", va="center", fontsize=9)
+    ax.xaxis.grid(True, color=GRID_COLOR)
+    ax.set_axisbelow(True)
+
+
 def chart_top_papers(data: ReportData) -> Figure:
     papers = data.top_papers
     figure, ax = _new_figure(1.2 + 0.42 * max(len(papers), 2))
     if not papers:
         _empty(ax, "No paper seen on 2 or more days yet")
         return figure
-    positions = list(range(len(papers)))[::-1]  # rank 1 at the top
-    colors = [CODE_COLOR if p["has_code"] else NO_CODE_COLOR for p in papers]
-    ax.barh(positions, [p["days_seen"] for p in papers], color=colors, height=0.65)
-    ax.set_yticks(positions, [shorten(p["title"], 60) for p in papers])
-    for position, p in zip(positions, papers):
-        note = _count(p["appearances"], "appearance")
-        ax.annotate(note, (p["days_seen"], position), xytext=(5, 0), textcoords="offset points", va="center", fontsize=9)
+    _ranked_bars(
+        ax,
+        values=[p["days_seen"] for p in papers],
+        labels=[shorten(p["title"], 60) for p in papers],
+        notes=[_count(p["appearances"], "appearance") for p in papers],
+        colors=[CODE_COLOR if p["has_code"] else NO_CODE_COLOR for p in papers],
+    )
     most = max(p["days_seen"] for p in papers)
     ax.set_xlim(0, most * 1.45)
     ax.set_xticks(range(0, most + 1))
     ax.set_xlabel("distinct days seen")
-    ax.xaxis.grid(True, color=GRID_COLOR)
-    ax.set_axisbelow(True)
     figure.legend(
         handles=[Patch(color=CODE_COLOR, label="links a repository"), Patch(color=NO_CODE_COLOR, label="no repository link")],
         loc="outside upper right", ncols=2,
@@ -308,18 +306,16 @@ def chart_repositories(data: ReportData) -> Figure:
         _empty(ax, "No repository links yet")
         return figure
     colors = _host_colors(data)
-    positions = list(range(len(repos)))[::-1]
-    ax.barh(positions, [r["appearances"] for r in repos], color=[colors[r["host"]] for r in repos], height=0.65)
-    names = [shorten(f"{r['owner']}/{r['repo']}" if r["owner"] and r["repo"] else r["url"].removeprefix("https://"), 45) for r in repos]
-    ax.set_yticks(positions, names)
-    for position, r in zip(positions, repos):
-        note = f"{_count(r['papers'], 'paper')}, {_count(r['appearances'], 'appearance')}"
-        ax.annotate(note, (r["appearances"], position), xytext=(5, 0), textcoords="offset points", va="center", fontsize=9)
+    _ranked_bars(
+        ax,
+        values=[r["appearances"] for r in repos],
+        labels=[shorten(f"{r['owner']}/{r['repo']}" if r["owner"] and r["repo"] else r["url"].removeprefix("https://"), 45) for r in repos],
+        notes=[f"{_count(r['papers'], 'paper')}, {_count(r['appearances'], 'appearance')}" for r in repos],
+        colors=[colors[r["host"]] for r in repos],
+    )
     ax.set_xlim(0, max(r["appearances"] for r in repos) * 1.6)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("appearances of the papers linking the repository")
-    ax.xaxis.grid(True, color=GRID_COLOR)
-    ax.set_axisbelow(True)
     # The legend is the by-host breakdown: every repository host with its papers.
     handles = [Patch(color=colors[h["host"]], label=f"{h['host']}: {_count(h['papers'], 'paper')}") for h in data.hosts]
     figure.legend(handles=handles, loc="outside upper right", ncols=min(4, len(handles)), title="papers linking a repository, by host", alignment="right")

@@ -7,12 +7,16 @@ from pipeline.warehouse_db import connect_readonly
 DAILY_COLUMNS = ("day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers")
 
 
-def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    cells = [list(map(str, header))] + [["" if value is None else str(value) for value in row] for row in rows]
+def format_table(header: tuple[str, ...], rows: list[tuple], left: frozenset[int] | set[int] = frozenset()) -> str:
+    """Columns padded to width: text columns (indexes in `left`) to the left, numbers right."""
+    cells = [list(header)] + [["" if value is None else str(value) for value in row] for row in rows]
     widths = [max(len(row[index]) for row in cells) for index in range(len(header))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+
+    def line(row):
+        padded = [cell.ljust(width) if index in left else cell.rjust(width) for index, (cell, width) in enumerate(zip(row, widths))]
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(cells[0]), line(["-" * width for width in widths])] + [line(row) for row in cells[1:]])
 
 
 def daily_summary_text(duckdb_path: Path) -> str:
