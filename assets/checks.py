@@ -1,8 +1,10 @@
 """Blocking asset checks: the audit of write-audit-publish.
 
-One check per table runs its Great Expectations suite; one more runs the checks
-across tables in DuckDB. They read the candidate file of each table (written by
-consolidated_tables, not yet published) or, when there is none, the published one.
+One check per table runs its Great Expectations suite on the parts of the table
+that consolidated_tables wrote (the candidates, not yet published; the unchanged
+parts passed when they were written); one more runs the checks across tables in
+DuckDB, over each table as it would be published (candidate parts where written,
+published parts elsewhere). Without candidates, the published tables are checked.
 A failed check is an ERROR and blocking, so trends_duckdb (which publishes the
 candidates) does not run: the published tables and trends.duckdb stay as they were.
 """
@@ -20,15 +22,16 @@ from pipeline.cross_checks import run_cross_checks
 from pipeline.expectations import validate_table_file
 from pipeline.publish import record_check
 from pipeline.schemas import TABLES
+from pipeline.table_parts import candidate_table_files, read_plan, written_files
 from pipeline.validation_docs import cross_table_result, index_path, table_result, write_result
 
 CROSS_TABLE_CHECK = "cross_table_integrity"
 
 
-def table_to_check(layout: Layout, table: str) -> Path:
-    """The candidate awaiting publication if there is one, else the published table."""
-    candidate = layout.candidate_file(table)
-    return candidate if candidate.exists() else layout.table_file(table)
+def parts_to_validate(layout: Layout, table: str) -> list[Path]:
+    """The candidate parts awaiting publication if there are candidates, else the published table."""
+    plan = read_plan(layout)
+    return written_files(layout, plan)[table] if plan is not None else layout.table_files(table)
 
 
 def _md(value: object) -> str:
@@ -89,11 +92,10 @@ def _table_check(table: str) -> dg.AssetChecksDefinition:
     )
     def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         layout = warehouse.layout
-        files = {table: table_to_check(layout, table), "digests": table_to_check(layout, "digests")}
-        validation = validate_table_file(table, files[table], files["digests"])
+        validation = validate_table_file(table, parts_to_validate(layout, table), candidate_table_files(layout, "digests"))
         result = table_result(validation)
         page = write_result(layout.validation_dir, result)
-        record_check(layout, f"{table}_expectations", files, result["success"])
+        record_check(layout, f"{table}_expectations", result["success"])
         return _check_result(result, page, layout)
 
     return check
@@ -116,11 +118,11 @@ TABLE_CHECKS = [_table_check(table) for table in TABLES]
 )
 def cross_table_integrity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     layout = warehouse.layout
-    files = {table: table_to_check(layout, table) for table in TABLES}
+    files = {table: candidate_table_files(layout, table) for table in TABLES}
     outcomes = run_cross_checks(files)
     result = cross_table_result(outcomes, files, datetime.now().astimezone().isoformat(timespec="seconds"))
     page = write_result(layout.validation_dir, result)
-    record_check(layout, CROSS_TABLE_CHECK, files, result["success"])
+    record_check(layout, CROSS_TABLE_CHECK, result["success"])
     return _check_result(result, page, layout)
 
 

@@ -3,21 +3,25 @@
 import warnings
 
 import dagster as dg
+from dagster._core.execution.context.metadata_logging import AssetMetadataHandle, OutputMetadataAccumulator
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from assets.metadata import markdown_preview, staged_entries_schema
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
-from pipeline.incremental import changed_digests, stage_digests, staged_state
-from pipeline.staging import read_staged_digest, read_staged_entries
+from pipeline.incremental import changed_digests, current_batches, stage_digests, staged_state
+from pipeline.staging import read_batch_rows
 
 # backfill_policy is marked beta; the single-run policy is exactly what is wanted.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 _PREVIEW_MAX_PARTITIONS = 200
 _PREVIEW_COLUMNS = ["position", "line", "paper_id", "title", "arxiv_id"]
+_PREVIEW_ROWS = 5
 
 
-def partition_metadata(settings: Settings, row: dict, parsed: bool, with_preview: bool = True) -> dict:
+def partition_metadata(row: dict, parsed: bool, preview: pa.Table | None = None) -> dict:
     """What the UI shows for one digest partition."""
     metadata = {
         "digest_date": row["digest_date"].isoformat() if row["digest_date"] else "none",
@@ -36,10 +40,36 @@ def partition_metadata(settings: Settings, row: dict, parsed: bool, with_preview
             "dagster/row_count": row["entry_count"],
         }
     )
-    if with_preview:
-        entries = read_staged_entries(settings.layout, row["source_name"], limit=5).select(_PREVIEW_COLUMNS)
-        metadata["preview"] = dg.MetadataValue.md(markdown_preview(entries))
+    if preview is not None:
+        metadata["preview"] = dg.MetadataValue.md(markdown_preview(preview))
     return metadata
+
+
+def _previews(settings: Settings, batches: dict[str, str]) -> dict[str, pa.Table]:
+    """The first entries of each digest, for its partition's preview."""
+    entries = read_batch_rows(settings.layout, "entries", batches, ["source_name", *_PREVIEW_COLUMNS])
+    previews = {}
+    for name in batches:
+        rows = entries.filter(pc.equal(entries["source_name"], name))
+        previews[name] = rows.slice(0, _PREVIEW_ROWS).select(_PREVIEW_COLUMNS)
+    return previews
+
+
+def add_partition_metadata(context: dg.AssetExecutionContext, metadata_by_partition: dict[str, dict]) -> None:
+    """context.add_asset_metadata(metadata, partition_key=key) for many partitions at once.
+
+    The public call reads every dynamic partition from the instance to check the key,
+    then copies all metadata added so far: quadratic, hours at 10,000 partitions. The
+    keys here are the run's own, so they go into the step's metadata accumulator in one
+    step (a Dagster internal, like assets/executor.py's; the version is pinned, and
+    tests/test_dagster.py checks each partition's metadata).
+    """
+    step = context.get_step_execution_context()
+    accumulated = dict(step._metadata_accumulator.per_output_metadata)  # noqa: SLF001
+    for partition_key, metadata in metadata_by_partition.items():
+        handle = AssetMetadataHandle(asset_key=context.asset_key, partition_key=partition_key)
+        accumulated[handle] = {**accumulated.get(handle, {}), **metadata}
+    step._metadata_accumulator = OutputMetadataAccumulator(per_output_metadata=accumulated)  # noqa: SLF001
 
 
 @dg.asset(
@@ -62,15 +92,19 @@ def parsed_digest(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     changed = changed_digests(settings, keys, state)
     stage_digests(settings.layout, settings.digests_dir, changed, settings.year, index=state)
     changed_names = set(changed)
-    # A preview per partition costs a read each; a backfill of thousands goes without.
-    with_preview = len(keys) <= _PREVIEW_MAX_PARTITIONS
+    batches = current_batches(state, keys)
+    # One read of the digest rows of every partition, from their batches.
+    rows = {row["source_name"]: row for row in read_batch_rows(settings.layout, "digests", batches).to_pylist()}
+    # Previews cost a read of the entries; a backfill of thousands goes without.
+    previews = _previews(settings, batches) if len(keys) <= _PREVIEW_MAX_PARTITIONS else {}
     statuses: dict[str, int] = {}
+    metadata_by_partition = {}
     for source_name in keys:
-        row = read_staged_digest(settings.layout, source_name)
+        row = rows[source_name]
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-        # Each partition gets its own event metadata, also in a single run over many partitions.
-        metadata = partition_metadata(settings, row, source_name in changed_names, with_preview)
-        context.add_asset_metadata(metadata, partition_key=source_name)
+        metadata_by_partition[source_name] = partition_metadata(row, source_name in changed_names, previews.get(source_name))
+    # Each partition gets its own event metadata, also in a single run over many partitions.
+    add_partition_metadata(context, metadata_by_partition)
     context.log.info(
         f"{len(keys)} digest(s): {len(changed)} parsed, {len(keys) - len(changed)} unchanged since their "
         f"last parse; statuses {statuses}"

@@ -1,12 +1,14 @@
 """Metadata that makes an asset explain itself in the Dagster UI."""
 
 import html
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.schemas import PUBLISHED_COLUMNS, STAGED_ENTRY_SCHEMA, Column
+from pipeline.table_parts import TablePlan, count_rows
 
 _PREVIEW_ROWS = 5
 # Short cells keep most previews under the 1,000 characters the UI shows inline.
@@ -87,12 +89,16 @@ def markdown_preview(table: pa.Table, rows: int = _PREVIEW_ROWS) -> str:
     return "\n".join(lines)
 
 
-def table_metadata(table: str, path) -> dict:
-    parquet = pq.ParquetFile(path)
-    preview = parquet.read_row_groups([0]).slice(0, _PREVIEW_ROWS) if parquet.num_row_groups else parquet.schema_arrow.empty_table()
+def table_metadata(table: str, files: list[Path], plan: TablePlan) -> dict:
+    """A table as it will be published: row count, schema, parts, and a preview of its first rows."""
+    first = pq.ParquetFile(files[0])
+    preview = first.read_row_groups([0]).slice(0, _PREVIEW_ROWS) if first.num_row_groups else first.schema_arrow.empty_table()
     return {
-        "dagster/row_count": parquet.metadata.num_rows,
+        "dagster/row_count": count_rows(files),
         "dagster/column_schema": column_schema(table),
-        "path": dg.MetadataValue.path(str(path)),
+        "path": dg.MetadataValue.path(str(files[0].parent) if len(files) > 1 else str(files[0])),
+        "parts": len(plan.parts),
+        "parts_written": dg.MetadataValue.json(plan.write),
+        "parts_removed": dg.MetadataValue.json(plan.remove),
         "preview": dg.MetadataValue.md(markdown_preview(preview)),
     }

@@ -12,6 +12,7 @@ from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.consolidate import consolidate
 from pipeline.schemas import TABLES
+from pipeline.table_parts import candidate_table_files, read_plan
 from pipeline.atomic import remove_stale_temporaries
 from pipeline.incremental import parsed_under_other_settings, remove_staged_digests, stage_digests, staged_state
 
@@ -59,10 +60,11 @@ def consolidated_tables(context: dg.AssetExecutionContext, warehouse: WarehouseR
     if stale:
         context.log.warning(f"re-parsed {len(stale)} digest(s) whose staged parse was out of date")
     stage_digests(layout, settings.digests_dir, stale, settings.year, index=state)
-    counts = consolidate(layout, source_names)
+    counts = consolidate(layout, source_names, state=state)
     context.log.info(f"consolidated {len(source_names)} digests: {counts}")
+    plan = read_plan(layout)
     for table in TABLES:
-        metadata = table_metadata(table, layout.candidate_file(table))
+        metadata = table_metadata(table, candidate_table_files(layout, table, plan), plan[table])
         if table == "digests":
             metadata["digests_awaiting_parse"] = dg.MetadataValue.json(awaiting)
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)

@@ -62,6 +62,39 @@ def write_parquet_batches(batches: pa.RecordBatchReader, schema: pa.Schema, fina
     return rows
 
 
+def _runs(batch: pa.RecordBatch) -> Iterator[tuple[str, pa.Table]]:
+    """Consecutive runs of equal values of the first column: (value, rows without that column)."""
+    values = batch.column(0).to_pylist()
+    start = 0
+    while start < len(values):
+        end = start
+        while end < len(values) and values[end] == values[start]:
+            end += 1
+        yield values[start], pa.Table.from_batches([batch.slice(start, end - start)]).drop_columns([batch.schema.names[0]])
+        start = end
+
+
+def write_parquet_parts(batches: pa.RecordBatchReader, schema: pa.Schema, path_of_part) -> list[str]:
+    """Stream batches sorted by their first column (the part) into one Parquet file per part.
+
+    Each part's file is renamed into place as soon as the part ends; if anything
+    fails, the part being written is left under its temporary name only, which is
+    then deleted. Returns the parts written, in order.
+    """
+    written: list[str] = []
+    writer = None
+    with contextlib.ExitStack() as open_part:
+        for batch in batches:
+            for part, rows in _runs(batch):
+                if not written or part != written[-1]:
+                    open_part.close()  # the previous part is complete: close and rename it
+                    tmp = open_part.enter_context(atomic_path(path_of_part(part)))
+                    writer = open_part.enter_context(pq.ParquetWriter(tmp, schema, compression="zstd"))
+                    written.append(part)
+                writer.write_table(rows.cast(schema))
+    return written
+
+
 def remove_stale_temporaries(directories: list[Path], root_names: tuple[str, ...] = ()) -> list[Path]:
     """Delete temporary files a killed run left behind, in the directories the build writes.
 

@@ -50,10 +50,12 @@ class BuildResult:
     duckdb_path: Path | None = None
 
 
-def stage_changed(settings: Settings, names: list[str]) -> list[str]:
-    """Parse the digests that are new or changed since their staging; returns their names."""
+def stage_changed(settings: Settings, names: list[str], state: dict[str, dict]) -> list[str]:
+    """Parse the digests that are new or changed since their staging; returns their names.
+
+    `state` (the staging index) is updated in place.
+    """
     layout = settings.layout
-    state = staged_state(layout)
     parsed = changed_digests(settings, names, state)
     wanted = set(names)
     remove_staged_digests(layout, [name for name in state if name not in wanted], state)
@@ -67,8 +69,9 @@ def build_warehouse(settings: Settings) -> BuildResult:
     with warehouse_lock(layout.root):
         remove_stale_temporaries(layout.written_dirs, (str(layout.duckdb_path),))
         result = BuildResult(source_names=names)
-        result.parsed = stage_changed(settings, names)
-        result.row_counts = consolidate(layout, names)
+        state = staged_state(layout)
+        result.parsed = stage_changed(settings, names, state)
+        result.row_counts = consolidate(layout, names, state=state)
         publish_candidates(layout)
         result.duckdb_path = build_duckdb(layout)
     return result

@@ -1,6 +1,7 @@
 """Where things live: settings from the environment and the warehouse layout."""
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,16 @@ def _year_from_env(value: str | None) -> int | None:
     return year
 
 
+_PART = re.compile(r"\d{4}-\d{2}|part-0")
+
+
+def _part_file_name(part: str) -> str:
+    # Parts come from dates, but also from plan and manifest files on disk: never a path.
+    if not _PART.fullmatch(part):
+        raise ValueError(f"not a table part: {part!r}")
+    return f"{part}.parquet"
+
+
 @dataclass(frozen=True)
 class Layout:
     """Paths inside one warehouse directory (all absolute)."""
@@ -38,8 +49,16 @@ class Layout:
             raise ValueError(f"unknown table {table!r}")
         return self.parquet_dir / table
 
-    def table_file(self, table: str) -> Path:
-        return self.table_dir(table) / "part-0.parquet"
+    def table_file(self, table: str, part: str) -> Path:
+        """One published file of a table: `part` is a month (YYYY-MM) or, for an unsplit table, part-0."""
+        return self.table_dir(table) / _part_file_name(part)
+
+    def table_files(self, table: str) -> list[Path]:
+        """The published files of a table, sorted (temporaries are hidden names, never listed)."""
+        directory = self.table_dir(table)
+        if not directory.is_dir():
+            return []
+        return sorted(path for path in directory.iterdir() if path.suffix == ".parquet" and not path.name.startswith("."))
 
     def table_glob(self, table: str) -> str:
         return str(self.table_dir(table) / "**" / "*.parquet")
@@ -48,11 +67,25 @@ class Layout:
     def staging_dir(self) -> Path:
         return self.root / "staging"
 
-    def candidate_file(self, table: str) -> Path:
-        """A consolidated table awaiting its checks, before it is published."""
+    @property
+    def candidates_dir(self) -> Path:
+        """Consolidated table files awaiting their checks, before they are published."""
+        return self.staging_dir / "tables"
+
+    def candidate_file(self, table: str, part: str) -> Path:
         if table not in TABLES:
             raise ValueError(f"unknown table {table!r}")
-        return self.staging_dir / "tables" / f"{table}.parquet"
+        return self.candidates_dir / table / _part_file_name(part)
+
+    @property
+    def plan_path(self) -> Path:
+        """What the candidates change: every part of every table, and which are written or removed."""
+        return self.candidates_dir / "plan.json"
+
+    @property
+    def published_manifest_path(self) -> Path:
+        """The fingerprint of each published part (what was consolidated into it), by table."""
+        return self.staging_dir / "published.json"
 
     @property
     def snapshots_dir(self) -> Path:

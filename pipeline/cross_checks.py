@@ -1,4 +1,4 @@
-"""Checks across tables, in DuckDB: keys that must exist elsewhere, counts that must agree.
+"""Checks across tables and parts, in DuckDB: keys that must exist elsewhere, counts that must agree.
 
 GX suites see one table at a time; these rules join tables. Every file path reaches
 SQL as a parameter. Each check's query returns the offending rows (a few are kept).
@@ -13,6 +13,17 @@ from pipeline.expectations import SAMPLE_SIZE, plain
 
 # name -> (rule in words, query returning the offending rows, in a stable order)
 CROSS_CHECKS: dict[str, tuple[str, str]] = {
+    # GX checks uniqueness within the parts a build writes; this, across every part.
+    "papers_paper_id_unique": (
+        "paper_id is unique across all parts of papers",
+        """
+        SELECT paper_id, count(*) AS rows
+        FROM read_parquet($papers)
+        GROUP BY paper_id
+        HAVING count(*) > 1
+        ORDER BY paper_id
+        """,
+    ),
     "appearances_paper_in_papers": (
         "every appearances.paper_id exists in papers",
         """
@@ -82,12 +93,15 @@ class CrossCheckOutcome:
         return dict(self.__dict__)
 
 
-def run_cross_checks(files: dict[str, Path]) -> list[CrossCheckOutcome]:
-    """Run every cross-table check on the given table files (table -> Parquet file)."""
+def run_cross_checks(files: dict[str, Path | list[Path]]) -> list[CrossCheckOutcome]:
+    """Run every cross-table check on the given table files (table -> its Parquet file or files)."""
     missing = [table for table in CROSS_CHECK_TABLES if table not in files]
     if missing:
         raise ValueError(f"no file given for table(s) {', '.join(missing)}")
-    params = {table: str(files[table]) for table in CROSS_CHECK_TABLES}
+    params = {
+        table: [str(files[table])] if isinstance(files[table], Path) else [str(path) for path in files[table]]
+        for table in CROSS_CHECK_TABLES
+    }
     outcomes = []
     with duckdb.connect(":memory:") as con:
         for name, (rule, query) in CROSS_CHECKS.items():

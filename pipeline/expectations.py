@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.dates import DATE_SOURCES
 from pipeline.identity import ARXIV_ID_PATTERN
 from pipeline.links import LINK_KINDS
 from pipeline.reader import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
-from pipeline.schemas import TABLES
+from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
+from pipeline.table_parts import describe_files
 
 # Abstract length bounds. The reader accepts any block after a title as its abstract,
 # even a short one (`_pair_entries`), so the lower bound is "not empty". arXiv caps
@@ -220,9 +222,15 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def read_frame(path: Path):
-    """A Parquet file as a pandas frame (pyarrow types kept as plain Python/NumPy values)."""
-    return pq.read_table(path).to_pandas()
+def read_frame(paths: Path | list[Path], table: str | None = None):
+    """Parquet files of one table as a pandas frame (pyarrow types kept as plain Python/NumPy values).
+
+    With `table`, no files at all is a frame of that table's columns and no rows.
+    """
+    paths = [paths] if isinstance(paths, Path) else paths
+    if not paths and table is not None:
+        return PUBLISHED_SCHEMAS[table].empty_table().to_pandas()
+    return pa.concat_tables([pq.read_table(path) for path in paths]).to_pandas()
 
 
 def prepare_frame(table: str, frame, digests=None):
@@ -385,8 +393,8 @@ def validate_frame(table: str, frame, source: str = "") -> TableValidation:
     )
 
 
-def validate_table_file(table: str, path: Path, digests_path: Path | None = None) -> TableValidation:
-    """Read a table's Parquet file, add its helper columns and validate it."""
-    digests = read_frame(digests_path) if table == "appearances" and digests_path is not None else None
-    frame = prepare_frame(table, read_frame(path), digests=digests)
-    return validate_frame(table, frame, source=str(path))
+def validate_table_file(table: str, paths: Path | list[Path], digests_paths: Path | list[Path] | None = None) -> TableValidation:
+    """Read a table's Parquet files, add their helper columns and validate them as one frame."""
+    digests = read_frame(digests_paths, "digests") if table == "appearances" and digests_paths is not None else None
+    frame = prepare_frame(table, read_frame(paths, table), digests=digests)
+    return validate_frame(table, frame, source=describe_files(paths))

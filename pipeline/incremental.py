@@ -1,20 +1,28 @@
-"""Which digests need a parse, and parsing many of them in parallel.
+"""Which digests need a parse, parsing many of them in parallel, and the staging index.
 
-The staging index (warehouse/staging/index.parquet) keeps, per staged digest, the
-signature its file had when it was read (size, mtime, ctime, inode, link or not:
-staging.file_signature), next to the raw sha256 and the parser settings. A file
-whose signature is unchanged is not read again; any other file, and any file that
-could not be read last time, is hashed and compared. Without a usable index, every
-staged digest row is read instead: slower, same answer.
+The staging index (warehouse/staging/index.parquet) names, per staged digest, the
+batch holding its current parse (pipeline.staging), the signature its file had when
+it was read (size, mtime, ctime, inode, link or not: staging.file_signature), its raw
+sha256 and the parser settings. A file whose signature is unchanged is not read
+again; any other file, and any file that could not be read last time, is hashed and
+compared. Without a usable index, every batch's digest rows are read instead:
+slower, same answer.
+
+A batch no digest refers to any more is deleted once the index stops naming it;
+small batches (one per incremental run) and batches mostly replaced by newer parses
+are merged into one when there are enough of them (compact_staging).
 """
 
+import math
 import os
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import PARSER_VERSION
@@ -22,19 +30,21 @@ from pipeline.atomic import write_parquet
 from pipeline.config import Layout, Settings
 from pipeline.decoding import sha256_hex
 from pipeline.staging import (
+    STAGED_KINDS,
     StagedDigest,
+    batch_file,
+    batch_ids,
     digest_file_sha256,
     file_signature,
-    remove_staged,
-    stage_digest,
-    staged_file,
-    staged_source_names,
-    staging_key,
+    new_batch_id,
+    stage_batch,
+    staged_digest_rows,
 )
 
 INDEX_SCHEMA = pa.schema(
     [
         ("source_name", pa.string()),
+        ("batch", pa.string()),
         ("raw_sha256", pa.string()),
         ("parser_version", pa.string()),
         ("config_year", pa.int32()),
@@ -44,18 +54,16 @@ INDEX_SCHEMA = pa.schema(
 _NOTHING_READ = sha256_hex(b"")
 # Below this many digests a pool of processes costs more than it saves.
 PARALLEL_MIN_DIGESTS = 16
-_CHUNK = 16
+# Digests per batch, at most: about 30 MB of digests, small enough for a worker's memory.
+BATCH_MAX_DIGESTS = 256
+# A batch with fewer live digests than this, or with more dead rows than live ones,
+# is merged with the others like it once there are COMPACT_AT of them.
+SMALL_BATCH_DIGESTS = 64
+COMPACT_AT = 16
 
 
 def index_path(layout: Layout) -> Path:
     return layout.staging_dir / "index.parquet"
-
-
-def _staged_keys(layout: Layout) -> set[str] | None:
-    try:
-        return {name[: -len(".parquet")] for name in os.listdir(layout.staging_dir / "digests") if name.endswith(".parquet")}
-    except OSError:
-        return None
 
 
 def read_index_unchecked(layout: Layout) -> dict[str, dict] | None:
@@ -67,14 +75,17 @@ def read_index_unchecked(layout: Layout) -> dict[str, dict] | None:
 
 
 def _complete(layout: Layout, index: dict[str, dict]) -> bool:
-    """The index names exactly the staged digests."""
-    return _staged_keys(layout) == {staging_key(name) for name in index}
+    """Every batch the index names is on disk, whole."""
+    referenced = {row["batch"] for row in index.values()}
+    on_disk = batch_ids(layout)
+    return referenced <= on_disk and all(
+        batch_file(layout, kind, batch).exists() for batch in referenced for kind in STAGED_KINDS
+    )
 
 
 def read_index(layout: Layout) -> dict[str, dict] | None:
-    """The staging index by source name; None when it is missing, unreadable or stale."""
+    """The staging index by source name; None when it is missing, unreadable or names missing batches."""
     index = read_index_unchecked(layout)
-    # Staging written by something that did not update the index: do not trust it.
     return index if index is not None and _complete(layout, index) else None
 
 
@@ -90,14 +101,19 @@ def write_index(layout: Layout, index: dict[str, dict]) -> None:
 
 
 def staged_state(layout: Layout) -> dict[str, dict]:
-    """What is staged, by source name: the index, or else every staged digest row."""
+    """What is staged, by source name: the index, or else every batch's digest rows."""
     index = read_index(layout)
     if index is not None:
         return index
-    return {
-        name: {**row, "file_signature": None}
-        for name, row in staged_source_names(layout).items()
-    }
+    return {name: {**row, "file_signature": None} for name, row in staged_digest_rows(layout).items()}
+
+
+def current_batches(state: dict[str, dict], names: Sequence[str]) -> dict[str, str]:
+    """Source name -> the batch holding its current parse, for the names given."""
+    missing = [name for name in names if name not in state]
+    if missing:
+        raise FileNotFoundError(f"no staged parse for {len(missing)} digest(s), e.g. {missing[0]!r}")
+    return {name: state[name]["batch"] for name in names}
 
 
 def _unchanged_settings(row: dict, config_year: int | None) -> bool:
@@ -132,15 +148,24 @@ def changed_digests(settings: Settings, names: Sequence[str], state: dict[str, d
     return changed
 
 
-def _stage_one(args: tuple[Layout, Path, str, int | None]) -> StagedDigest:
-    layout, digests_dir, name, config_year = args
-    return stage_digest(layout, digests_dir, name, config_year, durable=False)[1]
+def _stage_batch(args: tuple[Layout, Path, list[str], int | None]) -> list[StagedDigest]:
+    layout, digests_dir, names, config_year = args
+    return stage_batch(layout, digests_dir, names, config_year, durable=False)
 
 
 def _worker_context():
     context = get_context("forkserver")
     context.set_forkserver_preload(["pipeline.staging"])
     return context
+
+
+def _chunks(names: Sequence[str], workers: int) -> list[list[str]]:
+    """Batches of names: a few per worker when parallel (for balance), at most BATCH_MAX_DIGESTS each."""
+    if not names:
+        return []
+    per_worker = 4 if workers > 1 else 1
+    size = min(BATCH_MAX_DIGESTS, max(1, math.ceil(len(names) / (workers * per_worker))))
+    return [list(names[start : start + size]) for start in range(0, len(names), size)]
 
 
 def stage_digests(
@@ -151,50 +176,106 @@ def stage_digests(
     workers: int | None = None,
     index: dict[str, dict] | None = None,
 ) -> list[StagedDigest]:
-    """Parse and stage the named digests, in parallel processes, then update the index.
+    """Parse and stage the named digests in new batches, in parallel processes; update the index.
 
-    Staging files are written without an fsync each (30,000 fsyncs would take minutes);
-    one os.sync() makes them durable before the index names them. `index` is the
-    state to update (default: the index on disk).
+    Batches are written without an fsync each; one os.sync() makes them durable
+    before the index names them. `index` is the state to update (default: the index
+    on disk); removals made in it (remove_staged_digests) are written too, and the
+    batches no digest needs any more are deleted.
     """
     workers = workers or len(os.sched_getaffinity(0))
-    jobs = [(layout, digests_dir, name, config_year) for name in names]
-    if workers > 1 and len(jobs) >= PARALLEL_MIN_DIGESTS:
+    parallel = workers > 1 and len(names) >= PARALLEL_MIN_DIGESTS
+    jobs = [(layout, digests_dir, chunk, config_year) for chunk in _chunks(names, workers if parallel else 1)]
+    if parallel:
         # forkserver: workers fork from a clean single-threaded server, never from a
         # Dagster process whose threads may hold locks at the moment of a fork.
         with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
-            staged = list(pool.map(_stage_one, jobs, chunksize=_CHUNK))
+            staged = [item for batch in pool.map(_stage_batch, jobs) for item in batch]
     else:
-        staged = [_stage_one(job) for job in jobs]
+        staged = [item for job in jobs for item in _stage_batch(job)]
     if staged:
         os.sync()
     if index is None:
-        index = read_index_unchecked(layout) or {}
+        index = staged_state(layout)
     for item in staged:
         index[item.source_name] = {
             "source_name": item.source_name,
+            "batch": item.batch,
             "raw_sha256": item.raw_sha256,
             "parser_version": PARSER_VERSION,
             "config_year": config_year,
             "file_signature": list(item.file_stat) if item.file_stat else None,
         }
-    _write_index_if_complete(layout, index)
+    compact_staging(layout, index)
+    write_index(layout, index)
+    delete_unreferenced_batches(layout, index)
     return staged
 
 
-def _write_index_if_complete(layout: Layout, index: dict[str, dict]) -> None:
-    """Write the index only when it names every staged digest; else drop it."""
-    if _complete(layout, index):
-        write_index(layout, index)
-    else:
-        index_path(layout).unlink(missing_ok=True)
-
-
 def remove_staged_digests(layout: Layout, names: Sequence[str], index: dict[str, dict]) -> None:
-    """Remove the staging of digests whose files are gone, and their index rows."""
+    """Forget the staging of digests whose files are gone (written by the next stage_digests)."""
     for name in names:
-        remove_staged(layout, name)
         index.pop(name, None)
 
 
-__all__ = ["changed_digests", "parsed_under_other_settings", "remove_staged_digests", "stage_digests", "staged_file", "staged_state"]
+def delete_unreferenced_batches(layout: Layout, index: dict[str, dict]) -> None:
+    """Delete the batches the index does not name: replaced parses, removed files, a killed run's output."""
+    # Safe without an index on disk too: the slow path takes each digest's newest
+    # batch, which is the one the index names (a merge's batch is newer than its inputs).
+    referenced = {row["batch"] for row in index.values()}
+    for kind in STAGED_KINDS:
+        directory = layout.staging_dir / kind
+        if not directory.exists():
+            continue
+        for name in os.listdir(directory):
+            if name.endswith(".parquet") and name[: -len(".parquet")] not in referenced:
+                (directory / name).unlink(missing_ok=True)
+
+
+def _batch_rows(layout: Layout, batch: str) -> int:
+    return pq.ParquetFile(batch_file(layout, "digests", batch)).metadata.num_rows
+
+
+def compact_staging(layout: Layout, index: dict[str, dict]) -> str | None:
+    """Merge small and mostly-dead batches into one new batch, once there are COMPACT_AT of them.
+
+    Updates `index` (the caller writes it, then deletes the old batches); returns the
+    new batch id, or None when there was nothing to merge.
+    """
+    live = Counter(row["batch"] for row in index.values())
+    merged = sorted(
+        batch
+        for batch, count in live.items()
+        if count < SMALL_BATCH_DIGESTS or _batch_rows(layout, batch) > 2 * count
+    )
+    if len(merged) < COMPACT_AT:
+        return None
+    merged_set = set(merged)
+    names_by_batch: dict[str, list[str]] = {}
+    for name, row in index.items():
+        if row["batch"] in merged_set:
+            names_by_batch.setdefault(row["batch"], []).append(name)
+    target = new_batch_id()
+    # Entries and rejects first, digest rows last, as stage_batch writes them.
+    for kind in ("entries", "rejects", "digests"):
+        parts = []
+        for batch in merged:
+            table = pq.read_table(batch_file(layout, kind, batch))
+            parts.append(table.filter(pc.is_in(table["source_name"], pa.array(names_by_batch[batch]))))
+        write_parquet(pa.concat_tables(parts), batch_file(layout, kind, target), durable=False)
+    os.sync()
+    for names in names_by_batch.values():
+        for name in names:
+            index[name]["batch"] = target
+    return target
+
+
+__all__ = [
+    "changed_digests",
+    "compact_staging",
+    "current_batches",
+    "parsed_under_other_settings",
+    "remove_staged_digests",
+    "stage_digests",
+    "staged_state",
+]

@@ -1,48 +1,57 @@
-"""Publishing: checked candidate tables move into warehouse/parquet in one rename each.
+"""Publishing: checked candidate parts move into warehouse/parquet, one rename each.
 
-A check that passes records which candidate files it validated (size, mtime, inode)
-under staging/approvals/; publishing refuses a candidate that a required check has
-not passed as it is now. So a failed check keeps its candidates out of
-warehouse/parquet even when a later run publishes without re-running the checks.
+A check that passes records the candidates it validated (the plan and the
+signature of each written part: size, mtime, inode) under staging/approvals/;
+publishing refuses candidates that a required check has not passed as they are now.
+So a failed check keeps its candidates out of warehouse/parquet even when a later
+run publishes without re-running the checks.
 """
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.atomic import atomic_path, fsync_dir
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
 from pipeline.sql import identifier
+from pipeline.table_parts import file_signature, read_plan, write_manifest, written_files
 
 
 class UncheckedCandidates(RuntimeError):
     """Candidate tables that a required check has not passed in their current state."""
 
 
-def _signature(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-
-
 def approval_file(layout: Layout, check: str) -> Path:
     return layout.staging_dir / "approvals" / f"{identifier(check)}.json"
 
 
-def record_check(layout: Layout, check: str, files: Mapping[str, Path], passed: bool) -> None:
-    """Remember that `check` passed on these files (table -> file), or forget it."""
+def candidates_signature(layout: Layout) -> dict | None:
+    """What the candidates are right now: the plan and each written part's file signature."""
+    plan = read_plan(layout)
+    if plan is None:
+        return None
+    return {
+        "plan": file_signature(layout.plan_path),
+        "files": {str(path): file_signature(path) for paths in written_files(layout, plan).values() for path in paths},
+    }
+
+
+def record_check(layout: Layout, check: str, passed: bool) -> None:
+    """Remember that `check` passed on the current candidates, or forget it."""
     path = approval_file(layout, check)
-    if not passed:
+    signature = candidates_signature(layout)
+    if not passed or signature is None:
         path.unlink(missing_ok=True)
         return
-    checked = {table: {"path": str(file), "signature": _signature(file)} for table, file in files.items()}
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(checked, sort_keys=True))
+        tmp.write_text(json.dumps(signature, sort_keys=True))
 
 
 def unchecked_candidates(layout: Layout, checks: Sequence[str]) -> list[str]:
     """Why the candidates may not be published under `checks` (empty when they may)."""
+    current = candidates_signature(layout)
     problems = []
     for check in checks:
         try:
@@ -50,35 +59,40 @@ def unchecked_candidates(layout: Layout, checks: Sequence[str]) -> list[str]:
         except (OSError, ValueError):
             problems.append(f"{check} has not passed")
             continue
-        for table, item in checked.items():
-            candidate = layout.candidate_file(table)
-            if item["path"] != str(candidate) or not candidate.exists() or _signature(candidate) != item["signature"]:
-                problems.append(f"{check} did not pass on the current {table} candidate")
+        if checked != current:
+            problems.append(f"{check} did not pass on the current candidates")
     return problems
 
 
 def publish_candidates(layout: Layout, required_checks: Sequence[str] = ()) -> list[str]:
-    """Move every candidate table into place; returns the tables published.
+    """Move every candidate part into place and delete the parts no longer in the tables.
 
-    With no candidate at all there is nothing new to publish ([]). All five are
-    written before any moves, so readers see old and new tables mixed only for the
-    few microseconds between renames.
+    Returns the tables published ([] when there are no candidates). Every written
+    part replaces its published file in one rename; all are renamed before any
+    removal, so a paper whose month moved is, for a moment, in both parts rather
+    than in neither. Readers through trends.duckdb never see this: they read a snapshot.
     """
-    present = [table for table in TABLES if layout.candidate_file(table).exists()]
-    if not present:
+    plan = read_plan(layout)
+    if plan is None:
         return []
-    missing = sorted(set(TABLES) - set(present))
+    missing = [str(path) for paths in written_files(layout, plan).values() for path in paths if not path.exists()]
     if missing:
-        raise FileNotFoundError(f"no candidate for table(s) {', '.join(missing)}: materialize the tables first")
+        raise FileNotFoundError(f"candidate part missing: {missing[0]}: materialize the tables first")
     problems = unchecked_candidates(layout, required_checks)
     if problems:
         raise UncheckedCandidates("refusing to publish: " + "; ".join(problems))
+    # While parts move, the manifest would describe files that are no longer there.
+    layout.published_manifest_path.unlink(missing_ok=True)
     for table in TABLES:
         layout.table_dir(table).mkdir(parents=True, exist_ok=True)
+        for part in plan[table].write:
+            os.replace(layout.candidate_file(table, part), layout.table_file(table, part))
     for table in TABLES:
-        os.replace(layout.candidate_file(table), layout.table_file(table))
-    for table in TABLES:
+        for part in plan[table].remove:
+            layout.table_file(table, part).unlink(missing_ok=True)
         fsync_dir(layout.table_dir(table))
+    write_manifest(layout, plan)
+    layout.plan_path.unlink(missing_ok=True)
     for check in required_checks:
         approval_file(layout, check).unlink(missing_ok=True)
     return list(TABLES)

@@ -58,6 +58,10 @@ _STYLE = {
 }
 
 
+# Days drawn in the per-day charts: the latest month, each bar readable with its label.
+CHART_DAYS = 31
+
+
 @dataclass(frozen=True)
 class ReportData:
     days: list[dict]  # daily_summary rows, plus new/returning appearances and code share
@@ -217,27 +221,35 @@ def _new_figure(height: float) -> tuple[Figure, object]:
     return figure, figure.add_subplot()
 
 
-def _day_chart(data: ReportData, height: float) -> tuple[Figure, object, list[str]]:
-    """A figure for one bar per day, with the day labels; an explanatory empty one with no days."""
+def _day_chart(data: ReportData, height: float) -> tuple[Figure, object, list[dict], list[str]]:
+    """A figure for one bar per day: the latest CHART_DAYS days and their labels.
+
+    Years of days would be thousands of unreadable bars (and minutes of drawing);
+    the per-day table of the report lists every day. With no days, an explanatory
+    empty chart.
+    """
     figure, ax = _new_figure(height)
     if not data.days:
         _empty(ax, "No dated digests yet")
-        return figure, ax, []
-    return figure, ax, [_day_label(d["day"]) for d in data.days]
+        return figure, ax, [], []
+    days = data.days[-CHART_DAYS:]
+    if len(days) < len(data.days):
+        ax.set_title(f"the latest {len(days)} of {len(data.days)} days (every day is in the table below)", loc="left")
+    return figure, ax, days, [_day_label(d["day"]) for d in days]
 
 
 def chart_appearances(data: ReportData) -> Figure:
-    figure, ax, labels = _day_chart(data, 4.2)
+    figure, ax, days, labels = _day_chart(data, 4.2)
     if not labels:
         return figure
-    new = [d["new_appearances"] for d in data.days]
-    returning = [d["returning_appearances"] for d in data.days]
+    new = [d["new_appearances"] for d in days]
+    returning = [d["returning_appearances"] for d in days]
     ax.bar(labels, new, color=NEW_COLOR, label="new (first day seen)", width=0.6)
     ax.bar(labels, returning, bottom=new, color=RETURNING_COLOR, label="returning (seen before)", width=0.6)
-    for index, d in enumerate(data.days):
+    for index, d in enumerate(days):
         ax.annotate(str(d["appearances"]), (index, d["appearances"]), xytext=(0, 4), textcoords="offset points", ha="center", fontweight="bold")
     ax.set_ylabel("appearances")
-    ax.set_ylim(0, max(d["appearances"] for d in data.days) * 1.15 or 1)
+    ax.set_ylim(0, max(d["appearances"] for d in days) * 1.15 or 1)
     ax.yaxis.grid(True, color=GRID_COLOR)
     ax.set_axisbelow(True)
     figure.legend(loc="outside upper right", ncols=2)
@@ -245,12 +257,12 @@ def chart_appearances(data: ReportData) -> Figure:
 
 
 def chart_code_share(data: ReportData) -> Figure:
-    figure, ax, labels = _day_chart(data, 3.6)
+    figure, ax, days, labels = _day_chart(data, 3.6)
     if not labels:
         return figure
-    shares = [100 * (d["code_share"] or 0) for d in data.days]
+    shares = [100 * (d["code_share"] or 0) for d in days]
     ax.bar(labels, shares, color=CODE_COLOR, width=0.6)
-    for index, d in enumerate(data.days):
+    for index, d in enumerate(days):
         text = f"{_percent(d['code_share']) or '–'}  ({d['papers_with_code']} of {d['distinct_papers']})"
         ax.annotate(text, (index, shares[index]), xytext=(0, 4), textcoords="offset points", ha="center")
     ax.set_ylabel("papers with a repository link (%)")

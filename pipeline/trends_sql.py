@@ -74,22 +74,29 @@ TREND_VIEWS: dict[str, str] = {
     """,
     # One row per paper seen at least once.
     "paper_recurrence": f"""
-        WITH days AS (
-            SELECT DISTINCT paper_id, digest_date AS day FROM appearances
+        WITH per_day AS (
+            SELECT paper_id, digest_date AS day, count(*) AS appearances
+            FROM appearances
+            GROUP BY ALL
         ),
         islands AS (
             -- Consecutive days minus their rank give one constant per run ("gaps and islands").
-            SELECT paper_id, day - CAST(row_number() OVER (PARTITION BY paper_id ORDER BY day) AS INTEGER) AS island
-            FROM days
+            SELECT paper_id, appearances, day - CAST(row_number() OVER (PARTITION BY paper_id ORDER BY day) AS INTEGER) AS island
+            FROM per_day
         ),
         streaks AS (
-            SELECT paper_id, max(streak) AS longest_streak_days
-            FROM (SELECT paper_id, island, count(*) AS streak FROM islands GROUP BY ALL)
-            GROUP BY paper_id
+            SELECT paper_id, count(*) AS streak, sum(appearances) AS appearances
+            FROM islands
+            GROUP BY paper_id, island
         ),
-        counts AS (
-            SELECT paper_id, count(DISTINCT digest_date) AS days_seen, count(*) AS appearances
-            FROM appearances
+        -- Days seen and appearances from the streaks: one pass over the days, not two.
+        stats AS (
+            SELECT
+                paper_id,
+                CAST(sum(streak) AS BIGINT) AS days_seen,
+                CAST(sum(appearances) AS BIGINT) AS appearances,
+                max(streak) AS longest_streak_days
+            FROM streaks
             GROUP BY paper_id
         ),
         coded AS (
@@ -100,16 +107,15 @@ TREND_VIEWS: dict[str, str] = {
             p.title,
             p.first_seen_date AS first_seen,
             p.last_seen_date AS last_seen,
-            c.days_seen,
-            c.appearances,
+            s.days_seen,
+            s.appearances,
             date_diff('day', p.first_seen_date, p.last_seen_date) + 1 AS span_days,
             s.longest_streak_days,
             coded.paper_id IS NOT NULL AS has_code
         FROM papers p
-        JOIN counts c USING (paper_id)
-        JOIN streaks s USING (paper_id)
+        JOIN stats s USING (paper_id)
         LEFT JOIN coded USING (paper_id)
-        ORDER BY c.days_seen DESC, c.appearances DESC, p.first_seen_date, p.paper_id
+        ORDER BY s.days_seen DESC, s.appearances DESC, p.first_seen_date, p.paper_id
     """,
     # One row per canonical link (every kind; filter on kind for repositories only).
     "repo_popularity": """

@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from pipeline.table_parts import describe_files
 from pipeline.atomic import atomic_path
 from pipeline.cross_checks import CrossCheckOutcome
 from pipeline.expectations import TableValidation
@@ -81,11 +82,11 @@ def table_result(validation: TableValidation) -> dict:
     }
 
 
-def cross_table_result(outcomes: list[CrossCheckOutcome], sources: dict[str, Path], validated_at: str) -> dict:
+def cross_table_result(outcomes: list[CrossCheckOutcome], sources: dict[str, Path | list[Path]], validated_at: str) -> dict:
     return {
         "name": CROSS_TABLES,
         "title": "Checks across tables (DuckDB)",
-        "source": ", ".join(f"{table}: {path}" for table, path in sources.items()),
+        "source": ", ".join(f"{table}: {describe_files(paths)}" for table, paths in sources.items()),
         "row_count": None,
         "success": all(outcome.success for outcome in outcomes),
         "validated_at": validated_at,

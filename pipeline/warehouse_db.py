@@ -33,10 +33,10 @@ KEEP_SNAPSHOTS = 3
 SNAPSHOT_GRACE_SECONDS = 3600
 
 
-def table_view_sql(table: str, parquet_file: Path) -> str:
+def table_view_sql(table: str, snapshot_dir: Path) -> str:
     # DDL takes no parameters; the path is an absolute, escaped literal so the view
     # works from any working directory.
-    return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({string_literal(str(parquet_file))})"
+    return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({string_literal(str(snapshot_dir / '*.parquet'))})"
 
 
 def trend_table(name: str) -> str:
@@ -44,9 +44,9 @@ def trend_table(name: str) -> str:
     return f"_{name}_rows"
 
 
-def create_views(con: duckdb.DuckDBPyConnection, table_files: dict[str, Path]) -> None:
+def create_views(con: duckdb.DuckDBPyConnection, table_dirs: dict[str, Path]) -> None:
     for table in TABLES:
-        con.execute(table_view_sql(table, table_files[table]))
+        con.execute(table_view_sql(table, table_dirs[table]))
     # Each trend view reads a table computed once here: over Parquet, a trend view
     # took seconds at 10,000 digests; over its stored rows it answers in milliseconds.
     # The file is rebuilt whenever the tables are published, so the rows stay current.
@@ -63,18 +63,23 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def snapshot_tables(layout: Layout) -> dict[str, Path]:
-    """Hard-link (or copy, where links fail) each published table into a new snapshot."""
+    """Hard-link (or copy, where links fail) each published table's files into a new snapshot.
+
+    Returns the snapshot directory of each table.
+    """
     directory = layout.snapshots_dir / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-    directory.mkdir(parents=True)
-    files = {}
+    table_dirs = {}
     for table in TABLES:
-        files[table] = directory / f"{table}.parquet"
-        try:
-            os.link(layout.table_file(table), files[table])
-        except OSError:
-            shutil.copyfile(layout.table_file(table), files[table])
+        table_dirs[table] = directory / table
+        table_dirs[table].mkdir(parents=True)
+        for path in layout.table_files(table):
+            try:
+                os.link(path, table_dirs[table] / path.name)
+            except OSError:
+                shutil.copyfile(path, table_dirs[table] / path.name)
+        fsync_dir(table_dirs[table])
     fsync_dir(directory)
-    return files
+    return table_dirs
 
 
 def prune_snapshots(layout: Layout, keep: Path) -> None:
@@ -90,15 +95,15 @@ def prune_snapshots(layout: Layout, keep: Path) -> None:
 def build_duckdb(layout: Layout, path: Path | None = None) -> Path:
     """Write trends.duckdb (atomically) with every view and macro; returns its path."""
     path = path or layout.duckdb_path
-    table_files = snapshot_tables(layout)
+    table_dirs = snapshot_tables(layout)
     with atomic_path(path) as tmp:
         with duckdb.connect(str(tmp)) as con:
-            create_views(con, table_files)
+            create_views(con, table_dirs)
             create_macros(con)
             con.execute("CHECKPOINT")
         # A DuckDB write-ahead log may be left beside the temporary file.
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
-    prune_snapshots(layout, keep=table_files[TABLES[0]].parent)
+    prune_snapshots(layout, keep=table_dirs[TABLES[0]].parent)
     return path
 
 

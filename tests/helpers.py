@@ -5,6 +5,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.table_parts import read_published
 from pipeline.config import Layout
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def render(date_line: str | None, entries: list[tuple[str, str]], header: list[s
 
 
 def read_table(layout: Layout, table: str) -> pa.Table:
-    return pq.read_table(layout.table_file(table))
+    return read_published(layout, table)
 
 
 def rows(layout: Layout, table: str) -> list[dict]:

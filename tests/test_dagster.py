@@ -8,9 +8,11 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from assets import event_storage
 from assets.build import materialize_warehouse
 from assets.definitions import ALL_ASSETS, build_definitions
 from assets.partitions import DIGEST_PARTITIONS
+from pipeline.table_parts import read_published
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
 from pipeline.staging import list_digest_files
@@ -62,6 +64,25 @@ def test_every_asset_materialized_in_one_run(materialized):
     assert partitions == set(list_digest_files(SAMPLES))
 
 
+def test_each_partition_has_its_own_metadata(materialized):
+    settings, _, run = materialized
+    digests = {row["source_name"]: row for row in read_table(settings.layout, "digests").to_pylist()}
+    events = [event for event in run.result.get_asset_materialization_events() if event.asset_key == dg.AssetKey("parsed_digest")]
+    assert len(events) == len(digests) == 5
+    for event in events:
+        metadata = event.materialization.metadata
+        row = digests[event.partition]
+        assert metadata["digest_date"].value == row["digest_date"].isoformat()
+        assert metadata["entry_count"].value == row["entry_count"] and metadata["reject_count"].value == row["reject_count"]
+        assert metadata["dagster/row_count"].value == row["entry_count"]
+        assert metadata["parse"].value == "parsed"
+        first_paper = {
+            (appearance["digest_id"], appearance["position"]): appearance["paper_id"]
+            for appearance in read_table(settings.layout, "appearances").to_pylist()
+        }[(row["digest_id"], 1)]
+        assert first_paper in metadata["preview"].value
+
+
 @pytest.mark.parametrize("table", TABLES)
 def test_materialize_gives_the_tables_of_papertrends_build(materialized, cli_built, sample_settings, table):
     dagster_settings, _, _ = materialized
@@ -69,6 +90,22 @@ def test_materialize_gives_the_tables_of_papertrends_build(materialized, cli_bui
     expected = _comparable(cli_settings.layout, table)
     assert _comparable(dagster_settings.layout, table) == expected
     assert _comparable(sample_settings.layout, table) == expected  # and of pipeline/ alone
+
+
+def test_build_stores_each_partition_through_the_batching_event_log(cli_built):
+    settings, _ = cli_built
+    digests = {row["source_name"]: row for row in read_table(settings.layout, "digests").to_pylist()}
+    with dg.DagsterInstance.from_config(str(settings.layout.dagster_home)) as instance:
+        assert type(instance.event_log_storage).store_event_batch is event_storage.store_asset_events_at_once
+        assert set(instance.get_materialized_partitions(dg.AssetKey("parsed_digest"))) == set(digests)
+        records = instance.fetch_materializations(dg.AssetKey("parsed_digest"), limit=100).records
+        assert len(records) == len(digests) == 5
+        for record in records:
+            row = digests[record.partition_key]
+            assert record.asset_materialization.metadata["entry_count"].value == row["entry_count"]
+        # Tables and the DuckDB file are recorded too (the unpartitioned assets of the same run).
+        for asset in (*TABLES, "trends_duckdb"):
+            assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
 
 
 def test_build_prints_the_per_day_summary(cli_built):
@@ -103,11 +140,11 @@ def test_build_keeps_its_instance_in_the_warehouse(cli_built):
 
 def test_rebuild_parses_nothing_and_keeps_the_tables(materialized):
     settings, instance, _ = materialized
-    before = {table: pq.read_table(settings.layout.table_file(table)) for table in TABLES}
+    before = {table: read_published(settings.layout, table) for table in TABLES}
     run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
     assert run.result.success and run.parsed_range is None and run.added == []
     for table in TABLES:
-        assert pq.read_table(settings.layout.table_file(table)).equals(before[table])
+        assert read_published(settings.layout, table).equals(before[table])
 
 
 @pytest.mark.parametrize(

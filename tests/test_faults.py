@@ -24,6 +24,7 @@ import pytest
 from assets import cli
 from assets.build import materialize_warehouse
 from pipeline.build import build_warehouse
+from pipeline.table_parts import read_plan, read_published, written_files
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
 from pipeline.staging import list_digest_files
@@ -67,7 +68,7 @@ def _table_contents(layout) -> dict[str, pa.Table]:
     """Every published table, rows in file order, without ingested_at (it differs per warehouse)."""
     contents = {}
     for table in TABLES:
-        data = pq.read_table(layout.table_file(table))
+        data = read_published(layout, table)
         if "ingested_at" in data.column_names:
             data = data.drop_columns(["ingested_at"])
         contents[table] = data
@@ -91,6 +92,7 @@ def corpora(tmp_path_factory):
             "digests_dir": settings.digests_dir,
             "tables": _table_contents(settings.layout),
             "views": _view_counts(settings.layout.duckdb_path),
+            "parts": {table: [path.name for path in settings.layout.table_files(table)] for table in TABLES},
         }
     # The two must differ in every table and view, or a test could not tell them apart.
     for table in TABLES:
@@ -104,7 +106,7 @@ def corpora(tmp_path_factory):
 
 
 def _published_tables(layout):
-    return {table: pq.read_table(layout.table_file(table)) for table in TABLES}
+    return {table: read_published(layout, table) for table in TABLES}
 
 
 def test_building_twice_gives_identical_tables_and_row_order(corpora, tmp_path):
@@ -189,7 +191,7 @@ elif inject in ("mid_publish", "after_duckdb_rename"):
     def replace_then_die(source, destination):
         original_replace(source, destination)
         name = Path(destination).name
-        if name == "part-0.parquet":
+        if Path(destination).parent.parent.name == "parquet":  # a part of a published table
             renamed_tables[0] += 1
         if (inject == "mid_publish" and renamed_tables[0] == 2) or (inject == "after_duckdb_rename" and name == "trends.duckdb"):
             die()
@@ -242,9 +244,9 @@ def _published_state(settings, corpora) -> dict[str, str]:
         matches = [label for label in ("A", "B") if contents[table].equals(corpora[label]["tables"][table])]
         assert matches, f"{table} is neither the previous nor the new good table"
         state[table] = matches[0]
-        # Only the published file answers to a reader's glob: temporaries are hidden *.tmp.
+        # Only the published parts answer to a reader's glob: temporaries are hidden *.tmp.
         visible = sorted(path.name for path in layout.table_dir(table).rglob("*.parquet"))
-        assert visible == ["part-0.parquet"], visible
+        assert visible == corpora[matches[0]]["parts"][table], visible
     # Hidden temporaries of a killed run may remain (the next run removes them), never a
     # second visible DuckDB file or a write-ahead log beside the published one.
     assert sorted(path.name for path in layout.root.glob("*.duckdb*") if not path.name.startswith(".")) == ["trends.duckdb"]
@@ -339,7 +341,9 @@ with dg.DagsterInstance.get() as instance:
     killed = run(corpora["B"]["digests_dir"], "kill")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert _published_state(settings, corpora) == dict.fromkeys(TABLES, "A")
-    assert all(settings.layout.candidate_file(table).exists() for table in TABLES)
+    plan = read_plan(settings.layout)  # candidates of every table, written and waiting
+    assert all(path.exists() for paths in written_files(settings.layout, plan).values() for path in paths)
+    assert all(plan[table].write for table in TABLES)
     build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
     assert _published_state(settings, corpora) == dict.fromkeys(TABLES, "B")
 
@@ -451,7 +455,7 @@ def test_old_snapshots_are_pruned_and_the_current_one_kept(corpora, tmp_path, mo
     assert len(snapshots) == warehouse_db.KEEP_SNAPSHOTS
     with connect_readonly(settings.layout.duckdb_path) as con:
         (sql,) = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'papers'").fetchone()
-    assert str(snapshots[-1] / "papers.parquet") in sql
+    assert str(snapshots[-1] / "papers" / "*.parquet") in sql
     assert _view_counts(settings.layout.duckdb_path) == corpora["A"]["views"]
 
 
@@ -492,7 +496,7 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_the_good_tables(corpora, smal
         build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
     assert raised.value.errno == errno.ENOSPC or "No space left on device" in str(raised.value)
     for table in TABLES:
-        assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
+        assert read_published(settings.layout, table).equals(before[table]), table
     assert _view_counts(settings.layout.duckdb_path) == corpora["A"]["views"]
     # Space again: the next build is correct.
     (small_tmpfs / "filler").unlink()
@@ -521,7 +525,7 @@ def test_a_simulated_enospc_while_writing_parquet_keeps_the_good_tables(corpora,
     with pytest.raises(OSError, match="No space left on device"):
         build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
     for table in TABLES:
-        assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
+        assert read_published(settings.layout, table).equals(before[table]), table
     assert list(settings.warehouse_dir.rglob("*.tmp")) == []
 
 
@@ -538,7 +542,7 @@ def test_a_read_only_warehouse_gives_a_clear_error_and_keeps_the_good_tables(cor
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
     for table in TABLES:
-        assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
+        assert read_published(settings.layout, table).equals(before[table]), table
 
 
 def _cli_build(monkeypatch, capsys, settings) -> tuple[int, str]:
@@ -560,7 +564,7 @@ def test_papertrends_build_on_a_full_disk_says_so_in_one_line(corpora, small_tmp
     (line,) = stderr.strip().splitlines()
     assert line.startswith("papertrends: build failed") and f"(the disk holding {settings.warehouse_dir} is full)" in line
     for table in TABLES:
-        assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
+        assert read_published(settings.layout, table).equals(before[table]), table
 
 
 def test_papertrends_build_names_the_cause_when_a_step_fails(corpora, parquet_writes_fail_with_enospc, monkeypatch, capsys):
@@ -572,4 +576,4 @@ def test_papertrends_build_names_the_cause_when_a_step_fails(corpora, parquet_wr
     assert line.startswith("papertrends: build failed in step(s) parsed_digest")
     assert "No space left on device" in line and "the previous tables are untouched" in line
     for table in TABLES:
-        assert pq.read_table(settings.layout.table_file(table)).equals(before[table]), table
+        assert read_published(settings.layout, table).equals(before[table]), table

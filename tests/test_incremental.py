@@ -1,12 +1,16 @@
-"""Change detection through the staging index: size and mtime first, the hash when they differ."""
+"""The staging index and its batches: change detection (size and mtime first, the hash when they
+differ), replaced parses, a killed run's batch, and merging small batches."""
 
+import datetime as dt
 import os
 import shutil
 
+from pipeline import incremental
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from pipeline.incremental import index_path, read_index
-from tests.helpers import SAMPLES
+from pipeline.staging import STAGED_KINDS, read_batch_rows, stage_batch
+from tests.helpers import SAMPLES, read_table
 
 
 def _build(tmp_path):
@@ -53,3 +57,80 @@ def test_without_the_index_the_staged_rows_answer(tmp_path):
     fewer, _ = _build(tmp_path)
     assert fewer.parsed == [] and fewer.row_counts["digests"] == first.row_counts["digests"] - 1
     assert len(read_index(layout)) == first.row_counts["digests"] - 1
+
+
+def _batches_on_disk(layout):
+    return {path.stem for path in (layout.staging_dir / "digests").glob("*.parquet")}
+
+
+def test_a_reparsed_digest_counts_once_from_its_newest_batch(tmp_path):
+    first, digests = _build(tmp_path)
+    layout = Settings(tmp_path / "warehouse", digests, None).layout
+    edited = digests / sorted(path.name for path in digests.iterdir())[0]
+    old_batch = read_index(layout)[edited.name]["batch"]
+    edited.write_bytes(edited.read_bytes().replace(b"Mar 12", b"Mar 20", 1))
+
+    second, _ = _build(tmp_path)
+    new_batch = read_index(layout)[edited.name]["batch"]
+    assert second.parsed == [edited.name] and new_batch != old_batch
+    # The old batch still holds the other digests, and the edited one's dead rows.
+    assert old_batch in _batches_on_disk(layout)
+    assert edited.name in read_batch_rows(layout, "digests", {edited.name: old_batch})["source_name"].to_pylist()
+    assert second.row_counts == first.row_counts
+    dates = {row["source_name"]: row["digest_date"] for row in read_table(layout, "digests").to_pylist()}
+    assert dates[edited.name] == dt.date(2026, 3, 20)
+
+    # Without the index, the newest batch of each digest answers: same tables, no parse.
+    index_path(layout).unlink()
+    third, _ = _build(tmp_path)
+    assert third.parsed == [] and third.row_counts == first.row_counts
+    assert read_index(layout)[edited.name]["batch"] == new_batch
+
+
+def test_a_killed_runs_batch_is_deleted_and_never_counted(tmp_path):
+    first, digests = _build(tmp_path)
+    layout = Settings(tmp_path / "warehouse", digests, None).layout
+    # A batch written by a run killed before its index: it names a digest with other rows.
+    other = tmp_path / "other"
+    other.mkdir()
+    name = sorted(path.name for path in digests.iterdir())[0]
+    (other / name).write_text("Mar 30\n\nOrphan title\n\nOrphan abstract.")
+    [orphan] = stage_batch(layout, other, [name], None)
+    assert orphan.batch in _batches_on_disk(layout)
+
+    again, _ = _build(tmp_path)
+    assert again.parsed == [] and again.row_counts == first.row_counts
+    assert orphan.batch not in _batches_on_disk(layout)
+    assert not (layout.staging_dir / "entries" / f"{orphan.batch}.parquet").exists()
+
+
+def test_small_batches_are_merged_into_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(incremental, "COMPACT_AT", 3)
+    digests = tmp_path / "digests"
+    digests.mkdir()
+    layout = Settings(tmp_path / "warehouse", digests, None).layout
+    names = sorted(path.name for path in SAMPLES.iterdir())
+    batches = []
+    for number, name in enumerate(names[:3], start=1):
+        shutil.copy(SAMPLES / name, digests / name)
+        build_warehouse(Settings(tmp_path / "warehouse", digests, None))
+        batches.append(_batches_on_disk(layout))
+    # One batch per run until the third small one, when the three merge.
+    assert [len(found) for found in batches] == [1, 2, 1]
+    [merged] = batches[-1]
+    index = read_index(layout)
+    assert sorted(index) == names[:3] and {row["batch"] for row in index.values()} == {merged}
+    assert read_batch_rows(layout, "digests", {name: merged for name in names[:3]}).num_rows == 3
+    for kind in STAGED_KINDS:
+        assert sorted(path.stem for path in (layout.staging_dir / kind).glob("*.parquet")) == [merged]
+
+    # Tables after the merge equal a build from scratch.
+    for name in names[3:]:
+        shutil.copy(SAMPLES / name, digests / name)
+    merged_build = build_warehouse(Settings(tmp_path / "warehouse", digests, None))
+    fresh = build_warehouse(Settings(tmp_path / "fresh", digests, None))
+    assert merged_build.row_counts == fresh.row_counts == {
+        "digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0,
+    }
+    for table in ("papers", "appearances", "repo_links"):
+        assert read_table(layout, table).equals(read_table(Settings(tmp_path / "fresh", digests, None).layout, table))

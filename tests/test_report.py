@@ -1,6 +1,7 @@
 """The trend report: terminal summary, offline HTML, the `trend_report` asset and `papertrends report`."""
 
 import base64
+import datetime as dt
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -11,6 +12,7 @@ import pytest
 from assets.report import trend_report
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
+from pipeline import report
 from pipeline.links import CODE_KINDS
 from pipeline.report import CHARTS, REPORT_FILE, load_report_data, shorten, terminal_summary, write_report
 from tests.test_dagster import run_cli
@@ -121,3 +123,21 @@ def test_cli_report_without_a_warehouse(tmp_path):
     completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "none")}, cwd=tmp_path)
     assert completed.returncode == 2
     assert completed.stderr.strip() == f"papertrends: no warehouse at {tmp_path / 'none' / 'trends.duckdb'}: run `papertrends build` first"
+
+
+def test_day_charts_draw_the_latest_month_of_a_long_series():
+    start = dt.date(2026, 1, 1)
+    days = [
+        {"day": start + dt.timedelta(days=n), "appearances": 10 + n, "new_appearances": 6, "returning_appearances": 4 + n,
+         "distinct_papers": 10, "papers_with_code": 3, "code_share": 0.3}
+        for n in range(40)
+    ]
+    data = report.ReportData(days=days, top_papers=[], top_repos=[], hosts=[], totals={})
+    figure = report.chart_appearances(data)
+    ax = figure.axes[0]
+    assert len(ax.patches) == 2 * report.CHART_DAYS  # new and returning bars, one pair a day
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    assert labels[-1] == report._day_label(days[-1]["day"]) and labels[0] == report._day_label(days[-31]["day"])
+    assert ax.get_title(loc="left") == "the latest 31 of 40 days (every day is in the table below)"
+    share = report.chart_code_share(data).axes[0]
+    assert len(share.patches) == report.CHART_DAYS

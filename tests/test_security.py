@@ -3,6 +3,7 @@
 import ast
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +15,7 @@ from pipeline.build import build_warehouse
 from pipeline.config import Layout, Settings
 from pipeline.schemas import TABLES
 from pipeline.sql import identifier, string_literal
-from pipeline.staging import read_digest_bytes, staged_file, staging_key
+from pipeline.staging import STAGED_KINDS, batch_file, read_batch_rows, read_digest_bytes, stage_batch
 from pipeline.warehouse_db import connect_readonly
 from tests.helpers import REPO, SAMPLES, abstract, render, rows
 
@@ -30,6 +31,8 @@ _CODE_CONSTANTS = {
     ("pipeline/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
     ("pipeline/warehouse_db.py", "signature"),
     ("pipeline/consolidate.py", "_FIRST"),  # a fixed ordering expression
+    ("pipeline/consolidate.py", "_DIGEST_MONTH"),  # a fixed expression: the month of a row
+    ("pipeline/consolidate.py", "_FIRST_SEEN_MONTH"),
     ("pipeline/consolidate.py", "_MEMORY_LIMIT"),  # a fixed setting  # macro parameter names, each through identifier()
 }
 
@@ -98,13 +101,16 @@ def test_a_warehouse_path_full_of_sql_works_and_injects_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..", "a/b.txt", "/etc/passwd", "x\0y", "..\\..\\x"])
-def test_staging_file_names_are_hashes_inside_the_staging_dir(tmp_path, name):
-    layout = Layout(tmp_path)
-    for kind in ("digests", "entries", "rejects"):
-        path = staged_file(layout, kind, name)
-        assert path.parent == layout.staging_dir / kind
-        assert path.name == f"{staging_key(name)}.parquet"
-        assert all(character in "0123456789abcdef" for character in staging_key(name))
+def test_staging_file_names_never_come_from_the_digest_name(tmp_path, name):
+    layout = Layout(tmp_path / "warehouse")
+    (tmp_path / "raw").mkdir()
+    [staged] = stage_batch(layout, tmp_path / "raw", [name], None)
+    assert staged.status == "unreadable" and staged.source_name == name
+    written = sorted(path for path in layout.staging_dir.rglob("*") if path.is_file())
+    assert written == sorted(batch_file(layout, kind, staged.batch) for kind in STAGED_KINDS)
+    assert re.fullmatch(r"\d{20}-\d+-[0-9a-f]{8}", staged.batch)
+    rows = read_batch_rows(layout, "digests", {name: staged.batch}).to_pylist()
+    assert [row["source_name"] for row in rows] == [name]
 
 
 @pytest.mark.parametrize("name", ["../outside.txt", "..", ".", "", "sub/inner.txt", "/etc/passwd", "x\0y"])
@@ -138,7 +144,12 @@ def test_unknown_table_names_cannot_become_paths(tmp_path):
         with pytest.raises(ValueError, match="unknown table"):
             layout.table_dir(table)
         with pytest.raises(ValueError, match="unknown table"):
-            layout.candidate_file(table)
+            layout.candidate_file(table, "part-0")
+    for part in ("../x", "2026-03/../../y", "", "part-0.parquet", "/etc/passwd"):
+        with pytest.raises(ValueError, match="not a table part"):
+            layout.table_file("papers", part)
+        with pytest.raises(ValueError, match="not a table part"):
+            layout.candidate_file("papers", part)
 
 
 def test_configured_paths_are_absolute_and_the_layout_stays_inside_the_warehouse(tmp_path, monkeypatch):
@@ -148,7 +159,8 @@ def test_configured_paths_are_absolute_and_the_layout_stays_inside_the_warehouse
     assert settings.digests_dir == tmp_path.resolve() / "in"
     layout = settings.layout
     paths = [layout.parquet_dir, layout.staging_dir, layout.snapshots_dir, layout.duckdb_path, layout.dagster_home]
-    paths += [layout.table_file(table) for table in TABLES] + [layout.candidate_file(table) for table in TABLES]
+    paths += [layout.table_file(table, part) for table in TABLES for part in ("part-0", "2026-03")]
+    paths += [layout.candidate_file(table, part) for table in TABLES for part in ("part-0", "2026-03")]
     for path in paths:
         assert path.is_absolute() and path.resolve().is_relative_to(settings.warehouse_dir), path
 

@@ -5,7 +5,6 @@ import shutil
 import time
 
 import dagster as dg
-import pyarrow.parquet as pq
 import pytest
 
 from assets import sensors
@@ -15,7 +14,8 @@ from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from assets.sensors import PARTITION_RANGE_END, PARTITION_RANGE_START, digest_files_sensor
 from pipeline.config import Settings
-from pipeline.staging import list_digest_files, staged_file
+from pipeline.incremental import read_index
+from pipeline.staging import STAGED_KINDS, batch_file, list_digest_files, read_batch_rows
 from tests.helpers import SAMPLES, abstract, read_table, render
 
 SAMPLE_NAMES = list_digest_files(SAMPLES)
@@ -189,11 +189,12 @@ def test_sensor_runs_add_one_digest_incrementally_and_remove_one(warehouse):
         assert read_table(layout, "papers").num_rows == 298
 
         gone = SAMPLE_NAMES[1]
-        gone_rows = pq.read_table(staged_file(layout, "digests", gone)).to_pylist()[0]
+        gone_rows = read_batch_rows(layout, "digests", {gone: read_index(layout)[gone]["batch"]}).to_pylist()[0]
         (raw / gone).unlink()
         removed = ticker.run(ticker.tick().run_requests[0])
         assert _parsed_partitions(removed) == []
-        assert not any(path.exists() for path in _staged_files(layout, gone))
+        # Its staging is forgotten: the index no longer names it (its rows in a shared batch are dead).
+        assert gone not in read_index(layout) and len(read_index(layout)) == len(SAMPLE_NAMES) - 1
         digests = read_table(layout, "digests").to_pylist()
         assert gone not in {row["source_name"] for row in digests}
         assert read_table(layout, "appearances").num_rows == 358 - gone_rows["entry_count"]
@@ -201,7 +202,9 @@ def test_sensor_runs_add_one_digest_incrementally_and_remove_one(warehouse):
 
 
 def _staged_files(layout, name):
-    return [staged_file(layout, kind, name) for kind in ("digests", "entries", "rejects")]
+    """The files of the batch holding a digest's current parse."""
+    batch = read_index(layout)[name]["batch"]
+    return [batch_file(layout, kind, batch) for kind in STAGED_KINDS]
 
 
 def test_build_parses_only_the_added_digest(warehouse):

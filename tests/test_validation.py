@@ -22,6 +22,7 @@ from pipeline.consolidate import consolidate
 from pipeline.cross_checks import CROSS_CHECKS, run_cross_checks
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.staging import list_digest_files
+from pipeline.table_parts import read_plan, written_files
 from tests.browser import browser  # noqa: F401
 from tests.helpers import REPO, SAMPLES, read_table
 
@@ -29,20 +30,36 @@ TABLE_CHECKS = {f"{table}_expectations" for table in TABLES}
 SCRIPT_TITLE = "<script>alert(1)</script> Attention Is All You Need"
 
 
-def _rows(path):
-    return pq.read_table(path).to_pylist()
+def _rows(paths):
+    paths = paths if isinstance(paths, list) else [paths]
+    return [row for path in paths for row in pq.read_table(path).to_pylist()]
+
+
+def _full_consolidation(layout, source_names, **kwargs):
+    """consolidate as on a first build: without the published manifest, every part is written."""
+    layout.published_manifest_path.unlink(missing_ok=True)
+    counts = consolidate(layout, source_names, **kwargs)
+    return counts, {table: _only(files) for table, files in written_files(layout, read_plan(layout)).items()}
+
+
+def _only(files):
+    assert len(files) == 1, files  # the samples are one month: one part per table
+    return files[0]
 
 
 def _write(path, table, rows):
     write_parquet(pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMAS[table]), path)
 
 
-def _sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(paths):
+    digest = hashlib.sha256()
+    for path in paths if isinstance(paths, list) else [paths]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _published_state(layout):
-    return {table: _sha256(layout.table_file(table)) for table in TABLES} | {"trends.duckdb": _sha256(layout.duckdb_path)}
+    return {table: _sha256(layout.table_files(table)) for table in TABLES} | {"trends.duckdb": _sha256(layout.duckdb_path)}
 
 
 # Each break edits one candidate table as a faulty consolidation would, and returns the
@@ -112,7 +129,7 @@ def _shown(failure: dict) -> list:
 @pytest.mark.parametrize("table", TABLES)
 def test_every_suite_passes_on_the_samples(sample_settings, table):
     layout = sample_settings.layout
-    result = expectations.validate_table_file(table, layout.table_file(table), layout.table_file("digests"))
+    result = expectations.validate_table_file(table, layout.table_files(table), layout.table_files("digests"))
     assert result.success, [outcome for outcome in result.failures]
     assert result.row_count == read_table(layout, table).num_rows
     assert len(result.outcomes) == len(expectations.SUITE_RULES[table])
@@ -120,7 +137,7 @@ def test_every_suite_passes_on_the_samples(sample_settings, table):
 
 def test_conditional_rules_apply_to_their_rows_only(sample_settings):
     layout = sample_settings.layout
-    digests = expectations.read_frame(layout.table_file("digests"))
+    digests = expectations.read_frame(layout.table_files("digests"))
     # A duplicate copy: same digest_id as the row it names, so both rules hold.
     copy = digests.iloc[[0]].copy()
     copy["source_name"], copy["duplicate_of"], copy["status"] = "zzz-copy.txt", digests.loc[0, "source_name"], "duplicate"
@@ -145,7 +162,7 @@ def test_conditional_rules_apply_to_their_rows_only(sample_settings):
 
 def test_papers_and_links_rules_report_their_values(sample_settings):
     layout = sample_settings.layout
-    papers = expectations.read_frame(layout.table_file("papers"))
+    papers = expectations.read_frame(layout.table_files("papers"))
     papers.loc[0, "arxiv_id"] = "2303.1"
     papers.loc[1, "abstract"] = "x" * (expectations.ABSTRACT_MAX_CHARS + 1)
     papers.loc[2, "first_seen_date"] = papers.loc[2, "last_seen_date"] + dt.timedelta(days=1)
@@ -156,7 +173,7 @@ def test_papers_and_links_rules_report_their_values(sample_settings):
     assert (failures["title"].rule, failures["title"].unexpected_values) == ("title is not blank", [" \t "])
     assert failures["abstract"].unexpected_rows == [{"paper_id": papers.loc[1, "paper_id"], "title": papers.loc[1, "title"]}]
 
-    links = expectations.read_frame(layout.table_file("repo_links"))
+    links = expectations.read_frame(layout.table_files("repo_links"))
     github = links.index[links["kind"] == "github"][0]
     pages = links.index[links["kind"] == "github_pages"][0]
     links.loc[github, "repo"] = None  # a github.com/owner/repo link must name its repo
@@ -167,7 +184,7 @@ def test_papers_and_links_rules_report_their_values(sample_settings):
 
 
 def test_a_missing_column_fails_its_rule_with_the_error(sample_settings):
-    papers = expectations.read_frame(sample_settings.layout.table_file("papers")).drop(columns=["arxiv_id"])
+    papers = expectations.read_frame(sample_settings.layout.table_files("papers")).drop(columns=["arxiv_id"])
     failures = expectations.validate_frame("papers", papers).failures
     assert [(failure.columns, failure.success) for failure in failures] == [(["arxiv_id"], False)]
     assert 'column "arxiv_id"' in failures[0].error and "does not exist" in failures[0].error
@@ -175,8 +192,8 @@ def test_a_missing_column_fails_its_rule_with_the_error(sample_settings):
 
 def test_position_is_bounded_by_the_digest_entry_count(sample_settings):
     layout = sample_settings.layout
-    digests = expectations.read_frame(layout.table_file("digests"))
-    appearances = expectations.read_frame(layout.table_file("appearances"))
+    digests = expectations.read_frame(layout.table_files("digests"))
+    appearances = expectations.read_frame(layout.table_files("appearances"))
     last = appearances["position"].idxmax()
     entry_count = int(digests.set_index("digest_id").loc[appearances.loc[last, "digest_id"], "entry_count"])
     assert appearances.loc[last, "position"] == entry_count  # the bound is tight on the samples
@@ -189,7 +206,7 @@ def test_position_is_bounded_by_the_digest_entry_count(sample_settings):
 
 def test_cross_checks_pass_on_the_samples_and_report_orphans(sample_settings, tmp_path):
     layout = sample_settings.layout
-    files = {table: layout.table_file(table) for table in TABLES}
+    files = {table: layout.table_files(table) for table in TABLES}
     assert all(outcome.success for outcome in run_cross_checks(files))
 
     links = _rows(files["repo_links"])
@@ -247,14 +264,14 @@ def broken_run(warehouse, tmp_path_factory):
     before = _published_state(layout)
     broken_values = {}
 
-    def faulty_consolidate(layout_, source_names):
-        counts = consolidate(layout_, source_names)
+    def faulty_consolidate(layout_, source_names, **kwargs):
+        counts, candidates = _full_consolidation(layout_, source_names, **kwargs)
         for table in TABLES:
-            rows = _rows(layout_.candidate_file(table))
+            rows = _rows(candidates[table])
             for case, (broken_table, breaker, _, _) in BREAKS.items():
                 if broken_table == table:
                     broken_values[case] = breaker(rows)
-            _write(layout_.candidate_file(table), table, rows)
+            _write(candidates[table], table, rows)
         return counts
 
     with pytest.MonkeyPatch.context() as patch:
@@ -283,7 +300,8 @@ def test_a_failed_check_blocks_publishing_and_trends_duckdb(broken_run, warehous
     assert not any(evaluation.passed for evaluation in evaluations.values())
     assert "trends_duckdb" not in _materialized(run.result)
     assert after == before  # the previous Parquet tables and trends.duckdb stay in place
-    assert all(layout.candidate_file(table).exists() for table in TABLES)  # nothing was published
+    plan = read_plan(layout)  # nothing was published: every candidate part still waits
+    assert all(path.exists() for paths in written_files(layout, plan).values() for path in paths)
     index = (layout.validation_dir / "index.html").read_text()
     assert index.count("FAILED") == len(evaluations)
 
@@ -293,7 +311,7 @@ def test_each_break_fails_only_its_own_checks(sample_settings, tmp_path, case):
     """The same breaks, one at a time, through the functions the checks call (no Dagster run)."""
     table, breaker, failing_checks, failing_rule = BREAKS[case]
     layout = sample_settings.layout
-    files = {name: layout.table_file(name) for name in TABLES}
+    files = {name: layout.table_files(name) for name in TABLES}
     rows = _rows(files[table])
     value = breaker(rows)
     files[table] = tmp_path / f"{table}.parquet"
@@ -324,10 +342,10 @@ def script_title_docs(warehouse, tmp_path_factory):
     """
     settings, instance, _ = warehouse
     layout = settings.layout
-    consolidate(layout, list_digest_files(SAMPLES))
-    rows = _rows(layout.candidate_file("papers"))
+    _, candidates = _full_consolidation(layout, list_digest_files(SAMPLES))
+    rows = _rows(candidates["papers"])
     _script_title(rows)
-    _write(layout.candidate_file("papers"), "papers", rows)
+    _write(candidates["papers"], "papers", rows)
     before = _published_state(layout)
     result = dg.materialize(
         [*ALL_ASSETS, *ALL_CHECKS],
