@@ -167,11 +167,15 @@ def test_papers_and_links_rules_report_their_values(sample_settings):
     papers.loc[1, "abstract"] = "x" * (expectations.ABSTRACT_MAX_CHARS + 1)
     papers.loc[2, "first_seen_date"] = papers.loc[2, "last_seen_date"] + dt.timedelta(days=1)
     papers.loc[3, "title"] = " \t "
-    failures = {failure.columns[0]: failure for failure in expectations.validate_frame("papers", papers).failures}
-    assert set(failures) == {"arxiv_id", "abstract", "last_seen_date", "title"}
+    prepared = expectations.prepare_frame("papers", papers)
+    assert "abstract" not in prepared.columns  # validated as its lengths
+    failures = {failure.columns[0]: failure for failure in expectations.validate_frame("papers", prepared).failures}
+    assert set(failures) == {"arxiv_id", expectations.ABSTRACT_CHARS, "last_seen_date", "title"}
     assert failures["arxiv_id"].unexpected_values == ["2303.1"]
     assert (failures["title"].rule, failures["title"].unexpected_values) == ("title is not blank", [" \t "])
-    assert failures["abstract"].unexpected_rows == [{"paper_id": papers.loc[1, "paper_id"], "title": papers.loc[1, "title"]}]
+    abstract = failures[expectations.ABSTRACT_CHARS]
+    assert (abstract.rule, abstract.unexpected_values) == ("abstract is 1 to 5,000 characters", [expectations.ABSTRACT_MAX_CHARS + 1])
+    assert abstract.unexpected_rows == [{"paper_id": papers.loc[1, "paper_id"], "title": papers.loc[1, "title"]}]
 
     links = expectations.read_frame(layout.table_files("repo_links"))
     github = links.index[links["kind"] == "github"][0]
@@ -183,9 +187,22 @@ def test_papers_and_links_rules_report_their_values(sample_settings):
     assert {(failure.columns[0], tuple(failure.unexpected_values)) for failure in failures} == {("repo", (None,)), ("kind", ("gitlub",))}
 
 
+def test_papers_are_validated_with_abstract_lengths_not_text(sample_settings):
+    files = sample_settings.layout.table_files("papers")
+    papers = expectations.read_frame(files)
+    frame = expectations.read_validation_frame("papers", files)
+    assert "abstract" not in frame.columns
+    assert frame[expectations.ABSTRACT_CHARS].tolist() == [len(text) for text in papers["abstract"]]
+    assert frame.drop(columns=[expectations.ABSTRACT_CHARS]).equals(papers.drop(columns=["abstract"]))
+    # Read from the files or prepared from a frame with the text: the same frame.
+    assert expectations.prepare_frame("papers", papers).equals(expectations.prepare_frame("papers", frame))
+    empty = expectations.read_validation_frame("papers", [])
+    assert (len(empty), expectations.ABSTRACT_CHARS in empty.columns, "abstract" in empty.columns) == (0, True, False)
+
+
 def test_a_missing_column_fails_its_rule_with_the_error(sample_settings):
     papers = expectations.read_frame(sample_settings.layout.table_files("papers")).drop(columns=["arxiv_id"])
-    failures = expectations.validate_frame("papers", papers).failures
+    failures = expectations.validate_frame("papers", expectations.prepare_frame("papers", papers)).failures
     assert [(failure.columns, failure.success) for failure in failures] == [(["arxiv_id"], False)]
     assert 'column "arxiv_id"' in failures[0].error and "does not exist" in failures[0].error
 
@@ -365,7 +382,7 @@ def test_dg_materialize_blocks_trends_duckdb_on_a_failed_check(script_title_docs
     evaluations = _evaluations(result)
     assert {name for name, evaluation in evaluations.items() if not evaluation.passed} == {"papers_expectations"}
     failure = evaluations["papers_expectations"].metadata["failures"].value[0]
-    assert (failure["check"], failure["columns"], failure["unexpected_values"]) == ("expect_column_value_lengths_to_be_between", ["abstract"], [""])
+    assert (failure["check"], failure["columns"], failure["unexpected_values"]) == ("expect_column_values_to_be_between", [expectations.ABSTRACT_CHARS], [0])
     assert failure["unexpected_rows"] == [{"paper_id": paper_id, "title": SCRIPT_TITLE}]
     assert "&lt;script&gt;" in evaluations["papers_expectations"].metadata["failed_expectations"].value
     assert "trends_duckdb" not in _materialized(result)
