@@ -19,10 +19,22 @@ def format_table(header: tuple[str, ...], rows: list[tuple], left: frozenset[int
     return "\n".join([line(cells[0]), line(["-" * width for width in widths])] + [line(row) for row in cells[1:]])
 
 
-def daily_summary_text(duckdb_path: Path) -> str:
+# Days printed after a build: years of digests would print thousands of lines.
+SUMMARY_DAYS = 14
+
+
+def daily_summary_text(duckdb_path: Path, days: int = SUMMARY_DAYS) -> str:
+    """The latest `days` rows of daily_summary as a text table, oldest first."""
     with connect_readonly(duckdb_path) as con:
-        rows = con.sql(f"SELECT {', '.join(DAILY_COLUMNS)} FROM daily_summary ORDER BY day").fetchall()
-    return format_table(DAILY_COLUMNS, rows)
+        total = con.execute("SELECT count(*) FROM daily_summary").fetchone()[0]
+        rows = con.execute(
+            f"SELECT {', '.join(DAILY_COLUMNS)} FROM (SELECT * FROM daily_summary ORDER BY day DESC LIMIT ?) ORDER BY day",
+            [days],
+        ).fetchall()
+    text = format_table(DAILY_COLUMNS, rows)
+    if total > len(rows):
+        text += f"\n(the latest {len(rows)} of {total:,} days; all of them: SELECT * FROM daily_summary)"
+    return text
 
 
 _TOTALS_SQL = """

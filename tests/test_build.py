@@ -12,6 +12,7 @@ from pipeline.build import build_warehouse
 from pipeline.table_parts import read_published
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
+from pipeline.summary import daily_summary_text
 from pipeline.trends_sql import TREND_VIEWS
 from pipeline.warehouse_db import VIEWS, trend_table
 from tests.helpers import SAMPLES, abstract, render, rows
@@ -119,6 +120,15 @@ def test_duckdb_views_from_any_working_directory(sample_settings, tmp_path):
     counts = dict(line.split() for line in completed.stdout.splitlines())
     assert (counts["digests"], counts["appearances"], counts["papers"], counts["daily_summary"]) == ("5", "358", "298", "4")
     assert set(counts) == set(VIEWS)
+
+
+def test_printed_daily_summary_is_the_latest_days(sample_settings):
+    path = sample_settings.layout.duckdb_path
+    lines = daily_summary_text(path, days=2).splitlines()
+    assert [line.split()[0] for line in lines[2:4]] == ["2026-03-13", "2026-03-14"]
+    assert lines[4:] == ["(the latest 2 of 4 days; all of them: SELECT * FROM daily_summary)"]
+    # All days fit: no note.
+    assert [line.split()[0] for line in daily_summary_text(path).splitlines()[2:]] == ["2026-03-11", "2026-03-12", "2026-03-13", "2026-03-14"]
 
 
 def test_duckdb_file_holds_views_and_the_rows_of_the_trend_views(sample_settings):
