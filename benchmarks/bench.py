@@ -256,13 +256,18 @@ def bench_incremental(size: int, digests: Path, extra: Path, work: Path, skip_da
 def _macro_arguments(parameters: list[str], days: tuple[dt.date, dt.date]) -> list[object]:
     """Plausible arguments for a macro, by parameter name."""
     first, last = days
+    start = max(first, last - dt.timedelta(days=89))
+    # Two-window macros (rising): window a is the first half of the last 90 days, b the second.
+    middle = start + (last - start) / 2
+    window_bounds = {"_a": (start, middle), "_b": (middle + dt.timedelta(days=1), last)}
     arguments: list[object] = []
     for name in parameters:
         lowered = name.lower()
+        window_start, window_end = window_bounds.get(lowered[-2:], (start, last))
         if any(word in lowered for word in ("start", "from", "begin", "since", "first")):
-            arguments.append(max(first, last - dt.timedelta(days=90)))
+            arguments.append(window_start)
         elif any(word in lowered for word in ("end", "until", "to_", "last", "stop")) or lowered in ("to", "day", "date", "as_of"):
-            arguments.append(last)
+            arguments.append(window_end)
         elif any(word in lowered for word in ("days", "window", "weeks")):
             arguments.append(30)
         elif lowered.startswith("min"):
