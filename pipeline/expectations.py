@@ -285,9 +285,11 @@ def prepare_frame(table: str, frame, digests=None):
         by_name = dict(zip(frame["source_name"], frame["digest_id"]))
         frame[DUPLICATE_OF_DIGEST_ID] = [by_name.get(name) if isinstance(name, str) else None for name in frame["duplicate_of"]]
     elif table == "appearances":
-        counts = {} if digests is None else dict(zip(digests["digest_id"], digests["entry_count"]))
+        counts = pd.Series(
+            {} if digests is None else dict(zip(digests["digest_id"], digests["entry_count"])), dtype="Int64"
+        )
         # A digest_id with no digests row gets no bound here: the cross-table check reports it.
-        frame[DIGEST_ENTRY_COUNT] = pd.array([counts.get(key) for key in frame["digest_id"]], dtype="Int64")
+        frame[DIGEST_ENTRY_COUNT] = frame["digest_id"].map(counts).astype("Int64")
     elif table == "repo_links":
         frame[IS_REPOSITORY_LINK] = [
             kind in REPOSITORY_KINDS and _path_segments(url) >= 2 for kind, url in zip(frame["kind"], frame["url"])
@@ -337,6 +339,19 @@ def build_suite(table: str):
     return suite
 
 
+def _skip_batch_fingerprints() -> None:
+    """Stop GX hashing every frame under 1 GB for a batch id nothing here reads.
+
+    The hash cost 1.5 s a build at 10,000 digests. HASH_THRESHOLD is a GX module
+    constant (the version is pinned); a missing one fails here, not silently.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if not hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        raise RuntimeError("great_expectations no longer has pandas_execution_engine.HASH_THRESHOLD")
+    pandas_execution_engine.HASH_THRESHOLD = 0
+
+
 def _ephemeral_context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
@@ -345,6 +360,7 @@ def _ephemeral_context():
         ProgressBarsConfig,
     )
 
+    _skip_batch_fingerprints()
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         analytics_enabled=False,  # the network is closed and runs must not phone home
