@@ -5,8 +5,9 @@ Dagster hands them to the storage as batches when DAGSTER_EVENT_BATCH_SIZE is se
 but its SQLite storage then stores them one at a time: a new SQLAlchemy engine,
 connection and transaction on the run's database and on the index database for
 every event, about 15 ms each here (150 s at 10,000 partitions).
-`store_asset_events_at_once` writes a batch of asset events with the same statements
-as SqliteEventLogStorage.store_event, in one transaction on each database. It is
+`store_asset_events_at_once` writes a batch of asset events as the same rows as
+SqliteEventLogStorage.store_event, with one executemany in one transaction on each
+database. It is
 installed on Dagster's class when assets/ is imported (the CLI, the code location
 of `dagster dev`, its run workers), so every instance of a warehouse, opened by path
 or by DAGSTER_HOME, keeps Dagster's own storage layout. A Dagster internal: the
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dagster._core.event_api import EventLogEntry
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 
 # Events of one step output handed over at once (Dagster's buffer per batch).
 EVENT_BATCH_SIZE = 1000
@@ -31,16 +32,16 @@ def store_asset_events_at_once(self: SqliteEventLogStorage, events: Sequence[Eve
     if len(run_ids) != 1 or not all(event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS for event in events):
         _store_one_at_a_time(self, events)
         return
-    statements = [self.prepare_insert_event(event) for event in events]
+    # The rows prepare_insert_event would insert one statement each, inserted as one
+    # executemany per database (SQLAlchemy's "insertmanyvalues").
+    rows = [self._event_to_row(event) for event in events]
     with self.run_connection(run_ids.pop()) as conn:
-        for statement in statements:
-            conn.execute(statement)
-    # Asset events are mirrored in the index database, as in SqliteEventLogStorage.store_event.
+        conn.execute(SqlEventLogStorageTable.insert(), rows)
+    # Asset events are mirrored in the index database, as in SqliteEventLogStorage.store_event;
+    # their ids there, in the order of the rows, key the tags and the asset key row.
+    insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
     with self.index_transaction() as conn:
-        event_ids = []
-        for statement in statements:
-            with db_result(conn, statement) as result:
-                event_ids.append(result.inserted_primary_key[0])
+        event_ids = [event_id for (event_id,) in conn.execute(insert, rows)]
         self._store_asset_event_tags(conn, events, event_ids)
         # The asset key row holds the latest event of its asset (each update overwrites the
         # last): writing it once per asset, for its last event, leaves it as N updates would.
