@@ -21,6 +21,7 @@ from pipeline.incremental import current_batches, staged_state
 from pipeline.staging import STAGED_KINDS, batch_file
 from pipeline.table_parts import (
     ALWAYS,
+    FINGERPRINT_VERSION,
     SPLIT_TABLES,
     WHOLE_PART,
     TablePlan,
@@ -248,7 +249,7 @@ def _connect(layout: Layout, threads: int | None) -> duckdb.DuckDBPyConnection:
 def _fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> tuple[dict[str, str], int]:
     """part -> fingerprint of a split table, and its row count."""
     rows = con.execute(_FINGERPRINT_SQL[table]).fetchall()
-    parts = {part: f"{count}:{digest}" for part, count, digest in rows}
+    parts = {part: f"v{FINGERPRINT_VERSION}:{count}:{digest}" for part, count, digest in rows}
     return parts, sum(count for _, count, _ in rows)
 
 
@@ -310,7 +311,7 @@ def consolidate(
         for table in TABLES:
             if table in SPLIT_TABLES:
                 parts, counts[table] = _fingerprints(con, table)
-                plan[table] = plan_table(layout, table, parts or {WHOLE_PART: "0:0"}, manifest)
+                plan[table] = plan_table(layout, table, parts or {WHOLE_PART: f"v{FINGERPRINT_VERSION}:0:0"}, manifest)
                 _write_split_table(con, layout, table, plan[table])
             else:
                 plan[table] = plan_table(layout, table, {WHOLE_PART: ALWAYS}, manifest)

@@ -23,6 +23,10 @@ class UncheckedCandidates(RuntimeError):
     """Candidate tables that a required check has not passed in their current state."""
 
 
+class UnfinishedPublish(RuntimeError):
+    """The last publish stopped between its renames: the published parts mix two builds."""
+
+
 def approval_file(layout: Layout, check: str) -> Path:
     return layout.staging_dir / "approvals" / f"{identifier(check)}.json"
 
@@ -68,16 +72,28 @@ def publish_candidates(layout: Layout, required_checks: Sequence[str] = ()) -> l
     """Move every candidate part into place and delete the parts no longer in the tables.
 
     Returns the tables published ([] when there are no candidates). Every written
-    part replaces its published file in one rename; all are renamed before any
-    removal, so a paper whose month moved is, for a moment, in both parts rather
-    than in neither. Readers through trends.duckdb never see this: they read a snapshot.
+    part replaces its published file in one rename, one part after another, so a
+    reader of the Parquet files during a publish may see a paper whose month moved
+    in both parts or in neither; readers through trends.duckdb never do (they read a
+    snapshot). The manifest is removed before the first rename and written after the
+    last removal: its absence beside published parts marks a publish that did not
+    finish, and nothing is built on those parts until a consolidation rewrites them all.
     """
     plan = read_plan(layout)
     if plan is None:
+        if not layout.published_manifest_path.exists() and any(layout.table_files(table) for table in TABLES):
+            raise UnfinishedPublish(
+                "the last publish did not finish (staging/published.json is missing), so the published "
+                "parts may mix two builds: rebuild the tables (papertrends build, or materialize "
+                "consolidated_tables and its checks) before trends_duckdb"
+            )
         return []
     missing = [str(path) for paths in written_files(layout, plan).values() for path in paths if not path.exists()]
     if missing:
-        raise FileNotFoundError(f"candidate part missing: {missing[0]}: materialize the tables first")
+        raise FileNotFoundError(
+            f"candidate part missing: {missing[0]}: rebuild the tables (papertrends build, or materialize "
+            "consolidated_tables and its checks) first"
+        )
     problems = unchecked_candidates(layout, required_checks)
     if problems:
         raise UncheckedCandidates("refusing to publish: " + "; ".join(problems))

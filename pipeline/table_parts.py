@@ -28,6 +28,9 @@ from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 
 SPLIT_TABLES = ("papers", "appearances", "repo_links")
 WHOLE_PART = "part-0"
+# Part of every fingerprint: raise it when the consolidation computes a part's rows
+# differently from the same staged rows, so every published part is rewritten once.
+FINGERPRINT_VERSION = 1
 # A part that is always written (digests and rejects are small: no fingerprint).
 ALWAYS = "always"
 
@@ -94,11 +97,13 @@ def plan_table(layout: Layout, table: str, parts: dict[str, str], manifest: dict
     write = []
     for part, fingerprint in sorted(parts.items()):
         known = published.get(part)
+        signature = file_signature(layout.table_file(table, part))
         unchanged = (
             fingerprint != ALWAYS
             and known is not None
             and known.get("fingerprint") == fingerprint
-            and known.get("signature") == file_signature(layout.table_file(table, part))
+            and signature is not None  # a missing file is never the published one
+            and known.get("signature") == signature
         )
         if not unchanged:
             write.append(part)

@@ -4,14 +4,20 @@ Every scenario ends with the tables of a build from scratch on the same digests,
 an incremental build can never drift from a full one.
 """
 
+import json
+import os
 import shutil
 
 import pytest
 
+import pipeline.consolidate
+import pipeline.publish
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
+from pipeline.consolidate import consolidate
+from pipeline.publish import UnfinishedPublish, publish_candidates
 from pipeline.schemas import TABLES
-from pipeline.table_parts import read_manifest, read_published
+from pipeline.table_parts import SPLIT_TABLES, read_manifest, read_published
 from tests.helpers import SAMPLES
 
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if path.suffix == ".txt")
@@ -157,3 +163,62 @@ def test_no_entries_at_all_is_one_empty_part_per_table(tmp_path):
     build_warehouse(settings)
     assert [path.name for path in settings.layout.table_files("papers")] == ["2026-03.parquet"]
     _assert_same_as_fresh(tmp_path, settings)
+
+
+def test_a_publish_cut_off_between_renames_is_refused_until_the_tables_are_rebuilt(tmp_path, digests, monkeypatch):
+    _copy_dated(digests, SAMPLE_NAMES[0], "100_april.txt", "Mar 12", "Apr 2")
+    settings = Settings(tmp_path / "warehouse", digests, None)
+    build_warehouse(settings)
+    layout = settings.layout
+    (digests / "100_april.txt").unlink()  # April's parts go, March's change
+    consolidate(layout, SAMPLE_NAMES)
+    renames = []
+
+    def rename_once(source, target):
+        if renames:
+            raise OSError("killed between two renames")
+        renames.append(target)
+        os.rename(source, target)
+
+    monkeypatch.setattr(pipeline.publish.os, "replace", rename_once)
+    with pytest.raises(OSError, match="between two renames"):
+        publish_candidates(layout)
+    monkeypatch.undo()
+    # Published parts now mix two builds. Publishing the same plan again finds a moved candidate gone;
+    # without a plan (a consolidation that started over and stopped), the missing manifest says why.
+    with pytest.raises(FileNotFoundError, match="candidate part missing"):
+        publish_candidates(layout)
+    layout.plan_path.unlink()
+    with pytest.raises(UnfinishedPublish, match="published.json is missing"):
+        publish_candidates(layout)
+    build_warehouse(settings)
+    assert [path.stem for path in layout.table_files("appearances")] == ["2026-03"]
+    _assert_same_as_fresh(tmp_path, settings)
+
+
+def test_a_part_gone_from_disk_is_written_again_even_when_the_manifest_has_no_signature(tmp_path, digests):
+    settings = Settings(tmp_path / "warehouse", digests, None)
+    build_warehouse(settings)
+    layout = settings.layout
+    manifest = read_manifest(layout)
+    manifest["papers"]["2026-03"]["signature"] = None
+    layout.published_manifest_path.write_text(json.dumps(manifest))
+    layout.table_file("papers", "2026-03").unlink()
+    build_warehouse(settings)
+    assert read_published(layout, "papers").num_rows == 298
+    _assert_same_as_fresh(tmp_path, settings)
+
+
+def test_a_new_fingerprint_version_rewrites_every_split_part(tmp_path, digests, monkeypatch):
+    settings = Settings(tmp_path / "warehouse", digests, None)
+    build_warehouse(settings)
+    states = _part_states(settings.layout)
+    build_warehouse(settings)
+    unchanged = _part_states(settings.layout)
+    assert all(unchanged[table] == states[table] for table in SPLIT_TABLES)
+    monkeypatch.setattr(pipeline.consolidate, "FINGERPRINT_VERSION", 2)
+    build_warehouse(settings)
+    after = _part_states(settings.layout)
+    assert all(after[table][part] != states[table][part] for table in SPLIT_TABLES for part in states[table])
+    assert all(fingerprint.startswith("v2:") for table in SPLIT_TABLES for fingerprint in
+               (entry["fingerprint"] for entry in read_manifest(settings.layout)[table].values()))
