@@ -29,6 +29,9 @@ def check_settings(settings: Settings) -> list[str]:
         raise ConfigError(f"cannot list the digests directory {digests_dir}: {error.strerror}") from None
     if not names:
         raise ConfigError(f"no digest files in {digests_dir}")
+    if "?" in str(settings.warehouse_dir):
+        # DuckDB reads a '?' in a database path as the start of connection options.
+        raise ConfigError(f"the warehouse path may not contain '?' (DuckDB cannot open a file there): {settings.warehouse_dir}")
     ensure_writable(settings.warehouse_dir)
     return names
 

@@ -17,3 +17,8 @@ def string_literal(value: str) -> str:
     if "\0" in value:
         raise ValueError("a NUL character cannot appear in a SQL string")
     return "'" + value.replace("'", "''") + "'"
+
+
+def string_list_literal(values: list[str]) -> str:
+    """A SQL list of string literals, e.g. the files of a view: ['a', 'b']."""
+    return "[" + ", ".join(string_literal(value) for value in values) + "]"

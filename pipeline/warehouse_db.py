@@ -22,7 +22,7 @@ import duckdb
 from pipeline.atomic import atomic_path, fsync_dir
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
-from pipeline.sql import identifier, string_literal
+from pipeline.sql import identifier, string_list_literal
 from pipeline.trends_sql import TREND_MACROS, TREND_VIEWS
 
 VIEWS = (*TABLES, *TREND_VIEWS)
@@ -34,9 +34,13 @@ SNAPSHOT_GRACE_SECONDS = 3600
 
 
 def table_view_sql(table: str, snapshot_dir: Path) -> str:
-    # DDL takes no parameters; the path is an absolute, escaped literal so the view
-    # works from any working directory.
-    return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({string_literal(str(snapshot_dir / '*.parquet'))})"
+    # DDL takes no parameters; the paths are absolute, escaped literals so the view
+    # works from any working directory. The files are listed, not globbed: a snapshot
+    # never changes, and a warehouse path may hold glob characters ([, *, ?).
+    files = sorted(snapshot_dir.glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no Parquet file in {snapshot_dir}")
+    return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({string_list_literal([str(path) for path in files])})"
 
 
 def trend_table(name: str) -> str:

@@ -455,7 +455,7 @@ def test_old_snapshots_are_pruned_and_the_current_one_kept(corpora, tmp_path, mo
     assert len(snapshots) == warehouse_db.KEEP_SNAPSHOTS
     with connect_readonly(settings.layout.duckdb_path) as con:
         (sql,) = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'papers'").fetchone()
-    assert str(snapshots[-1] / "papers" / "*.parquet") in sql
+    assert f"'{snapshots[-1] / 'papers'}/" in sql and str(settings.layout.parquet_dir) not in sql
     assert _view_counts(settings.layout.duckdb_path) == corpora["A"]["views"]
 
 

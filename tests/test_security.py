@@ -12,9 +12,9 @@ import pytest
 from assets import cli
 from assets.metadata import markdown_preview
 from pipeline.build import build_warehouse
-from pipeline.config import Layout, Settings
+from pipeline.config import ConfigError, Layout, Settings
 from pipeline.schemas import TABLES
-from pipeline.sql import identifier, string_literal
+from pipeline.sql import identifier, string_list_literal, string_literal
 from pipeline.staging import STAGED_KINDS, batch_file, read_batch_rows, read_digest_bytes, stage_batch
 from pipeline.warehouse_db import connect_readonly
 from tests.helpers import REPO, SAMPLES, abstract, render, rows
@@ -22,7 +22,7 @@ from tests.helpers import REPO, SAMPLES, abstract, render, rows
 SOURCE_DIRS = ("pipeline", "assets")
 _SQL_VERBS = ("SELECT", "CREATE", "INSERT", "UPDATE", "DELETE", "DROP", "ALTER", "COPY", "ATTACH", "SET", "PRAGMA", "WITH", "INSTALL", "LOAD")
 # The only values an f-string may put into SQL: checked names, escaped literals, integers.
-_SAFE_CALLS = {"identifier", "string_literal", "int"}
+_SAFE_CALLS = {"identifier", "string_literal", "string_list_literal", "int"}
 # SQL text that is code, not data (file, expression as written).
 _CODE_CONSTANTS = {
     ("pipeline/warehouse_db.py", "query"),  # a trend view's SELECT, from pipeline/trends_sql.py
@@ -86,13 +86,21 @@ def test_unsafe_identifiers_are_refused(name):
 
 def test_string_literals_escape_quotes_and_refuse_nul():
     assert string_literal("it's") == "'it''s'"
+    assert string_list_literal(["a", "it's"]) == "['a', 'it''s']"
     with pytest.raises(ValueError):
         string_literal("a\0b")
 
 
+def test_a_warehouse_path_with_a_question_mark_is_refused_before_anything_is_written(tmp_path):
+    warehouse = tmp_path / "wh?mode=x"
+    with pytest.raises(ConfigError, match="may not contain '\\?'"):
+        build_warehouse(Settings(warehouse, SAMPLES, None))
+    assert not warehouse.exists()
+
+
 def test_a_warehouse_path_full_of_sql_works_and_injects_nothing(tmp_path):
     """Paths are the one value pasted into DDL (DuckDB takes no parameters there)."""
-    warehouse = tmp_path / "o'brien'); DROP VIEW papers; --" / "wh"
+    warehouse = tmp_path / "o'brien'); DROP VIEW papers; --" / "wh [1]*"  # SQL and glob characters
     settings = Settings(warehouse, SAMPLES, None)
     build_warehouse(settings)
     with connect_readonly(settings.layout.duckdb_path) as con:
