@@ -17,6 +17,7 @@ version is pinned, and tests/test_dagster.py checks the stored partition events.
 import os
 from collections.abc import Sequence
 
+from dagster._core.errors import DagsterInvariantViolationError
 from dagster._core.event_api import EventLogEntry
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
@@ -29,19 +30,35 @@ _store_one_at_a_time = SqliteEventLogStorage.store_event_batch
 
 def store_asset_events_at_once(self: SqliteEventLogStorage, events: Sequence[EventLogEntry]) -> None:
     run_ids = {event.run_id for event in events}
-    if len(run_ids) != 1 or not all(event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS for event in events):
+    event_types = {event.dagster_event_type if event.is_dagster_event else None for event in events}
+    # One run and one asset event type (a step's materializations): the asset key row
+    # shortcut below holds only then. Anything else goes Dagster's way.
+    if len(run_ids) != 1 or len(event_types) != 1 or not event_types <= set(ASSET_EVENTS):
         _store_one_at_a_time(self, events)
         return
+    run_id = run_ids.pop()
     # The rows prepare_insert_event would insert one statement each, inserted as one
-    # executemany per database (SQLAlchemy's "insertmanyvalues").
+    # executemany per database (SQLAlchemy's "insertmanyvalues"); ids come back in row order.
     rows = [self._event_to_row(event) for event in events]
-    with self.run_connection(run_ids.pop()) as conn:
-        conn.execute(SqlEventLogStorageTable.insert(), rows)
-    # Asset events are mirrored in the index database, as in SqliteEventLogStorage.store_event;
-    # their ids there, in the order of the rows, key the tags and the asset key row.
     insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
+    with self.run_connection(run_id) as conn:
+        run_event_ids = [event_id for (event_id,) in conn.execute(insert, rows)]
+    try:
+        _index_asset_events(self, events, rows, insert)
+    except Exception:
+        # Dagster answers a failed batch by storing each event on its own: take the rows
+        # back from the run database first, so that no event is stored twice.
+        with self.run_connection(run_id) as conn:
+            conn.execute(SqlEventLogStorageTable.delete().where(SqlEventLogStorageTable.c.id.in_(run_event_ids)))
+        raise
+
+
+def _index_asset_events(self: SqliteEventLogStorage, events: Sequence[EventLogEntry], rows: list[dict], insert) -> None:
+    """Mirror asset events in the index database, as SqliteEventLogStorage.store_event does."""
     with self.index_transaction() as conn:
         event_ids = [event_id for (event_id,) in conn.execute(insert, rows)]
+        if len(event_ids) != len(events) or None in event_ids:
+            raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
         self._store_asset_event_tags(conn, events, event_ids)
         # The asset key row holds the latest event of its asset (each update overwrites the
         # last): writing it once per asset, for its last event, leaves it as N updates would.

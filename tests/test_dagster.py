@@ -108,6 +108,32 @@ def test_build_stores_each_partition_through_the_batching_event_log(cli_built):
             assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
 
 
+def test_a_failed_index_write_leaves_each_partition_event_stored_once(tmp_path, monkeypatch):
+    """Dagster stores a failed batch again one event at a time: the batch's rows must not stay behind."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    failed = []
+    store_tags = SqliteEventLogStorage._store_asset_event_tags
+
+    def fail_the_first_batch(self, conn, events, event_ids):
+        if len(events) > 1 and not failed:
+            failed.append(len(events))
+            raise OSError("disk full")
+        return store_tags(self, conn, events, event_ids)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "_store_asset_event_tags", fail_the_first_batch)
+    names = list_digest_files(SAMPLES)
+    with dg.instance_for_test() as instance:
+        assert type(instance.event_log_storage).store_event_batch is event_storage.store_asset_events_at_once
+        run = materialize_warehouse(Settings(tmp_path, SAMPLES, None), instance, names)
+        assert run.result.success and failed == [len(names)]
+        key = dg.AssetKey("parsed_digest")
+        in_run = instance.all_logs(run.result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+        assert sorted(event.dagster_event.partition for event in in_run if event.dagster_event.asset_key == key) == sorted(names)
+        indexed = instance.fetch_materializations(key, limit=100).records
+        assert sorted(record.partition_key for record in indexed) == sorted(names)
+
+
 def test_build_prints_the_per_day_summary(cli_built):
     _, completed = cli_built
     lines = completed.stdout.splitlines()
