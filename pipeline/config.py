@@ -27,6 +27,13 @@ def _year_from_env(value: str | None) -> int | None:
 _PART = re.compile(r"\d{4}-\d{2}|part-0")
 
 
+def _known_table(table: str) -> str:
+    # Table names become directory names: only the five tables.
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    return table
+
+
 def _part_file_name(part: str) -> str:
     # Parts come from dates, but also from plan and manifest files on disk: never a path.
     if not _PART.fullmatch(part):
@@ -45,9 +52,7 @@ class Layout:
         return self.root / "parquet"
 
     def table_dir(self, table: str) -> Path:
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}")
-        return self.parquet_dir / table
+        return self.parquet_dir / _known_table(table)
 
     def table_file(self, table: str, part: str) -> Path:
         """One published file of a table: `part` is a month (YYYY-MM) or, for an unsplit table, part-0."""
@@ -73,9 +78,7 @@ class Layout:
         return self.staging_dir / "tables"
 
     def candidate_file(self, table: str, part: str) -> Path:
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}")
-        return self.candidates_dir / table / _part_file_name(part)
+        return self.candidates_dir / _known_table(table) / _part_file_name(part)
 
     @property
     def plan_path(self) -> Path:
