@@ -8,7 +8,9 @@ Each tick lists PAPERTRENDS_DIGESTS_DIR and compares it with the cursor:
   same size and mtime as on the previous tick; hidden and temporary names never count;
 - a removed file's partition is deleted, and a run rebuilds the tables without it;
 - a file whose size and mtime did not change is not read again (the cursor keeps its
-  sha256), and a file saved again with the same bytes starts no run.
+  sha256), and a file saved again with the same bytes starts no run;
+- a partition the cursor does not know (the first tick after `papertrends build`, or a
+  lost cursor) whose file the warehouse already staged as it is starts no run either.
 
 The cursor is JSON kept by Dagster with the sensor, so it survives restarts.
 """
@@ -16,6 +18,7 @@ The cursor is JSON kept by Dagster with the sensor, so it survives restarts.
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,7 @@ import dagster as dg
 
 from assets.partitions import DIGEST_PARTITIONS, is_valid_partition_key
 from assets.resources import WarehouseResource
+from pipeline.incremental import staged_as_they_are
 from pipeline.staging import digest_file_sha256, file_signature, list_digest_files
 
 SETTLE_SECONDS = 10
@@ -85,18 +89,35 @@ def _signature(path: Path) -> list[int] | None:
     return list(signature) if signature is not None else None
 
 
-def plan_tick(digests_dir: Path, previous: Cursor, registered: list[str], now: float) -> TickPlan:
-    """Compare the directory with the cursor and the registered partitions."""
+def plan_tick(
+    digests_dir: Path,
+    previous: Cursor,
+    registered: list[str],
+    now: float,
+    staged: Callable[[list[str]], dict[str, str]] | None = None,
+) -> TickPlan:
+    """Compare the directory with the cursor and the registered partitions.
+
+    `staged` (names -> {name: raw sha256}) says which files the warehouse already holds
+    as they are: a partition the cursor does not know yet (the first tick after
+    `papertrends build`, or a lost cursor) starts no run for those.
+    """
     listed = list_digest_files(digests_dir)
     names = [name for name in listed if is_valid_partition_key(name)]
     refused = sorted(set(listed) - set(names))
     cursor = Cursor(refused=refused, requests=previous.requests)
+    known = set(registered)
+    unknown_to_cursor = [name for name in names if name not in previous.files and name in known]
+    in_warehouse = staged(unknown_to_cursor) if staged and unknown_to_cursor else {}
     to_parse = []
     for name in names:
         signature = _signature(digests_dir / name)
         if signature is None:
             continue
         last = previous.files.get(name)
+        if last is None and name in in_warehouse:
+            cursor.files[name] = [*signature, in_warehouse[name]]
+            continue
         if last is not None and last[:-1] == signature:
             cursor.files[name] = last
             continue
@@ -111,7 +132,6 @@ def plan_tick(digests_dir: Path, previous: Cursor, registered: list[str], now: f
         if last is None or last[-1] != sha256:
             to_parse.append(name)
     present = set(cursor.files)
-    known = set(registered)
     # A settled file without a partition (new, or its partition deleted by hand) is parsed.
     to_add = [name for name in names if name in present and name not in known and name not in cursor.pending]
     to_parse += [name for name in to_add if name not in to_parse]
@@ -163,7 +183,10 @@ def digest_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehous
     if not digests_dir.is_dir():
         return dg.SensorResult(skip_reason=f"digests directory not found: {digests_dir}", cursor=context.cursor)
     registered = list(context.instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
-    plan = plan_tick(digests_dir, Cursor.load(context.cursor), registered, time.time())
+    settings = warehouse.settings
+    plan = plan_tick(
+        digests_dir, Cursor.load(context.cursor), registered, time.time(), lambda names: staged_as_they_are(settings, names)
+    )
     for name in plan.newly_refused:
         context.log.warning(f"{name!r} cannot be a Dagster partition key; it is not ingested (rename it)")
     if plan.cursor.pending:

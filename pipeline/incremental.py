@@ -125,6 +125,14 @@ def parsed_under_other_settings(state: dict[str, dict], names: Sequence[str], co
     return [name for name in names if name in state and not _unchanged_settings(state[name], config_year)]
 
 
+def staged_as_they_are(settings: Settings, names: Sequence[str]) -> dict[str, str]:
+    """The named digests staged with their current content and settings: name -> raw sha256."""
+    state = staged_state(settings.layout)
+    staged = [name for name in names if name in state]
+    changed = set(changed_digests(settings, staged, state))
+    return {name: state[name]["raw_sha256"] for name in staged if name not in changed}
+
+
 def changed_digests(settings: Settings, names: Sequence[str], state: dict[str, dict] | None = None) -> list[str]:
     """The names whose digest is new or changed since it was staged, in the given order."""
     state = staged_state(settings.layout) if state is None else state

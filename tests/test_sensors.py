@@ -225,3 +225,19 @@ def test_build_parses_only_the_added_digest(warehouse):
 
 def _stat(path):
     return path.stat().st_ino, path.stat().st_mtime_ns
+
+
+def test_first_tick_after_papertrends_build_starts_no_run_for_what_the_warehouse_holds(warehouse):
+    raw = warehouse.digests_dir
+    with dg.instance_for_test() as instance:
+        assert materialize_warehouse(warehouse, instance, SAMPLE_NAMES).result.success
+        ticker = Ticker(instance, warehouse)  # no cursor yet: the sensor never ticked
+        first = ticker.tick()
+        assert first.run_requests == [] and first.dynamic_partitions_requests == []
+        assert "no digest file added, changed or removed" in first.skip_reason
+        # The cursor now knows every file: a change to one runs that one.
+        changed = raw / SAMPLE_NAMES[3]
+        changed.write_bytes(changed.read_bytes() + b"\n\nOne more title\n\n" + abstract("more").encode())
+        _set_mtime(changed, _SETTLED + 60)
+        second = ticker.tick()
+        assert _partition_range(second.run_requests[0]) == (SAMPLE_NAMES[3], SAMPLE_NAMES[3])
