@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +40,8 @@ DIGEST_ID_PATTERN = r"^[0-9a-f]{64}$"
 READ_STATUSES = ("ok", "duplicate")
 # Hosts with owner/repo paths: a link there with two path segments names a repository.
 REPOSITORY_KINDS = ("github", "gitlab", "gitee")
+# scheme://host, then at least two non-empty path segments before any query or fragment.
+_TWO_PATH_SEGMENTS = r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*/+[^/?#]+/+[^/?#]+"
 
 # Unexpected values and rows kept per failed expectation.
 SAMPLE_SIZE = 5
@@ -291,20 +292,9 @@ def prepare_frame(table: str, frame, digests=None):
         # A digest_id with no digests row gets no bound here: the cross-table check reports it.
         frame[DIGEST_ENTRY_COUNT] = frame["digest_id"].map(counts).astype("Int64")
     elif table == "repo_links":
-        frame[IS_REPOSITORY_LINK] = [
-            kind in REPOSITORY_KINDS and _path_segments(url) >= 2 for kind, url in zip(frame["kind"], frame["url"])
-        ]
+        two_segments = frame["url"].str.contains(_TWO_PATH_SEGMENTS, regex=True, na=False)
+        frame[IS_REPOSITORY_LINK] = (frame["kind"].isin(REPOSITORY_KINDS) & two_segments).astype(bool)
     return frame
-
-
-def _path_segments(url: object) -> int:
-    if not isinstance(url, str):
-        return 0
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return 0
-    return len([part for part in path.split("/") if part])
 
 
 def _condition(spec: tuple | None):
