@@ -402,7 +402,9 @@ def _outcome(table: str, frame, rule: Rule, result) -> ExpectationOutcome:
         element_count=plain(details.get("element_count")),
         unexpected_count=plain(details.get("unexpected_count")),
         unexpected_values=[plain(value) for value in values[:SAMPLE_SIZE]],
-        unexpected_rows=[] if result.success else _unexpected_rows(table, frame, details.get("unexpected_index_list")),
+        unexpected_rows=[] if result.success else _unexpected_rows(
+            table, frame, details.get("partial_unexpected_index_list") or details.get("unexpected_index_list")
+        ),
         observed_value=plain(details.get("observed_value")),
         error=exception,
     )
@@ -422,7 +424,9 @@ def validate_frame(table: str, frame, source: str = "") -> TableValidation:
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
     result = definition.run(
         batch_parameters={"dataframe": frame},
-        result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE},
+        # SUMMARY: the first SAMPLE_SIZE unexpected values and row indexes, which is all the
+        # outcome keeps; COMPLETE lists every one (a quarter slower at 630,000 papers).
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
     )
     rules = SUITE_RULES[table]
     outcomes = [_outcome(table, frame, rules[item.expectation_config.meta["rule"]], item) for item in result.results]
