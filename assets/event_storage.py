@@ -7,10 +7,9 @@ connection and transaction on the run's database and on the index database for
 every event, about 15 ms each here (150 s at 10,000 partitions).
 `store_asset_events_at_once` writes a batch of asset events as the same rows as
 SqliteEventLogStorage.store_event, with one executemany in one transaction on each
-database. It is
-installed on Dagster's class when assets/ is imported (the CLI, the code location
-of `dagster dev`, its run workers), so every instance of a warehouse, opened by path
-or by DAGSTER_HOME, keeps Dagster's own storage layout. A Dagster internal: the
+database. It is installed on Dagster's class when assets/ is imported (the CLI, the
+code location of `dagster dev`, its run workers), so every instance of a warehouse,
+opened by path or by DAGSTER_HOME, keeps Dagster's own storage layout. A Dagster internal: the
 version is pinned, and tests/test_dagster.py checks the stored partition events.
 """
 
