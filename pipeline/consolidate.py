@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from pipeline.atomic import write_parquet, write_parquet_batches, write_parquet_parts
 from pipeline.config import Layout
-from pipeline.schemas import PUBLISHED_SCHEMAS, STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA, TABLES
+from pipeline.schemas import PUBLISHED_SCHEMAS, STAGED_SCHEMAS, TABLES
 from pipeline.sql import string_literal
 from pipeline.incremental import current_batches, staged_state
 from pipeline.staging import STAGED_KINDS, batch_file
@@ -220,10 +220,11 @@ def _current_staging(layout: Layout, batches: Mapping[str, str]) -> pa.Table:
     )
 
 
-def _distinct_files(current: pa.Table, column: str, names: set[str], layout: Layout, kind: str, schema) -> list[str]:
-    """The batch files holding the named digests' rows, or a zero-row file when there are none."""
-    files = sorted({file for name, file in zip(current["source_name"].to_pylist(), current[column].to_pylist()) if name in names})
-    return files or [_empty_file(layout, kind, schema)]
+def _distinct_files(current: pa.Table, kind: str, names: set[str], layout: Layout) -> list[str]:
+    """The batch files of `kind` holding the named digests' rows, or a zero-row file when there are none."""
+    column = current[f"{kind}_file"].to_pylist()
+    files = sorted({file for name, file in zip(current["source_name"].to_pylist(), column) if name in names})
+    return files or [_empty_file(layout, kind, STAGED_SCHEMAS[kind])]
 
 
 def _empty_file(layout: Layout, kind: str, schema) -> str:
@@ -259,7 +260,7 @@ def _write_split_table(con, layout: Layout, table: str, table_plan: TablePlan) -
     params = {}
     if table == "papers":
         files = [row[0] for row in con.execute(_PAPER_TEXT_FILES_SQL).fetchall()]
-        params = {"entry_files": files or [_empty_file(layout, "entries", STAGED_ENTRY_SCHEMA)]}
+        params = {"entry_files": files or [_empty_file(layout, "entries", STAGED_SCHEMAS["entries"])]}
     reader = con.sql(_PART_QUERIES[table], params=params).to_arrow_reader(_BATCH_ROWS)
     written = write_parquet_parts(reader, PUBLISHED_SCHEMAS[table], lambda part: layout.candidate_file(table, part))
     if table_plan.write == [WHOLE_PART] and not written:
@@ -282,7 +283,7 @@ def consolidate(
     state = staged_state(layout) if state is None else state
     current = _current_staging(layout, current_batches(state, source_names))
     names = set(current["source_name"].to_pylist())
-    digest_files = _distinct_files(current, "digests_file", names, layout, "digests", STAGED_DIGEST_SCHEMA)
+    digest_files = _distinct_files(current, "digests", names, layout)
     previous = layout.table_file("digests", WHOLE_PART)
     previous_files = [str(previous)] if previous.exists() else [_empty_file(layout, "published_digests", PUBLISHED_SCHEMAS["digests"])]
     remove_candidates(layout)
@@ -303,8 +304,8 @@ def consolidate(
             pc.is_in(current["source_name"], pa.array(sorted(entry_names), pa.string())),
         )
         con.register("current_staging", current)
-        entry_files = _distinct_files(current, "entries_file", entry_names, layout, "entries", STAGED_ENTRY_SCHEMA)
-        reject_files = _distinct_files(current, "rejects_file", reject_names, layout, "rejects", STAGED_REJECT_SCHEMA)
+        entry_files = _distinct_files(current, "entries", entry_names, layout)
+        reject_files = _distinct_files(current, "rejects", reject_names, layout)
         con.execute(_ENTRIES_SQL, {"entry_files": entry_files})
         con.execute(_PAPER_FIRSTS_SQL)
         con.execute(_LINK_ROWS_SQL)

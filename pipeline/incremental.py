@@ -22,7 +22,6 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import PARSER_VERSION
@@ -33,10 +32,10 @@ from pipeline.staging import (
     STAGED_KINDS,
     StagedDigest,
     batch_file,
-    batch_ids,
     digest_file_sha256,
     file_signature,
     new_batch_id,
+    read_batch_rows,
     stage_batch,
     staged_digest_rows,
 )
@@ -77,10 +76,7 @@ def read_index_unchecked(layout: Layout) -> dict[str, dict] | None:
 def _complete(layout: Layout, index: dict[str, dict]) -> bool:
     """Every batch the index names is on disk, whole."""
     referenced = {row["batch"] for row in index.values()}
-    on_disk = batch_ids(layout)
-    return referenced <= on_disk and all(
-        batch_file(layout, kind, batch).exists() for batch in referenced for kind in STAGED_KINDS
-    )
+    return all(batch_file(layout, kind, batch).exists() for batch in referenced for kind in STAGED_KINDS)
 
 
 def read_index(layout: Layout) -> dict[str, dict] | None:
@@ -259,22 +255,14 @@ def compact_staging(layout: Layout, index: dict[str, dict]) -> str | None:
     if len(merged) < COMPACT_AT:
         return None
     merged_set = set(merged)
-    names_by_batch: dict[str, list[str]] = {}
-    for name, row in index.items():
-        if row["batch"] in merged_set:
-            names_by_batch.setdefault(row["batch"], []).append(name)
+    moved = {name: row["batch"] for name, row in index.items() if row["batch"] in merged_set}
     target = new_batch_id()
     # Entries and rejects first, digest rows last, as stage_batch writes them.
     for kind in ("entries", "rejects", "digests"):
-        parts = []
-        for batch in merged:
-            table = pq.read_table(batch_file(layout, kind, batch))
-            parts.append(table.filter(pc.is_in(table["source_name"], pa.array(names_by_batch[batch]))))
-        write_parquet(pa.concat_tables(parts), batch_file(layout, kind, target), durable=False)
+        write_parquet(read_batch_rows(layout, kind, moved), batch_file(layout, kind, target), durable=False)
     os.sync()
-    for names in names_by_batch.values():
-        for name in names:
-            index[name]["batch"] = target
+    for name in moved:
+        index[name]["batch"] = target
     return target
 
 

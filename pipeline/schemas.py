@@ -120,6 +120,8 @@ STAGED_ENTRY_SCHEMA = pa.schema(
     ]
 )
 STAGED_REJECT_SCHEMA = PUBLISHED_SCHEMAS["rejects"]
+# The schema of each kind of staged file (pipeline.staging.STAGED_KINDS).
+STAGED_SCHEMAS = {"digests": STAGED_DIGEST_SCHEMA, "entries": STAGED_ENTRY_SCHEMA, "rejects": STAGED_REJECT_SCHEMA}
 
 
 def data_dictionary_markdown() -> str:

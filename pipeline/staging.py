@@ -29,7 +29,7 @@ from pipeline.atomic import write_parquet
 from pipeline.config import Layout
 from pipeline.decoding import sha256_hex
 from pipeline.reader import ParsedDigest, parse_digest
-from pipeline.schemas import STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA
+from pipeline.schemas import STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA, STAGED_SCHEMAS
 
 STAGED_KINDS = ("digests", "entries", "rejects")
 # Names a capture tool may use while a file is still being written.
@@ -163,19 +163,24 @@ def _digest_rows_table(parses: list[tuple[ParsedDigest, str]], parsed_at: dt.dat
     return pa.Table.from_pylist(rows, schema=STAGED_DIGEST_SCHEMA)
 
 
-def _per_item(parses: list[ParsedDigest], items: str, schema: pa.Schema, **columns) -> pa.Table:
+def _item_pairs(parses: list[ParsedDigest], items: str) -> list[tuple[ParsedDigest, object]]:
+    """(digest, item) for every entry or reject ("entries", "rejects") of the digests, in order."""
+    return [(parsed, item) for parsed in parses for item in getattr(parsed, items)]
+
+
+def _per_item(pairs: list[tuple[ParsedDigest, object]], schema: pa.Schema, arrays: dict | None = None, **columns) -> pa.Table:
     """Rows of many digests' entries or rejects: each item's digest id and source name, then `columns`.
 
-    Each column is a function of (digest, item), called for every item in order.
+    Each column is a function of (digest, item), called for every pair; `arrays` are
+    columns already built.
     """
-    pairs = [(parsed, item) for parsed in parses for item in getattr(parsed, items)]
     values = {
         "digest_id": [parsed.digest_id for parsed, _ in pairs],
         "source_name": [parsed.source_name for parsed, _ in pairs],
     }
     for name, value in columns.items():
-        values[name] = value(pairs) if name == "links" else [value(parsed, item) for parsed, item in pairs]
-    return pa.Table.from_pydict(values, schema=schema)
+        values[name] = [value(parsed, item) for parsed, item in pairs]
+    return pa.Table.from_pydict({**values, **(arrays or {})}, schema=schema)
 
 
 def _links_array(pairs: list) -> pa.Array:
@@ -196,10 +201,11 @@ def _links_array(pairs: list) -> pa.Array:
 
 
 def _entries_table(parses: list[ParsedDigest]) -> pa.Table:
+    pairs = _item_pairs(parses, "entries")
     return _per_item(
-        parses,
-        "entries",
+        pairs,
         STAGED_ENTRY_SCHEMA,
+        {"links": _links_array(pairs)},
         digest_date=lambda parsed, _: parsed.digest_date,
         position=lambda _, entry: entry.position,
         line=lambda _, entry: entry.line,
@@ -207,14 +213,12 @@ def _entries_table(parses: list[ParsedDigest]) -> pa.Table:
         title=lambda _, entry: entry.title,
         abstract=lambda _, entry: entry.abstract,
         arxiv_id=lambda _, entry: entry.arxiv_id,
-        links=_links_array,
     )
 
 
 def _rejects_table(parses: list[ParsedDigest]) -> pa.Table:
     return _per_item(
-        parses,
-        "rejects",
+        _item_pairs(parses, "rejects"),
         STAGED_REJECT_SCHEMA,
         line=lambda _, reject: reject.line,
         reason=lambda _, reject: reject.reason,
@@ -295,7 +299,7 @@ def file_signature(path: Path) -> tuple[int, ...] | None:
 
 def read_batch_rows(layout: Layout, kind: str, current: dict[str, str], columns: list[str] | None = None) -> pa.Table:
     """The staged rows of `kind` for the digests in `current` (source name -> batch), from their batches only."""
-    schema = {"digests": STAGED_DIGEST_SCHEMA, "entries": STAGED_ENTRY_SCHEMA, "rejects": STAGED_REJECT_SCHEMA}[kind]
+    schema = STAGED_SCHEMAS[kind]
     by_batch: dict[str, list[str]] = {}
     for name, batch in current.items():
         by_batch.setdefault(batch, []).append(name)
