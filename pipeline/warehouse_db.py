@@ -33,13 +33,12 @@ KEEP_SNAPSHOTS = 3
 SNAPSHOT_GRACE_SECONDS = 3600
 
 
-def table_view_sql(table: str, snapshot_dir: Path) -> str:
+def table_view_sql(table: str, files: list[Path]) -> str:
     # DDL takes no parameters; the paths are absolute, escaped literals so the view
     # works from any working directory. The files are listed, not globbed: a snapshot
     # never changes, and a warehouse path may hold glob characters ([, *, ?).
-    files = sorted(snapshot_dir.glob("*.parquet"))
     if not files:
-        raise FileNotFoundError(f"no Parquet file in {snapshot_dir}")
+        raise FileNotFoundError(f"no Parquet file to make the view {table} of")
     return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({string_list_literal([str(path) for path in files])})"
 
 
@@ -48,9 +47,9 @@ def trend_table(name: str) -> str:
     return f"_{name}_rows"
 
 
-def create_views(con: duckdb.DuckDBPyConnection, table_dirs: dict[str, Path]) -> None:
+def create_views(con: duckdb.DuckDBPyConnection, table_files: dict[str, list[Path]]) -> None:
     for table in TABLES:
-        con.execute(table_view_sql(table, table_dirs[table]))
+        con.execute(table_view_sql(table, table_files[table]))
     # Each trend view reads a table computed once here: over Parquet, a trend view
     # took seconds at 10,000 digests; over its stored rows it answers in milliseconds.
     # The file is rebuilt whenever the tables are published, so the rows stay current.
@@ -66,24 +65,27 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE MACRO {identifier(name)}({signature}) AS TABLE {query}")
 
 
-def snapshot_tables(layout: Layout) -> dict[str, Path]:
+def snapshot_tables(layout: Layout) -> tuple[Path, dict[str, list[Path]]]:
     """Hard-link (or copy, where links fail) each published table's files into a new snapshot.
 
-    Returns the snapshot directory of each table.
+    Returns the snapshot directory and each table's files in it.
     """
     directory = layout.snapshots_dir / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-    table_dirs = {}
+    table_files: dict[str, list[Path]] = {}
     for table in TABLES:
-        table_dirs[table] = directory / table
-        table_dirs[table].mkdir(parents=True)
+        table_dir = directory / table
+        table_dir.mkdir(parents=True)
+        table_files[table] = []
         for path in layout.table_files(table):
+            linked = table_dir / path.name
             try:
-                os.link(path, table_dirs[table] / path.name)
+                os.link(path, linked)
             except OSError:
-                shutil.copyfile(path, table_dirs[table] / path.name)
-        fsync_dir(table_dirs[table])
+                shutil.copyfile(path, linked)
+            table_files[table].append(linked)
+        fsync_dir(table_dir)
     fsync_dir(directory)
-    return table_dirs
+    return directory, table_files
 
 
 def prune_snapshots(layout: Layout, keep: Path) -> None:
@@ -99,15 +101,15 @@ def prune_snapshots(layout: Layout, keep: Path) -> None:
 def build_duckdb(layout: Layout, path: Path | None = None) -> Path:
     """Write trends.duckdb (atomically) with every view and macro; returns its path."""
     path = path or layout.duckdb_path
-    table_dirs = snapshot_tables(layout)
+    snapshot, table_files = snapshot_tables(layout)
     with atomic_path(path) as tmp:
         with duckdb.connect(str(tmp)) as con:
-            create_views(con, table_dirs)
+            create_views(con, table_files)
             create_macros(con)
             con.execute("CHECKPOINT")
         # A DuckDB write-ahead log may be left beside the temporary file.
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
-    prune_snapshots(layout, keep=table_dirs[TABLES[0]].parent)
+    prune_snapshots(layout, keep=snapshot)
     return path
 
 
