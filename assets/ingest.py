@@ -18,7 +18,6 @@ from pipeline.staging import read_batch_rows
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 _PREVIEW_MAX_PARTITIONS = 200
 _PREVIEW_COLUMNS = ["position", "line", "paper_id", "title", "arxiv_id"]
-_PREVIEW_ROWS = 5
 
 
 def partition_metadata(row: dict, parsed: bool, preview: pa.Table | None = None) -> dict:
@@ -46,13 +45,9 @@ def partition_metadata(row: dict, parsed: bool, preview: pa.Table | None = None)
 
 
 def _previews(settings: Settings, batches: dict[str, str]) -> dict[str, pa.Table]:
-    """The first entries of each digest, for its partition's preview."""
+    """The entries of each digest, for its partition's preview (markdown_preview shows the first)."""
     entries = read_batch_rows(settings.layout, "entries", batches, ["source_name", *_PREVIEW_COLUMNS])
-    previews = {}
-    for name in batches:
-        rows = entries.filter(pc.equal(entries["source_name"], name))
-        previews[name] = rows.slice(0, _PREVIEW_ROWS).select(_PREVIEW_COLUMNS)
-    return previews
+    return {name: entries.filter(pc.equal(entries["source_name"], name)).select(_PREVIEW_COLUMNS) for name in batches}
 
 
 def add_partition_metadata(context: dg.AssetExecutionContext, metadata_by_partition: dict[str, dict]) -> None:

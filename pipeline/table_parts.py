@@ -36,6 +36,11 @@ ALWAYS = "always"
 
 
 def file_signature(path: Path) -> list[int] | None:
+    """Size, mtime and inode of a published or candidate part.
+
+    Not pipeline.staging.file_signature: that one holds the ctime, which every build's
+    snapshot hard link changes, so each part would look replaced at the next build.
+    """
     try:
         stat = path.stat()
     except FileNotFoundError:
