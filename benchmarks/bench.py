@@ -203,7 +203,8 @@ def bench_build(size: int, digests: Path, work: Path, manifest: dict, skip_dagst
     result: dict = {"size": size, "bytes": manifest["bytes"], "appearances": manifest["appearances"]}
     runs: dict[str, list[ChildRun]] = {"pipeline": [], "dagster": []}
     for _ in range(repeats):
-        runs["pipeline"].append(_pipeline_full_build(size, digests, work, manifest, result))
+        run, result["counts"] = _pipeline_full_build(size, digests, work, manifest)
+        runs["pipeline"].append(run)
         if not skip_dagster:
             runs["dagster"].append(_dagster_full_build(size, digests, work, result["counts"]))
     for path, path_runs in runs.items():
@@ -213,7 +214,8 @@ def bench_build(size: int, digests: Path, work: Path, manifest: dict, skip_dagst
     return result
 
 
-def _pipeline_full_build(size: int, digests: Path, work: Path, manifest: dict, result: dict) -> ChildRun:
+def _pipeline_full_build(size: int, digests: Path, work: Path, manifest: dict) -> tuple[ChildRun, dict]:
+    """One pipeline/ build from scratch, checked against the manifest: the run and the warehouse's counts."""
     pipeline_wh = work / f"pipeline-{size}"
     shutil.rmtree(pipeline_wh, ignore_errors=True)
     command = [sys.executable, str(Path(__file__).resolve()), "_pipeline_build", str(pipeline_wh), str(digests)]
@@ -223,9 +225,8 @@ def _pipeline_full_build(size: int, digests: Path, work: Path, manifest: dict, r
     mismatched = {key: (counts[key], value) for key, value in expected.items() if counts[key] != value}
     if mismatched or counts["rejects"]:
         raise RuntimeError(f"the warehouse of {size} digests does not match the manifest: {mismatched}, {counts}")
-    result["counts"] = counts
     print(f"  pipeline: {run.seconds:.1f} s, {run.peak_tree_rss_mb:.0f} MB", flush=True)
-    return run
+    return run, counts
 
 
 def _dagster_full_build(size: int, digests: Path, work: Path, counts: dict) -> ChildRun:
