@@ -17,8 +17,9 @@ def temporary_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{TMP_SUFFIX}")
 
 
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Make a file's data, or a directory's entries, durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -41,7 +42,7 @@ def atomic_path(final: Path, durable: bool = True) -> Iterator[Path]:
                 os.fsync(handle.fileno())
         os.replace(tmp, final)
         if durable:
-            fsync_dir(final.parent)
+            fsync_path(final.parent)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -81,13 +81,20 @@ ORDER BY r.source_name
 # the bytes and only `papers` needs them, once per paper.
 _ENTRIES_SQL = """
 CREATE TEMP TABLE entry_rows AS
+WITH digest_order AS (
+    SELECT c.source_name, c.entries_file, row_number() OVER (ORDER BY d.digest_date, d.source_name) AS digest_rank
+    FROM current_staging c
+    JOIN digest_rows d USING (source_name)
+    WHERE c.counted
+)
 SELECT
     e.* EXCLUDE (title, abstract),
-    -- The order that decides which entry comes first, as one integer: arg_min over it
-    -- is three times faster than over (digest_date, source_name, position).
-    row_number() OVER (ORDER BY e.digest_date, e.source_name, e.position) AS entry_order
+    -- The order that decides which entry comes first, (digest_date, source_name,
+    -- position), as one integer: arg_min over it is three times faster than over
+    -- the three columns, and ranking the digests sorts 10,000 rows, not 700,000.
+    o.digest_rank * 2147483648 + e.position AS entry_order
 FROM read_parquet($entry_files, filename = true) e
-SEMI JOIN current_staging c ON e.source_name = c.source_name AND e.filename = c.entries_file AND c.counted
+JOIN digest_order o ON e.source_name = o.source_name AND e.filename = o.entries_file
 """
 # Digests whose entries and rejects are read (status, duplicates and reject counts
 # are known from the digest rows, so the other staged files are never opened).

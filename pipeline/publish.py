@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.atomic import atomic_path, fsync_dir
+from pipeline.atomic import atomic_path, fsync_path
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
 from pipeline.sql import identifier
@@ -106,7 +106,7 @@ def publish_candidates(layout: Layout, required_checks: Sequence[str] = ()) -> l
     for table in TABLES:
         for part in plan[table].remove:
             layout.table_file(table, part).unlink(missing_ok=True)
-        fsync_dir(layout.table_dir(table))
+        fsync_path(layout.table_dir(table))
     write_manifest(layout, plan)
     layout.plan_path.unlink(missing_ok=True)
     for check in required_checks:

@@ -15,14 +15,29 @@ from pipeline.sql import string_literal
 # DDL takes no parameters: the kinds are constants, quoted like any literal.
 _HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)})"
 
+def trend_table(name: str) -> str:
+    """The table holding a trend view's rows while trends.duckdb is built."""
+    return f"_{name}_rows"
+
+
+# Computed first, into temporary tables the trend views read: the (paper, day)
+# counts both recurrence views start from, and the papers that have code.
+PAPER_DAYS = "_paper_days"
+CODED_PAPERS = "_coded_papers"
+TREND_HELPERS: dict[str, str] = {
+    PAPER_DAYS: """
+        SELECT paper_id, digest_date AS day, count(*) AS appearances
+        FROM appearances
+        GROUP BY ALL
+    """,
+    CODED_PAPERS: f"SELECT DISTINCT paper_id FROM repo_links WHERE {_HAS_CODE}",
+}
+
+# Computed in this order; a view may read the rows of the views before it
+# (trend_table), which spares another pass over appearances.
 TREND_VIEWS: dict[str, str] = {
     # One row per (day, paper seen that day).
-    "recurrence_by_day": """
-        WITH per_day AS (
-            SELECT digest_date AS day, paper_id, count(*) AS appearances
-            FROM appearances
-            GROUP BY ALL
-        )
+    "recurrence_by_day": f"""
         SELECT
             d.day,
             d.paper_id,
@@ -31,12 +46,13 @@ TREND_VIEWS: dict[str, str] = {
             d.day = p.first_seen_date AS is_first_seen,
             count(*) OVER paper_to_date AS days_seen_to_date,
             CAST(sum(d.appearances) OVER paper_to_date AS BIGINT) AS appearances_to_date
-        FROM per_day d
+        FROM {PAPER_DAYS} d
         JOIN papers p USING (paper_id)
         WINDOW paper_to_date AS (PARTITION BY d.paper_id ORDER BY d.day ROWS UNBOUNDED PRECEDING)
         ORDER BY d.day, d.paper_id
     """,
     # One row per day with at least one digest that counts (even one with no entries).
+    # A paper seen on a day is new there or returning: no day precedes its first.
     "daily_summary": f"""
         WITH days AS (
             SELECT digest_date AS day, count(*) AS digests
@@ -44,21 +60,17 @@ TREND_VIEWS: dict[str, str] = {
             WHERE status = 'ok' AND duplicate_of IS NULL
             GROUP BY ALL
         ),
-        coded AS (
-            SELECT DISTINCT paper_id FROM repo_links WHERE {_HAS_CODE}
-        ),
         per_day AS (
             SELECT
-                a.digest_date AS day,
-                count(*) AS appearances,
-                count(DISTINCT a.paper_id) AS distinct_papers,
-                count(DISTINCT a.paper_id) FILTER (WHERE p.first_seen_date = a.digest_date) AS new_papers,
-                count(DISTINCT a.paper_id) FILTER (WHERE p.first_seen_date < a.digest_date) AS returning_papers,
-                count(DISTINCT a.paper_id) FILTER (WHERE c.paper_id IS NOT NULL) AS papers_with_code
-            FROM appearances a
-            JOIN papers p USING (paper_id)
-            LEFT JOIN coded c USING (paper_id)
-            GROUP BY ALL
+                r.day,
+                CAST(sum(r.appearances) AS BIGINT) AS appearances,
+                count(*) AS distinct_papers,
+                count(*) FILTER (WHERE r.is_first_seen) AS new_papers,
+                count(*) FILTER (WHERE NOT r.is_first_seen) AS returning_papers,
+                count(*) FILTER (WHERE c.paper_id IS NOT NULL) AS papers_with_code
+            FROM {trend_table("recurrence_by_day")} r
+            LEFT JOIN {CODED_PAPERS} c USING (paper_id)
+            GROUP BY r.day
         )
         SELECT
             days.day,
@@ -74,15 +86,10 @@ TREND_VIEWS: dict[str, str] = {
     """,
     # One row per paper seen at least once.
     "paper_recurrence": f"""
-        WITH per_day AS (
-            SELECT paper_id, digest_date AS day, count(*) AS appearances
-            FROM appearances
-            GROUP BY ALL
-        ),
-        islands AS (
+        WITH islands AS (
             -- Consecutive days minus their rank give one constant per run ("gaps and islands").
             SELECT paper_id, appearances, day - CAST(row_number() OVER (PARTITION BY paper_id ORDER BY day) AS INTEGER) AS island
-            FROM per_day
+            FROM {PAPER_DAYS}
         ),
         streaks AS (
             SELECT paper_id, count(*) AS streak, sum(appearances) AS appearances
@@ -98,9 +105,6 @@ TREND_VIEWS: dict[str, str] = {
                 max(streak) AS longest_streak_days
             FROM streaks
             GROUP BY paper_id
-        ),
-        coded AS (
-            SELECT DISTINCT paper_id FROM repo_links WHERE {_HAS_CODE}
         )
         SELECT
             p.paper_id,
@@ -114,36 +118,27 @@ TREND_VIEWS: dict[str, str] = {
             coded.paper_id IS NOT NULL AS has_code
         FROM papers p
         JOIN stats s USING (paper_id)
-        LEFT JOIN coded USING (paper_id)
+        LEFT JOIN {CODED_PAPERS} coded USING (paper_id)
         ORDER BY s.days_seen DESC, s.appearances DESC, p.first_seen_date, p.paper_id
     """,
     # One row per canonical link (every kind; filter on kind for repositories only).
-    "repo_popularity": """
-        WITH linked AS (
-            SELECT url, min(host) AS host, min(kind) AS kind, min(owner) AS owner, min(repo) AS repo,
-                   count(DISTINCT paper_id) AS papers
-            FROM repo_links
-            GROUP BY url
-        ),
-        seen AS (
-            SELECT l.url, count(*) AS appearances, min(a.digest_date) AS first_seen, max(a.digest_date) AS last_seen
-            FROM repo_links l
-            JOIN appearances a USING (paper_id)
-            GROUP BY l.url
-        )
+    # A link's appearances are those of the papers citing it: paper_recurrence has
+    # each paper's count and first and last day, so appearances are not read again.
+    "repo_popularity": f"""
         SELECT
-            linked.url,
-            linked.host,
-            linked.kind,
-            linked.owner,
-            linked.repo,
-            linked.papers,
-            coalesce(seen.appearances, 0) AS appearances,
-            seen.first_seen,
-            seen.last_seen
-        FROM linked
-        LEFT JOIN seen USING (url)
-        ORDER BY linked.papers DESC, appearances DESC, linked.url
+            l.url,
+            min(l.host) AS host,
+            min(l.kind) AS kind,
+            min(l.owner) AS owner,
+            min(l.repo) AS repo,
+            count(DISTINCT l.paper_id) AS papers,
+            coalesce(CAST(sum(r.appearances) AS BIGINT), 0) AS appearances,
+            min(r.first_seen) AS first_seen,
+            max(r.last_seen) AS last_seen
+        FROM repo_links l
+        LEFT JOIN {trend_table("paper_recurrence")} r USING (paper_id)
+        GROUP BY l.url
+        ORDER BY papers DESC, appearances DESC, l.url
     """,
 }
 

@@ -14,7 +14,7 @@ from pipeline.config import Settings
 from pipeline.schemas import TABLES
 from pipeline.summary import daily_summary_text
 from pipeline.trends_sql import TREND_VIEWS
-from pipeline.warehouse_db import VIEWS, trend_table
+from pipeline.warehouse_db import TRENDS_DIR, VIEWS
 from tests.helpers import SAMPLES, abstract, render, rows
 
 FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
@@ -135,9 +135,13 @@ def test_duckdb_file_holds_views_and_the_rows_of_the_trend_views(sample_settings
     with duckdb.connect(str(sample_settings.layout.duckdb_path), read_only=True) as con:
         views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        trend_sql = {name: sql for (name, sql) in con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall() if name in TREND_VIEWS}
     assert views == set(VIEWS)
-    # The published tables stay in Parquet; only the trend views' rows are stored.
-    assert tables == {trend_table(name) for name in TREND_VIEWS}
+    # Everything is Parquet: the tables, and the trend views' rows in the newest snapshot.
+    assert tables == set()
+    snapshot = max(sample_settings.layout.snapshots_dir.iterdir())
+    for name, sql in trend_sql.items():
+        assert f"'{snapshot / TRENDS_DIR / name}.parquet'" in sql
     leftovers = [path.name for path in sample_settings.layout.root.rglob("*.tmp")]
     assert leftovers == []
 
