@@ -10,7 +10,7 @@ Vocabulary (the README's "Trend views and macros" spells it out for analysts):
 """
 
 from pipeline.links import CODE_KINDS
-from pipeline.sql import string_literal
+from pipeline.sql import identifier, string_literal
 
 # DDL takes no parameters: the kinds are constants, quoted like any literal.
 _HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)})"
@@ -46,7 +46,7 @@ TREND_VIEWS: dict[str, str] = {
             d.day = p.first_seen_date AS is_first_seen,
             count(*) OVER paper_to_date AS days_seen_to_date,
             CAST(sum(d.appearances) OVER paper_to_date AS BIGINT) AS appearances_to_date
-        FROM {PAPER_DAYS} d
+        FROM {identifier(PAPER_DAYS)} d
         JOIN papers p USING (paper_id)
         WINDOW paper_to_date AS (PARTITION BY d.paper_id ORDER BY d.day ROWS UNBOUNDED PRECEDING)
         ORDER BY d.day, d.paper_id
@@ -68,8 +68,8 @@ TREND_VIEWS: dict[str, str] = {
                 count(*) FILTER (WHERE r.is_first_seen) AS new_papers,
                 count(*) FILTER (WHERE NOT r.is_first_seen) AS returning_papers,
                 count(*) FILTER (WHERE c.paper_id IS NOT NULL) AS papers_with_code
-            FROM {trend_table("recurrence_by_day")} r
-            LEFT JOIN {CODED_PAPERS} c USING (paper_id)
+            FROM {identifier(trend_table("recurrence_by_day"))} r
+            LEFT JOIN {identifier(CODED_PAPERS)} c USING (paper_id)
             GROUP BY r.day
         )
         SELECT
@@ -89,7 +89,7 @@ TREND_VIEWS: dict[str, str] = {
         WITH islands AS (
             -- Consecutive days minus their rank give one constant per run ("gaps and islands").
             SELECT paper_id, appearances, day - CAST(row_number() OVER (PARTITION BY paper_id ORDER BY day) AS INTEGER) AS island
-            FROM {PAPER_DAYS}
+            FROM {identifier(PAPER_DAYS)}
         ),
         streaks AS (
             SELECT paper_id, count(*) AS streak, sum(appearances) AS appearances
@@ -118,7 +118,7 @@ TREND_VIEWS: dict[str, str] = {
             coded.paper_id IS NOT NULL AS has_code
         FROM papers p
         JOIN stats s USING (paper_id)
-        LEFT JOIN {CODED_PAPERS} coded USING (paper_id)
+        LEFT JOIN {identifier(CODED_PAPERS)} coded USING (paper_id)
         ORDER BY s.days_seen DESC, s.appearances DESC, p.first_seen_date, p.paper_id
     """,
     # One row per canonical link (every kind; filter on kind for repositories only).
@@ -136,7 +136,7 @@ TREND_VIEWS: dict[str, str] = {
             min(r.first_seen) AS first_seen,
             max(r.last_seen) AS last_seen
         FROM repo_links l
-        LEFT JOIN {trend_table("paper_recurrence")} r USING (paper_id)
+        LEFT JOIN {identifier(trend_table("paper_recurrence"))} r USING (paper_id)
         GROUP BY l.url
         ORDER BY papers DESC, appearances DESC, l.url
     """,

@@ -56,10 +56,9 @@ def create_views(con: duckdb.DuckDBPyConnection, table_files: dict[str, list[Pat
         con.execute(f"CREATE TEMP TABLE {identifier(name)} AS {query}")
     trends_dir.mkdir()
     for name, query in TREND_VIEWS.items():
-        rows = identifier(trend_table(name))
         path = trends_dir / f"{name}.parquet"
-        con.execute(f"CREATE TEMP TABLE {rows} AS {query}")
-        con.execute(f"COPY {rows} TO {string_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"CREATE TEMP TABLE {identifier(trend_table(name))} AS {query}")
+        con.execute(f"COPY {identifier(trend_table(name))} TO {string_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
         fsync_path(path)
         con.execute(table_view_sql(name, [path]))
     fsync_path(trends_dir)
