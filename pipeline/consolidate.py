@@ -79,20 +79,24 @@ ORDER BY r.source_name
 # Entries of the digests that count (the first copy of each content, dated: the
 # caller passes only their files), without the title and abstract: those are 95% of
 # the bytes and only `papers` needs them, once per paper.
-_ENTRIES_SQL = """
+# The digests whose entries count, ranked in the order that decides which entry of
+# a paper comes first: (digest_date, source_name), then position.
+_DIGEST_ORDER_SQL = """
+CREATE TEMP TABLE digest_order AS
+SELECT c.source_name, c.entries_file, row_number() OVER (ORDER BY d.digest_date, d.source_name) AS digest_rank
+FROM current_staging c
+JOIN digest_rows d USING (source_name)
+WHERE c.counted
+"""
+# An entry's place in that order as one integer (positions are below 2**31):
+# ranking 10,000 digests replaces a sort of 700,000 entries, and the first entry of
+# a paper is a plain min(), whose digest and position the integer gives back.
+_ORDER_STEP = 2**31
+_ENTRIES_SQL = f"""
 CREATE TEMP TABLE entry_rows AS
-WITH digest_order AS (
-    SELECT c.source_name, c.entries_file, row_number() OVER (ORDER BY d.digest_date, d.source_name) AS digest_rank
-    FROM current_staging c
-    JOIN digest_rows d USING (source_name)
-    WHERE c.counted
-)
 SELECT
     e.* EXCLUDE (title, abstract),
-    -- The order that decides which entry comes first, (digest_date, source_name,
-    -- position), as one integer: arg_min over it is three times faster than over
-    -- the three columns, and ranking the digests sorts 10,000 rows, not 700,000.
-    o.digest_rank * 2147483648 + e.position AS entry_order
+    o.digest_rank * {_ORDER_STEP} + e.position AS entry_order
 FROM read_parquet($entry_files, filename = true) e
 JOIN digest_order o ON e.source_name = o.source_name AND e.filename = o.entries_file
 """
@@ -116,25 +120,35 @@ CURRENT_SCHEMA = pa.schema(
 _FIRST = "entry_order"  # unique per entry: (digest_date, source_name, position)
 # The part of a row of a split table: the month of a date (pipeline.table_parts).
 _DIGEST_MONTH = "strftime(digest_date, '%Y-%m')"
-_FIRST_SEEN_MONTH = "strftime(min(digest_date), '%Y-%m')"
+_FIRST_SEEN_MONTH = "strftime(first_seen_date, '%Y-%m')"
 
 # Text-free rows of the split tables, each with its part (pipeline.table_parts).
 # arg_min over a key unique per entry is first(... ORDER BY key), without a sort per
-# group; the first entry's batch file, digest and position say where the paper's
-# title and abstract are, read only for the parts written.
+# group; the first entry's batch file, digest and position (from its entry_order)
+# say where the paper's title and abstract are, read only for the parts written.
 _PAPER_FIRSTS_SQL = f"""
 CREATE TEMP TABLE paper_firsts AS
+WITH firsts AS (
+    SELECT
+        paper_id,
+        min({_FIRST}) AS first_order,
+        arg_min(arxiv_id, {_FIRST}) FILTER (WHERE arxiv_id IS NOT NULL) AS arxiv_id,
+        min(digest_date) AS first_seen_date,
+        max(digest_date) AS last_seen_date
+    FROM entry_rows
+    GROUP BY paper_id
+)
 SELECT
-    paper_id,
-    arg_min(filename, {_FIRST}) AS first_file,
-    arg_min(source_name, {_FIRST}) AS first_source,
-    arg_min(position, {_FIRST}) AS first_position,
-    arg_min(arxiv_id, {_FIRST}) FILTER (WHERE arxiv_id IS NOT NULL) AS arxiv_id,
-    min(digest_date) AS first_seen_date,
-    max(digest_date) AS last_seen_date,
+    f.paper_id,
+    o.entries_file AS first_file,
+    o.source_name AS first_source,
+    CAST(f.first_order % {_ORDER_STEP} AS INTEGER) AS first_position,
+    f.arxiv_id,
+    f.first_seen_date,
+    f.last_seen_date,
     {_FIRST_SEEN_MONTH} AS part
-FROM entry_rows
-GROUP BY paper_id
+FROM firsts f
+JOIN digest_order o ON o.digest_rank = f.first_order // {_ORDER_STEP}
 """
 _LINK_ROWS_SQL = f"""
 CREATE TEMP TABLE link_rows AS
@@ -214,7 +228,9 @@ WHOLE_QUERIES = {
 
 def _current_staging(layout: Layout, batches: Mapping[str, str]) -> pa.Table:
     names = sorted(batches)
-    files = {kind: [str(batch_file(layout, kind, batches[name])) for name in names] for kind in STAGED_KINDS}
+    # A few hundred batches hold all the digests: each batch's path is made once.
+    paths = {(kind, batch): str(batch_file(layout, kind, batch)) for batch in set(batches.values()) for kind in STAGED_KINDS}
+    files = {kind: [paths[kind, batches[name]] for name in names] for kind in STAGED_KINDS}
     return pa.Table.from_pydict(
         {
             "source_name": names,
@@ -313,6 +329,7 @@ def consolidate(
         con.register("current_staging", current)
         entry_files = _distinct_files(current, "entries", entry_names, layout)
         reject_files = _distinct_files(current, "rejects", reject_names, layout)
+        con.execute(_DIGEST_ORDER_SQL)
         con.execute(_ENTRIES_SQL, {"entry_files": entry_files})
         con.execute(_PAPER_FIRSTS_SQL)
         con.execute(_LINK_ROWS_SQL)

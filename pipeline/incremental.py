@@ -67,7 +67,8 @@ def index_path(layout: Layout) -> Path:
 
 def read_index_unchecked(layout: Layout) -> dict[str, dict] | None:
     try:
-        rows = pq.read_table(index_path(layout), schema=INDEX_SCHEMA).to_pylist()
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset, and with it pandas (0.15 s).
+        rows = pq.ParquetFile(index_path(layout)).read().cast(INDEX_SCHEMA).to_pylist()
     except (OSError, pa.ArrowException):
         return None
     return {row["source_name"]: row for row in rows}

@@ -20,24 +20,22 @@ def trend_table(name: str) -> str:
     return f"_{name}_rows"
 
 
-# Computed first, into temporary tables the trend views read: the (paper, day)
-# counts both recurrence views start from, and the papers that have code.
-PAPER_DAYS = "_paper_days"
+# Computed first, into a temporary table the trend views read: the papers that have code.
 CODED_PAPERS = "_coded_papers"
 TREND_HELPERS: dict[str, str] = {
-    PAPER_DAYS: """
-        SELECT paper_id, digest_date AS day, count(*) AS appearances
-        FROM appearances
-        GROUP BY ALL
-    """,
     CODED_PAPERS: f"SELECT DISTINCT paper_id FROM repo_links WHERE {_HAS_CODE}",
 }
 
 # Computed in this order; a view may read the rows of the views before it
-# (trend_table), which spares another pass over appearances.
+# (trend_table), which spares other passes over appearances.
 TREND_VIEWS: dict[str, str] = {
     # One row per (day, paper seen that day).
-    "recurrence_by_day": f"""
+    "recurrence_by_day": """
+        WITH per_day AS (
+            SELECT digest_date AS day, paper_id, count(*) AS appearances
+            FROM appearances
+            GROUP BY ALL
+        )
         SELECT
             d.day,
             d.paper_id,
@@ -46,7 +44,7 @@ TREND_VIEWS: dict[str, str] = {
             d.day = p.first_seen_date AS is_first_seen,
             count(*) OVER paper_to_date AS days_seen_to_date,
             CAST(sum(d.appearances) OVER paper_to_date AS BIGINT) AS appearances_to_date
-        FROM {identifier(PAPER_DAYS)} d
+        FROM per_day d
         JOIN papers p USING (paper_id)
         WINDOW paper_to_date AS (PARTITION BY d.paper_id ORDER BY d.day ROWS UNBOUNDED PRECEDING)
         ORDER BY d.day, d.paper_id
@@ -84,17 +82,14 @@ TREND_VIEWS: dict[str, str] = {
         LEFT JOIN per_day USING (day)
         ORDER BY days.day
     """,
-    # One row per paper seen at least once.
+    # One row per paper seen at least once. In recurrence_by_day, days_seen_to_date
+    # numbers a paper's days: a day minus its number is one constant per run of
+    # consecutive days ("gaps and islands").
     "paper_recurrence": f"""
-        WITH islands AS (
-            -- Consecutive days minus their rank give one constant per run ("gaps and islands").
-            SELECT paper_id, appearances, day - CAST(row_number() OVER (PARTITION BY paper_id ORDER BY day) AS INTEGER) AS island
-            FROM {identifier(PAPER_DAYS)}
-        ),
-        streaks AS (
+        WITH streaks AS (
             SELECT paper_id, count(*) AS streak, sum(appearances) AS appearances
-            FROM islands
-            GROUP BY paper_id, island
+            FROM {identifier(trend_table("recurrence_by_day"))}
+            GROUP BY paper_id, day - CAST(days_seen_to_date AS INTEGER)
         ),
         -- Days seen and appearances from the streaks: one pass over the days, not two.
         stats AS (
@@ -124,6 +119,7 @@ TREND_VIEWS: dict[str, str] = {
     # One row per canonical link (every kind; filter on kind for repositories only).
     # A link's appearances are those of the papers citing it: paper_recurrence has
     # each paper's count and first and last day, so appearances are not read again.
+    # (paper_id, url) is the key of repo_links, so count(*) counts distinct papers.
     "repo_popularity": f"""
         SELECT
             l.url,
@@ -131,7 +127,7 @@ TREND_VIEWS: dict[str, str] = {
             min(l.kind) AS kind,
             min(l.owner) AS owner,
             min(l.repo) AS repo,
-            count(DISTINCT l.paper_id) AS papers,
+            count(*) AS papers,
             coalesce(CAST(sum(r.appearances) AS BIGINT), 0) AS appearances,
             min(r.first_seen) AS first_seen,
             max(r.last_seen) AS last_seen

@@ -33,6 +33,7 @@ _CODE_CONSTANTS = {
     ("pipeline/consolidate.py", "_FIRST"),  # a fixed ordering expression
     ("pipeline/consolidate.py", "_DIGEST_MONTH"),  # a fixed expression: the month of a row
     ("pipeline/consolidate.py", "_FIRST_SEEN_MONTH"),
+    ("pipeline/consolidate.py", "_ORDER_STEP"),  # a fixed integer: 2**31
     ("pipeline/consolidate.py", "_MEMORY_LIMIT"),  # a fixed setting  # macro parameter names, each through identifier()
 }
 
