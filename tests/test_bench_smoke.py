@@ -111,3 +111,4 @@ def test_bench_runs_end_to_end(tmp_path):
         assert f"| view {view} |" in report
     assert "error:" not in report
     assert "| floor: read each file" in report and "| pandas baseline" in report
+    assert "| floor and the contract's two hashes only" in report
