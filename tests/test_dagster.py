@@ -10,6 +10,7 @@ import pytest
 
 from assets import event_storage
 from assets.build import materialize_warehouse
+from assets.metadata import markdown_preview
 from assets.definitions import ALL_ASSETS, build_definitions
 from assets.partitions import DIGEST_PARTITIONS
 from pipeline.table_parts import read_published
@@ -81,6 +82,19 @@ def test_each_partition_has_its_own_metadata(materialized):
             for appearance in read_table(settings.layout, "appearances").to_pylist()
         }[(row["digest_id"], 1)]
         assert first_paper in metadata["preview"].value
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_each_table_reports_its_row_count_and_first_rows(materialized, table):
+    settings, _, run = materialized
+    [event] = [event for event in run.result.get_asset_materialization_events() if event.asset_key == dg.AssetKey(table)]
+    metadata = event.materialization.metadata
+    rows = read_table(settings.layout, table).to_pylist()
+    assert metadata["dagster/row_count"].value == len(rows)
+    # The preview is the first rows of the table's first part, five at most.
+    first_part = pq.read_table(settings.layout.table_files(table)[0])
+    assert metadata["preview"].value == markdown_preview(first_part.slice(0, 5))
+    assert metadata["preview"].value.count("\n") == 1 + min(5, len(first_part))
 
 
 @pytest.mark.parametrize("table", TABLES)

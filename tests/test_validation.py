@@ -4,6 +4,8 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import pyarrow as pa
@@ -198,6 +200,31 @@ def test_papers_are_validated_with_abstract_lengths_not_text(sample_settings):
     assert expectations.prepare_frame("papers", papers).equals(expectations.prepare_frame("papers", frame))
     empty = expectations.read_validation_frame("papers", [])
     assert (len(empty), expectations.ABSTRACT_CHARS in empty.columns, "abstract" in empty.columns) == (0, True, False)
+
+
+def test_a_table_of_many_parts_is_read_in_order(sample_settings, tmp_path):
+    papers = pq.read_table(sample_settings.layout.table_files("papers"))
+    thirds = [papers.slice(start, 100) for start in (0, 100, 200)]
+    files = []
+    for number, part in enumerate(thirds):
+        files.append(tmp_path / f"part-{number}.parquet")
+        pq.write_table(part, files[-1])
+    files = [files[2], files[0], files[1]]  # the order given, not the names' order
+    frame = expectations.read_validation_frame("papers", files)
+    expected = pa.concat_tables([thirds[2], thirds[0], thirds[1]])
+    assert frame["paper_id"].tolist() == expected["paper_id"].to_pylist()
+    assert frame[expectations.ABSTRACT_CHARS].tolist() == [len(text) for text in expected["abstract"].to_pylist()]
+
+
+def test_great_expectations_can_be_imported_ahead_in_a_thread():
+    code = (
+        "import sys; from pipeline.expectations import import_in_background\n"
+        "assert 'great_expectations' not in sys.modules\n"
+        "thread = import_in_background(); thread.join()\n"
+        "print('great_expectations' in sys.modules, thread.daemon)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["True", "True"]
 
 
 def test_validation_does_not_fingerprint_the_frame(sample_settings, monkeypatch):
