@@ -11,7 +11,6 @@ from assets.metadata import column_schema, table_metadata
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.consolidate import consolidate
-from pipeline.expectations import import_in_background
 from pipeline.schemas import TABLES
 from pipeline.table_parts import candidate_table_files, read_plan
 from pipeline.atomic import remove_stale_temporaries
@@ -41,8 +40,6 @@ TABLE_SPECS = [
 @dg.multi_asset(specs=TABLE_SPECS, name="consolidated_tables")
 def consolidated_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     layout, settings = warehouse.layout, warehouse.settings
-    # The checks after this step need Great Expectations; its import overlaps DuckDB's work.
-    import_in_background()
     remove_stale_temporaries(layout.written_dirs, (str(layout.duckdb_path),))
     partitions = set(context.instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
     state = staged_state(layout)
