@@ -1,6 +1,7 @@
 """`papertrends`: build the warehouse through Dagster, report on it, open the UI."""
 
 import argparse
+import atexit
 import os
 import shutil
 import sys
@@ -149,5 +150,18 @@ def main(argv: list[str] | None = None) -> int:
     return ui(settings, args.host, args.port)
 
 
+def run() -> None:
+    """The `papertrends` command: main(), then exit with its status."""
+    code = main()
+    # Tearing down the interpreter (collecting and freeing the objects of Dagster, GX,
+    # pandas and the run) takes 0.8 s after a build. Everything it would still do for
+    # us is done here instead: the exit handlers run (logging, multiprocessing, temporary
+    # files) and the standard streams are flushed; every file of ours is closed already.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

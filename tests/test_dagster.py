@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -199,6 +200,15 @@ def test_build_refuses_bad_settings_in_one_line(tmp_path, env, message):
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [f"papertrends: {completed.stderr.split(': ', 1)[1].strip()}"]
     assert message in completed.stderr
+
+
+def test_the_installed_command_exits_with_the_status_of_main(tmp_path):
+    """`papertrends` is assets.cli:run, which exits with main's status after freezing the heap."""
+    script = Path(sys.executable).parent / "papertrends"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PAPERTRENDS_", "DAGSTER_HOME"))}
+    env.update({"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "w"), "PAPERTRENDS_DIGESTS_DIR": str(tmp_path / "none")})
+    completed = subprocess.run([str(script), "build"], capture_output=True, text=True, env=env, timeout=120)
+    assert (completed.returncode, completed.stderr.strip()) == (2, f"papertrends: digests directory not found: {tmp_path / 'none'}")
 
 
 def test_build_refuses_an_empty_digests_directory(tmp_path):
