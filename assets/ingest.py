@@ -11,6 +11,7 @@ from assets.metadata import markdown_preview, staged_entries_schema
 from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
+from pipeline.expectations import import_in_background
 from pipeline.incremental import changed_digests, current_batches, stage_digests, staged_state
 from pipeline.staging import read_batch_rows
 
@@ -82,6 +83,9 @@ def add_partition_metadata(context: dg.AssetExecutionContext, metadata_by_partit
 )
 def parsed_digest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
+    # The checks downstream need Great Expectations; this step mostly waits for the
+    # parse workers, so the import runs now.
+    import_in_background()
     keys = list(context.partition_keys)
     state = staged_state(settings.layout)
     changed = changed_digests(settings, keys, state)

@@ -4,6 +4,8 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import pyarrow as pa
@@ -212,6 +214,17 @@ def test_a_table_of_many_parts_is_read_in_order(sample_settings, tmp_path):
     expected = pa.concat_tables([thirds[2], thirds[0], thirds[1]])
     assert frame["paper_id"].tolist() == expected["paper_id"].to_pylist()
     assert frame[expectations.ABSTRACT_CHARS].tolist() == [len(text) for text in expected["abstract"].to_pylist()]
+
+
+def test_great_expectations_can_be_imported_ahead_in_a_thread():
+    code = (
+        "import sys; from pipeline.expectations import import_in_background\n"
+        "assert 'great_expectations' not in sys.modules\n"
+        "thread = import_in_background(); thread.join()\n"
+        "print('great_expectations' in sys.modules, thread.daemon)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["True", "True"]
 
 
 def test_validation_does_not_fingerprint_the_frame(sample_settings, monkeypatch):
