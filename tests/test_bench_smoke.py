@@ -15,6 +15,7 @@ from tests.helpers import REPO
 sys.path.insert(0, str(REPO / "benchmarks"))
 import baseline_pandas  # noqa: E402
 import bench  # noqa: E402
+import check_time  # noqa: E402
 import generate  # noqa: E402
 
 SEED = 11
@@ -112,3 +113,12 @@ def test_bench_runs_end_to_end(tmp_path):
     assert "error:" not in report
     assert "| floor: read each file" in report and "| pandas baseline" in report
     assert "| floor and the contract's two hashes only" in report
+
+
+@pytest.mark.slow
+def test_check_time_measures_builds_with_and_without_the_checks():
+    without, with_checks = check_time.measure("without"), check_time.measure("with")
+    # Wall and CPU seconds of a first build and of a rebuild, for each.
+    assert len(without) == len(with_checks) == 4 and min(without + with_checks) > 0
+    # The checks (and the GX import they need) cost CPU in the first build.
+    assert with_checks[1] > without[1]
