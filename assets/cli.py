@@ -5,6 +5,7 @@ import atexit
 import os
 import shutil
 import sys
+import threading
 
 from pipeline.config import ConfigError, Settings
 
@@ -153,13 +154,18 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The `papertrends` command: main(), then exit with its status."""
     code = main()
+    if any(thread.is_alive() and not thread.daemon for thread in threading.enumerate() if thread is not threading.main_thread()):
+        sys.exit(code)  # a thread still working: the interpreter's exit waits for it
     # Tearing down the interpreter (collecting and freeing the objects of Dagster, GX,
     # pandas and the run) takes 0.8 s after a build. Everything it would still do for
     # us is done here instead: the exit handlers run (logging, multiprocessing, temporary
     # files) and the standard streams are flushed; every file of ours is closed already.
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the reader of a pipe went away (`| head`), or the stream is closed
     os._exit(code)
 
 

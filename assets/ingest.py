@@ -12,7 +12,7 @@ from assets.partitions import DIGEST_PARTITIONS
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
 from pipeline.expectations import import_in_background
-from pipeline.incremental import changed_digests, current_batches, stage_digests, staged_state
+from pipeline.incremental import PARALLEL_MIN_DIGESTS, changed_digests, current_batches, stage_digests, staged_state
 from pipeline.staging import read_batch_rows
 
 # backfill_policy is marked beta; the single-run policy is exactly what is wanted.
@@ -83,12 +83,13 @@ def add_partition_metadata(context: dg.AssetExecutionContext, metadata_by_partit
 )
 def parsed_digest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
-    # The checks downstream need Great Expectations; this step mostly waits for the
-    # parse workers, so the import runs now.
-    import_in_background()
     keys = list(context.partition_keys)
     state = staged_state(settings.layout)
     changed = changed_digests(settings, keys, state)
+    if len(changed) >= PARALLEL_MIN_DIGESTS:
+        # The checks downstream need Great Expectations; while worker processes parse,
+        # this process only waits, so the import runs now, on the cores' spare time.
+        import_in_background()
     stage_digests(settings.layout, settings.digests_dir, changed, settings.year, index=state)
     changed_names = set(changed)
     batches = current_batches(state, keys)

@@ -1,7 +1,7 @@
 """Consolidate the staged batches into the five tables, in DuckDB: only the parts that changed.
 
 Only the current parse of each digest counts: its rows are read from the batch
-the staging index names (a semi join on source name and file), never the dead
+the staging index names (a join on source name and file), never the dead
 rows an older batch still holds. Every value reaches SQL as a parameter or a
 registered Arrow table; the file lists too.
 """

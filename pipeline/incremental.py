@@ -68,8 +68,10 @@ def index_path(layout: Layout) -> Path:
 def read_index_unchecked(layout: Layout) -> dict[str, dict] | None:
     try:
         # ParquetFile, not read_table: read_table imports pyarrow.dataset, and with it pandas (0.15 s).
-        rows = pq.ParquetFile(index_path(layout)).read().cast(INDEX_SCHEMA).to_pylist()
-    except (OSError, pa.ArrowException):
+        table = pq.ParquetFile(index_path(layout)).read()
+        # An index of another layout (an older papertrends) is no index: the slow path answers.
+        rows = table.select(INDEX_SCHEMA.names).cast(INDEX_SCHEMA).to_pylist()
+    except (OSError, KeyError, ValueError, pa.ArrowException):
         return None
     return {row["source_name"]: row for row in rows}
 

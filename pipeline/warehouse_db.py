@@ -47,14 +47,13 @@ def table_view_sql(table: str, files: list[Path]) -> str:
 def create_views(con: duckdb.DuckDBPyConnection, table_files: dict[str, list[Path]], trends_dir: Path) -> None:
     for table in TABLES:
         con.execute(table_view_sql(table, table_files[table]))
-    # Each trend view reads rows computed once here and stored as Parquet beside the
-    # snapshot it was computed from: over the tables, a trend view took seconds at
+    # Each trend view reads rows computed once here and stored as Parquet in the
+    # snapshot they were computed from: over the tables, a trend view took seconds at
     # 10,000 digests; over its stored rows it answers in milliseconds. Parquet, not a
     # DuckDB table, because DuckDB writes it in half the time. The file is rebuilt
     # whenever the tables are published, so the rows stay current.
     for name, query in TREND_HELPERS.items():
         con.execute(f"CREATE TEMP TABLE {identifier(name)} AS {query}")
-    trends_dir.mkdir()
     for name, query in TREND_VIEWS.items():
         path = trends_dir / f"{name}.parquet"
         con.execute(f"CREATE TEMP TABLE {identifier(trend_table(name))} AS {query}")
@@ -74,7 +73,8 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 def snapshot_tables(layout: Layout) -> tuple[Path, dict[str, list[Path]]]:
     """Hard-link (or copy, where links fail) each published table's files into a new snapshot.
 
-    Returns the snapshot directory and each table's files in it.
+    Returns the snapshot directory (with an empty TRENDS_DIR for the trend views' rows)
+    and each table's files in it.
     """
     directory = layout.snapshots_dir / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
     table_files: dict[str, list[Path]] = {}
@@ -90,7 +90,11 @@ def snapshot_tables(layout: Layout) -> tuple[Path, dict[str, list[Path]]]:
                 shutil.copyfile(path, linked)
             table_files[table].append(linked)
         fsync_path(table_dir)
+    # Where create_views writes the trend views' rows; every level down to the files
+    # is made durable before trends.duckdb, which names them, is renamed into place.
+    (directory / TRENDS_DIR).mkdir()
     fsync_path(directory)
+    fsync_path(layout.snapshots_dir)
     return directory, table_files
 
 

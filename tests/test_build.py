@@ -131,7 +131,7 @@ def test_printed_daily_summary_is_the_latest_days(sample_settings):
     assert [line.split()[0] for line in daily_summary_text(path).splitlines()[2:]] == ["2026-03-11", "2026-03-12", "2026-03-13", "2026-03-14"]
 
 
-def test_duckdb_file_holds_views_and_the_rows_of_the_trend_views(sample_settings):
+def test_duckdb_file_holds_views_over_the_snapshot_only(sample_settings):
     with duckdb.connect(str(sample_settings.layout.duckdb_path), read_only=True) as con:
         views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}

@@ -203,7 +203,7 @@ def test_build_refuses_bad_settings_in_one_line(tmp_path, env, message):
 
 
 def test_the_installed_command_exits_with_the_status_of_main(tmp_path):
-    """`papertrends` is assets.cli:run, which exits with main's status after freezing the heap."""
+    """`papertrends` is assets.cli:run: main(), then a fast exit with main's status."""
     script = Path(sys.executable).parent / "papertrends"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PAPERTRENDS_", "DAGSTER_HOME"))}
     env.update({"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "w"), "PAPERTRENDS_DIGESTS_DIR": str(tmp_path / "none")})

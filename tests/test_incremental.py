@@ -5,6 +5,9 @@ import datetime as dt
 import os
 import shutil
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from pipeline import incremental
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
@@ -57,6 +60,19 @@ def test_without_the_index_the_staged_rows_answer(tmp_path):
     fewer, _ = _build(tmp_path)
     assert fewer.parsed == [] and fewer.row_counts["digests"] == first.row_counts["digests"] - 1
     assert len(read_index(layout)) == first.row_counts["digests"] - 1
+
+
+def test_an_index_of_another_layout_is_ignored_not_a_crash(tmp_path):
+    """An index written by an older papertrends (other columns) sends the build down the slow path."""
+    first, digests = _build(tmp_path)
+    layout = Settings(tmp_path / "warehouse", digests, None).layout
+    names = sorted(read_index(layout))
+    old_layout = pa.table({"source_name": names, "byte_size": [1] * len(names), "mtime_ns": [2] * len(names)})
+    pq.write_table(old_layout, index_path(layout))
+    assert read_index(layout) is None
+    again, _ = _build(tmp_path)
+    assert again.parsed == [] and again.row_counts == first.row_counts
+    assert sorted(read_index(layout)) == names  # rewritten in the current layout
 
 
 def _batches_on_disk(layout):
