@@ -76,9 +76,6 @@ LEFT JOIN previous p USING (digest_id)
 ORDER BY r.source_name
 """
 
-# Entries of the digests that count (the first copy of each content, dated: the
-# caller passes only their files), without the title and abstract: those are 95% of
-# the bytes and only `papers` needs them, once per paper.
 # The digests whose entries count, ranked in the order that decides which entry of
 # a paper comes first: (digest_date, source_name), then position.
 _DIGEST_ORDER_SQL = """
@@ -92,6 +89,9 @@ WHERE c.counted
 # ranking 10,000 digests replaces a sort of 700,000 entries, and the first entry of
 # a paper is a plain min(), whose digest and position the integer gives back.
 _ORDER_STEP = 2**31
+# Entries of the digests that count (the first copy of each content, dated: the
+# caller passes only their files), without the title and abstract: those are 95% of
+# the bytes and only `papers` needs them, once per paper.
 _ENTRIES_SQL = f"""
 CREATE TEMP TABLE entry_rows AS
 SELECT
@@ -123,8 +123,8 @@ _DIGEST_MONTH = "strftime(digest_date, '%Y-%m')"
 _FIRST_SEEN_MONTH = "strftime(first_seen_date, '%Y-%m')"
 
 # Text-free rows of the split tables, each with its part (pipeline.table_parts).
-# arg_min over a key unique per entry is first(... ORDER BY key), without a sort per
-# group; the first entry's batch file, digest and position (from its entry_order)
+# min() and arg_min over a key unique per entry give the first entry without a sort
+# per group; the first entry's batch file, digest and position (from its entry_order)
 # say where the paper's title and abstract are, read only for the parts written.
 _PAPER_FIRSTS_SQL = f"""
 CREATE TEMP TABLE paper_firsts AS
