@@ -34,6 +34,7 @@ class DecodedText:
     text: str  # normalized: NFC, LF line endings, trailing whitespace stripped
     encoding: str  # the encoding the bytes were read with
     digest_id: str  # sha256 hex of `text` in UTF-8
+    has_control_characters: bool  # any of _CONTROL_BYTES in `text`
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class NotText:
 
 def normalize_text(text: str) -> str:
     """NFC, LF line endings, no trailing whitespace on any line or at the end."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # a one-character test is a memchr; each replace is a slower scan
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     # split("\n"), not splitlines(): form feeds and U+2028 are text here, not line breaks.
@@ -111,4 +113,8 @@ def decode_digest(raw: bytes) -> DecodedText | NotText:
     text = normalize_text(text)
     if not text:
         return NotText("empty", f"only whitespace ({len(raw)} bytes)", sha256_hex(raw))
-    return DecodedText(text, encoding, sha256_hex(text.encode("utf-8")))
+    encoded = text.encode("utf-8")
+    # In UTF-8 these bytes stand only for themselves, never inside another character;
+    # bytes.translate finds them several times faster than a regex scan of the text.
+    has_control = len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded)
+    return DecodedText(text, encoding, sha256_hex(encoded), has_control)

@@ -5,12 +5,17 @@ import re
 import unicodedata
 
 _NOT_WORD = re.compile(r"[\W_]+")
+# For ASCII, NFKC changes nothing, casefold is lower(), and the word characters are
+# letters and digits: a translate and a split do what the regex does, faster.
+_ASCII_NOT_WORD_TO_SPACE = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
 ARXIV_ID_PATTERN = r"^\d{4}\.\d{4,5}$"
 
 
 def normalize_title(title: str) -> str:
     """NFKC, casefold, and every run of punctuation or whitespace as one space."""
+    if title.isascii():
+        return " ".join(title.lower().translate(_ASCII_NOT_WORD_TO_SPACE).split())
     folded = unicodedata.normalize("NFKC", title).casefold()
     return _NOT_WORD.sub(" ", folded).strip()
 

@@ -7,12 +7,14 @@ states that invariant.
 """
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pipeline import dates
 from pipeline.decoding import DecodedText, NotText, decode_digest
 from pipeline.identity import find_arxiv_id, paper_id
-from pipeline.links import Link, extract_links
+from pipeline.links import Link, extract_links, find_all, link_hint_positions, links_at
 
 HEADER_LINES = frozenset(
     {
@@ -45,18 +47,20 @@ REJECT_REASONS = (
 )
 DIGEST_STATUSES = ("ok", "duplicate", "empty", "binary", "undated", "unreadable")
 
+# The characters of decoding._CONTROL_BYTES, for the blocks of a text that holds one.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _BINARY_PREVIEW_BYTES = 4096
 
 
-@dataclass(frozen=True)
-class Block:
+# Named tuples, not dataclasses: a digest makes hundreds of these, and a tuple is made
+# several times faster than a frozen dataclass.
+class Block(NamedTuple):
     line: int  # 1-based line of the block's first line
     text: str
+    offset: int = 0  # index of the block's first character in the digest's text
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     position: int  # 1-based rank in the digest
     line: int  # 1-based line of the title
     title: str
@@ -66,8 +70,7 @@ class Entry:
     links: tuple[Link, ...]
 
 
-@dataclass(frozen=True)
-class Reject:
+class Reject(NamedTuple):
     line: int
     reason: str
     raw_text: str
@@ -102,21 +105,59 @@ class ParsedDigest:
 
 
 def split_blocks(text: str) -> list[Block]:
-    """Runs of non-blank lines; any number of blank lines separates blocks."""
+    """Runs of non-blank lines of a normalized text (decoding.normalize_text).
+
+    Normalized, a blank line is an empty one, so blocks are what lies between runs
+    of two or more newlines: one str.split, not a loop over lines.
+    """
     blocks: list[Block] = []
-    start_line = 0
-    lines: list[str] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            if not lines:
-                start_line = number
-            lines.append(line)
-        elif lines:
-            blocks.append(Block(start_line, "\n".join(lines)))
-            lines = []
-    if lines:
-        blocks.append(Block(start_line, "\n".join(lines)))
+    line, offset = 1, 0
+    for piece in text.split("\n\n"):
+        # An odd run of newlines leaves one at the start of the next piece.
+        body = piece.lstrip("\n")
+        if body:
+            skipped = len(piece) - len(body)
+            blocks.append(Block(line + skipped, body, offset + skipped))
+        line += piece.count("\n") + 2
+        offset += len(piece) + 2
     return blocks
+
+
+class _Hints:
+    """Where in a digest's blocks a link or an arXiv id may be.
+
+    A few scans of the whole lower-cased text replace a lower() and the same scans
+    per abstract; most blocks hold neither.
+    """
+
+    def __init__(self, text: str, blocks: list[Block]):
+        lowered = text.lower()
+        self.starts = [block.offset for block in blocks]
+        # lower() lengthens a few characters (U+0130): then offsets differ, and every
+        # block is read on its own.
+        self.exact = len(lowered) == len(text)
+        self.links: dict[int, list[int]] = {}  # block offset -> link hint positions in it
+        self.arxiv: set[int] = set()  # offsets of the blocks that may name an arXiv id
+        if self.exact:
+            for position in link_hint_positions(lowered):
+                self.links.setdefault(self._block_at(position), []).append(position)
+            self.arxiv.update(map(self._block_at, find_all(lowered, "arx")))
+
+    def _block_at(self, position: int) -> int:
+        return self.starts[bisect_right(self.starts, position) - 1]
+
+    def may_name_arxiv(self, block: Block) -> bool:
+        return not self.exact or block.offset in self.arxiv
+
+    def links_in(self, block: Block, stripped: str) -> tuple[Link, ...]:
+        """The links of the block, whose text stripped is `stripped`."""
+        if not self.exact:
+            return tuple(extract_links(stripped))
+        positions = self.links.get(block.offset)
+        if not positions:
+            return ()
+        shift = block.offset + len(block.text) - len(block.text.lstrip())
+        return tuple(links_at(stripped, [position - shift for position in positions]))
 
 
 def is_title_shaped(text: str) -> bool:
@@ -130,8 +171,9 @@ def _is_header(block: Block) -> bool:
 class _EntryCollector:
     """Pairs titles with abstracts, keeping positions and rejecting repeats."""
 
-    def __init__(self, parsed: ParsedDigest):
+    def __init__(self, parsed: ParsedDigest, hints: _Hints):
         self.parsed = parsed
+        self.hints = hints
         self.seen_papers: set[str] = set()
 
     def reject(self, block: Block, reason: str, detail: str) -> None:
@@ -146,6 +188,8 @@ class _EntryCollector:
             return
         self.seen_papers.add(key)
         title_text, abstract_text = title.text.strip(), abstract.text.strip()
+        hints = self.hints
+        may_name_arxiv = hints.may_name_arxiv(title) or hints.may_name_arxiv(abstract)
         self.parsed.entries.append(
             Entry(
                 position=len(self.parsed.entries) + 1,
@@ -153,8 +197,8 @@ class _EntryCollector:
                 title=title_text,
                 abstract=abstract_text,
                 paper_id=key,
-                arxiv_id=find_arxiv_id(title_text, abstract_text),
-                links=tuple(extract_links(abstract_text)),
+                arxiv_id=find_arxiv_id(title_text, abstract_text) if may_name_arxiv else None,
+                links=hints.links_in(abstract, abstract_text),
             )
         )
 
@@ -224,9 +268,9 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
 
     blocks = split_blocks(decoded.text)
     parsed.block_count = len(blocks)
-    # One scan of the whole text; the per-block test runs only when it finds something.
-    has_control = _CONTROL.search(decoded.text) is not None
-    collector = _EntryCollector(parsed)
+    # Found while decoding; the per-block test runs only when the text holds one.
+    has_control = decoded.has_control_characters
+    collector = _EntryCollector(parsed, _Hints(decoded.text, blocks))
 
     index = 0
     date_line: dates.DateLine | None = None

@@ -18,6 +18,20 @@ def abstract(seed: str, sentences: int = 12) -> str:
     return " ".join(f"Sentence {n} about {seed} shows a clear and repeatable effect." for n in range(sentences))
 
 
+def links_by_definition(text: str) -> list:
+    """Every distinct link of every whitespace-delimited word: what extract_links must give
+    while it reads only the words its hints point at."""
+    from pipeline.links import _LINK, canonicalize
+
+    found: dict[str, object] = {}
+    for word in text.split():
+        for match in _LINK.finditer(word):
+            link = canonicalize(match.group(0))
+            if link:
+                found.setdefault(link.url, link)
+    return list(found.values())
+
+
 def render(date_line: str | None, entries: list[tuple[str, str]], header: list[str] | None = None) -> str:
     """A digest in the layout of DESIGN.md: blocks separated by one blank line."""
     blocks = list(HEADER if header is None else header)

@@ -78,6 +78,36 @@ def test_not_links(text):
     assert extract_links(text) == []
 
 
+# Where a hint ends a word, sits next to other text, or where lower() lengthens a character.
+HINT_EDGES = [
+    "see x.com. Then",
+    "(vid.github.io)",
+    "at www.foo.eu today",
+    "HTTPS://Foo.EU/x.",
+    "İstanbul: https://x.eu/a and vid.github.io",
+    "a.io.b.io. c.IO d.co/ e.in/x",
+    "https://a.eu/x,https://b.eu/y",
+    "x" * 300 + ".io/" + ")" * 20,
+]
+
+
+@pytest.mark.parametrize("text", HINT_EDGES)
+def test_hints_lead_to_every_link(text):
+    from tests.helpers import links_by_definition
+
+    assert extract_links(text) == links_by_definition(text)
+    assert extract_links(text)  # each case holds a link
+
+
+def test_reader_finds_the_links_of_an_indented_abstract():
+    from pipeline.reader import parse_digest
+    from tests.helpers import abstract, render
+
+    text = " " * 12 + abstract("links") + " Code: www.foo.eu and x.com.\nsecond line"
+    parsed = parse_digest(render("Mar 12", [("A title", text)]).encode(), "x.txt")
+    assert [link.url for link in parsed.entries[0].links] == ["https://www.foo.eu", "https://x.com"]
+
+
 def test_one_link_per_canonical_url():
     text = "https://github.com/a/b. Also https://github.com/a/b.git and github.com/a/b"
     assert [link.url for link in extract_links(text)] == ["https://github.com/a/b"]

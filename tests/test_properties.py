@@ -1,5 +1,6 @@
 """Property-based tests (hypothesis): the reader round-trips entries and never raises."""
 
+import re
 import unicodedata
 
 from hypothesis import HealthCheck, given, settings
@@ -7,10 +8,10 @@ from hypothesis import strategies as st
 
 from pipeline import dates
 from pipeline.decoding import normalize_text
-from pipeline.identity import paper_id
+from pipeline.identity import find_arxiv_id, normalize_title, paper_id
 from pipeline.links import extract_links
-from pipeline.reader import DIGEST_STATUSES, HEADER_LINES, REJECT_REASONS, TITLE_MAX_CHARS, parse_digest
-from tests.helpers import render
+from pipeline.reader import DIGEST_STATUSES, HEADER_LINES, REJECT_REASONS, TITLE_MAX_CHARS, parse_digest, split_blocks
+from tests.helpers import links_by_definition, render
 
 # Any character but surrogates and C0/C1 controls (controls are rejected on purpose:
 # see test_hostile_input); line breaks are placed by the strategies themselves.
@@ -105,3 +106,58 @@ def test_link_extraction_never_raises_and_gives_https_links(text):
     for link in extract_links(text):
         assert link.url.startswith("https://")
         assert link.host == link.host.lower() and "." in link.host
+
+
+# Text where links, arXiv ids and the characters lower() lengthens (U+0130) meet.
+_LINKY_WORDS = st.one_of(
+    _URLISH,
+    st.sampled_from(["İstanbul", "İ", "ß", "ΣΑΣ", "arXiv:2401.12345", "ARXIV.ORG/abs/2402.00001v3", "vid.github.io", "e.g.", "Fig.3"]),
+    st.text(_CHARACTERS, max_size=8),
+)
+_LINKY_LINES = st.lists(_LINKY_WORDS, min_size=1, max_size=40).map(" ".join).map(lambda line: line.strip()).filter(bool)
+_LINKY_ENTRIES = st.lists(
+    st.tuples(
+        titles,
+        # Leading whitespace moves an abstract's text away from its block's offset.
+        st.tuples(st.sampled_from(["", " ", "\t  ", "\u3000", " " * 12]), st.lists(_LINKY_LINES, min_size=2, max_size=4).map("\n".join)).map("".join),
+    ),
+    min_size=1,
+    max_size=6,
+    unique_by=lambda entry: paper_id(entry[0]),
+)
+
+
+@_FAST
+@given(_LINKY_ENTRIES)
+def test_the_readers_links_and_arxiv_ids_are_those_of_each_entry_alone(entries):
+    """The reader finds link and arXiv hints in one scan of the whole digest; an entry
+    must get what extract_links and find_arxiv_id give for its own text."""
+    parsed = parse_digest(render("Mar 12", entries).encode("utf-8"), "property.txt")
+    assert parsed.entries, entries
+    for entry in parsed.entries:
+        assert list(entry.links) == extract_links(entry.abstract)
+        assert entry.arxiv_id == find_arxiv_id(entry.title, entry.abstract)
+
+
+@_FAST
+@given(st.text(st.characters(max_codepoint=127), max_size=60))
+def test_ascii_titles_normalize_as_the_general_rule_says(title):
+    general = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", title).casefold()).strip()
+    assert normalize_title(title) == general
+
+
+@_FAST
+@given(st.lists(st.text(_CHARACTERS, min_size=1, max_size=20), max_size=12), st.lists(st.integers(1, 4), min_size=12, max_size=12))
+def test_blocks_know_their_first_line_and_offset(lines, gaps):
+    text = normalize_text("".join(line + "\n" * gap for line, gap in zip(lines, gaps)))
+    text_lines = text.split("\n")
+    for block in split_blocks(text):
+        assert text[block.offset : block.offset + len(block.text)] == block.text
+        assert text_lines[block.line - 1] == block.text.split("\n")[0]
+        assert "\n\n" not in block.text and block.text.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINKY_WORDS, max_size=30).map(" ".join))
+def test_link_hints_never_miss_a_link(text):
+    assert extract_links(text) == links_by_definition(text)
