@@ -7,10 +7,16 @@ DuckDB, over each table as it would be published (candidate parts where written,
 published parts elsewhere). Without candidates, the published tables are checked.
 A failed check is an ERROR and blocking, so trends_duckdb (which publishes the
 candidates) does not run: the published tables and trends.duckdb stay as they were.
+
+The six checks are one step (a multi-asset check; each can still run alone from
+the UI): two threads run them, so that one check's DuckDB and Arrow reads, which
+release the GIL, overlap another's pandas and GX work.
 """
 
 import html
 import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -55,7 +61,7 @@ def _failures_markdown(items: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _check_result(result: dict, page: Path, layout: Layout) -> dg.AssetCheckResult:
+def _check_metadata(result: dict, page: Path, layout: Layout) -> dict:
     failures = [
         {
             "rule": item["rule"],
@@ -80,33 +86,22 @@ def _check_result(result: dict, page: Path, layout: Layout) -> dg.AssetCheckResu
     if result["row_count"] is not None:
         metadata["rows"] = result["row_count"]
         metadata["file"] = dg.MetadataValue.path(result["source"])
-    return dg.AssetCheckResult(passed=result["success"], severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+    return metadata
 
 
-def _table_check(table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=table,
-        name=f"{table}_expectations",
-        blocking=True,
-        description=f"Great Expectations suite of {table} (see the README, Validation); blocks publishing when it fails.",
-    )
-    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        layout = warehouse.layout
-        validation = validate_table_file(table, parts_to_validate(layout, table), candidate_table_files(layout, "digests"))
-        result = table_result(validation)
-        page = write_result(layout.validation_dir, result)
-        record_check(layout, f"{table}_expectations", result["success"])
-        return _check_result(result, page, layout)
-
-    return check
+def _validate_table(layout: Layout, table: str) -> dict:
+    validation = validate_table_file(table, parts_to_validate(layout, table), candidate_table_files(layout, "digests"))
+    return table_result(validation)
 
 
-TABLE_CHECKS = [_table_check(table) for table in TABLES]
+def _cross_check(layout: Layout) -> dict:
+    files = {table: candidate_table_files(layout, table) for table in TABLES}
+    return cross_table_result(run_cross_checks(files), files, datetime.now().astimezone().isoformat(timespec="seconds"))
 
 
-@dg.asset_check(
-    asset="appearances",
+CROSS_TABLE_SPEC = dg.AssetCheckSpec(
     name=CROSS_TABLE_CHECK,
+    asset="appearances",
     blocking=True,
     # No additional_deps on the other tables: Dagster would then skip this check when a
     # table's own blocking check fails, and every failure should be reported in one run.
@@ -116,16 +111,63 @@ TABLE_CHECKS = [_table_check(table) for table in TABLES]
         "digest_ids of appearances and rejects exist in digests, appearances per digest equal its entry_count."
     ),
 )
-def cross_table_integrity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+
+
+def _table_spec(table: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        name=f"{table}_expectations",
+        asset=table,
+        blocking=True,
+        description=f"Great Expectations suite of {table} (see the README, Validation); blocks publishing when it fails.",
+    )
+
+
+# Largest tables first: with two threads, the two longest checks overlap.
+CHECK_SPECS = [*map(_table_spec, ("papers", "appearances", "repo_links")), CROSS_TABLE_SPEC, *map(_table_spec, ("digests", "rejects"))]
+assert {spec.asset_key.path[-1] for spec in CHECK_SPECS} == set(TABLES)
+CHECK_THREADS = 2
+
+
+def _run_check(layout: Layout, spec: dg.AssetCheckSpec) -> dict:
+    if spec.name == CROSS_TABLE_CHECK:
+        return _cross_check(layout)
+    return _validate_table(layout, spec.asset_key.path[-1])
+
+
+@dg.multi_asset_check(
+    specs=CHECK_SPECS,
+    can_subset=True,
+    name="table_checks",
+    description="The blocking checks of the five tables: one Great Expectations suite each, and the checks across tables.",
+)
+def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
     layout = warehouse.layout
-    files = {table: candidate_table_files(layout, table) for table in TABLES}
-    outcomes = run_cross_checks(files)
-    result = cross_table_result(outcomes, files, datetime.now().astimezone().isoformat(timespec="seconds"))
-    page = write_result(layout.validation_dir, result)
-    record_check(layout, CROSS_TABLE_CHECK, result["success"])
-    return _check_result(result, page, layout)
+    selected = [spec for spec in CHECK_SPECS if spec.key in context.selected_asset_check_keys]
+    failures: list[BaseException] = []
+    with ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="check") as pool:
+        futures = [(spec, pool.submit(_run_check, layout, spec)) for spec in selected]
+        # Results are written and reported here, one at a time: the data docs index
+        # and the approvals are files that two threads must not write at once.
+        for spec, future in futures:
+            try:
+                result = future.result()
+            except Exception as error:  # noqa: BLE001 - raised below, after the others report
+                failures.append(error)
+                context.log.error(f"{spec.name} could not run: {error!r}")
+                continue
+            page = write_result(layout.validation_dir, result)
+            record_check(layout, spec.name, result["success"])
+            yield dg.AssetCheckResult(
+                asset_key=spec.asset_key,
+                check_name=spec.name,
+                passed=result["success"],
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=_check_metadata(result, page, layout),
+            )
+    if failures:
+        raise failures[0]
 
 
-ALL_TABLE_CHECKS = [*TABLE_CHECKS, cross_table_integrity]
+ALL_TABLE_CHECKS = [table_checks]
 # The checks a candidate must have passed, as it is, before trends_duckdb publishes it.
 REQUIRED_CHECKS = [*(f"{table}_expectations" for table in TABLES), CROSS_TABLE_CHECK]

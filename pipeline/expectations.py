@@ -436,8 +436,18 @@ def _outcome(table: str, frame, rule: Rule, result) -> ExpectationOutcome:
     )
 
 
+# GX keeps a process-wide current project (get_context sets it), so validations in
+# threads take turns; reading and preparing their frames, the larger part, need not.
+_GX_TURN = threading.Lock()
+
+
 def validate_frame(table: str, frame, source: str = "") -> TableValidation:
-    """Validate a prepared frame (see prepare_frame) against the table's suite."""
+    """Validate a prepared frame (see prepare_frame) against the table's suite. Thread-safe."""
+    with _GX_TURN:
+        return _validate_frame(table, frame, source)
+
+
+def _validate_frame(table: str, frame, source: str) -> TableValidation:
     import great_expectations as gx
 
     context = _ephemeral_context()

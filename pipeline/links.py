@@ -1,7 +1,7 @@
 """Code, data and project links in an abstract, in canonical form."""
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 LINK_KINDS = (
@@ -57,8 +57,7 @@ _WORD_REST = re.compile(r"\S*")
 _SCHEME = re.compile(r"https?://", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):  # a named tuple: made several times faster than a frozen dataclass
     url: str  # canonical: https, lower-case host, no trailing punctuation, slash or .git
     raw_url: str  # as written in the abstract
     host: str

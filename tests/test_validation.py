@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import assets.checks
 import assets.tables
 from assets.build import materialize_warehouse
 from assets.checks import CROSS_TABLE_CHECK
@@ -307,6 +308,39 @@ def test_every_check_passes_on_the_samples(warehouse):
         assert evaluation.metadata["rules_failed"].value == 0
     assert evaluations["papers_expectations"].metadata["rows"].value == 298
     assert index.exists() and "FAILED" not in index.read_text()
+
+
+def _run_checks(warehouse, selection):
+    settings, instance, _ = warehouse
+    return dg.materialize(
+        [*ALL_ASSETS, *ALL_CHECKS],
+        selection=selection,
+        instance=instance,
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        raise_on_error=False,
+    )
+
+
+def test_one_check_runs_alone(warehouse):
+    """The six checks share a step, but the UI can still run one of them."""
+    result = _run_checks(warehouse, dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("repo_links"), "repo_links_expectations")))
+    assert result.success
+    evaluations = _evaluations(result)
+    assert set(evaluations) == {"repo_links_expectations"}
+    assert evaluations["repo_links_expectations"].passed and evaluations["repo_links_expectations"].metadata["rows"].value == 86
+
+
+def test_a_check_that_cannot_run_fails_the_step_after_the_others_report(warehouse, monkeypatch):
+    def unreadable(layout):
+        raise OSError("the parts cannot be read")
+
+    monkeypatch.setattr(assets.checks, "_cross_check", unreadable)
+    result = _run_checks(warehouse, dg.AssetSelection.all_asset_checks())
+    assert not result.success
+    evaluations = _evaluations(result)
+    assert set(evaluations) == TABLE_CHECKS and all(evaluation.passed for evaluation in evaluations.values())
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    assert "the parts cannot be read" in str(failure.event_specific_data.error)
 
 
 @pytest.fixture(scope="module")
