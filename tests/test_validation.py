@@ -310,7 +310,8 @@ def test_every_check_passes_on_the_samples(warehouse):
     assert index.exists() and "FAILED" not in index.read_text()
 
 
-def _run_checks(warehouse, selection):
+def _materialize(warehouse, selection):
+    """Materialize `selection` of the project's assets and checks on the warehouse fixture."""
     settings, instance, _ = warehouse
     return dg.materialize(
         [*ALL_ASSETS, *ALL_CHECKS],
@@ -323,7 +324,7 @@ def _run_checks(warehouse, selection):
 
 def test_one_check_runs_alone(warehouse):
     """The six checks share a step, but the UI can still run one of them."""
-    result = _run_checks(warehouse, dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("repo_links"), "repo_links_expectations")))
+    result = _materialize(warehouse, dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("repo_links"), "repo_links_expectations")))
     assert result.success
     evaluations = _evaluations(result)
     assert set(evaluations) == {"repo_links_expectations"}
@@ -335,7 +336,7 @@ def test_a_check_that_cannot_run_fails_the_step_after_the_others_report(warehous
         raise OSError("the parts cannot be read")
 
     monkeypatch.setattr(assets.checks, "_cross_check", unreadable)
-    result = _run_checks(warehouse, dg.AssetSelection.all_asset_checks())
+    result = _materialize(warehouse, dg.AssetSelection.all_asset_checks())
     assert not result.success
     evaluations = _evaluations(result)
     assert set(evaluations) == TABLE_CHECKS and all(evaluation.passed for evaluation in evaluations.values())
@@ -427,20 +428,14 @@ def script_title_docs(warehouse, tmp_path_factory):
 
     Returns a copy of the Data Docs site as that run left it.
     """
-    settings, instance, _ = warehouse
+    settings, _, _ = warehouse
     layout = settings.layout
     _, candidates = _full_consolidation(layout, list_digest_files(SAMPLES))
     rows = _rows(candidates["papers"])
     _script_title(rows)
     _write(candidates["papers"], "papers", rows)
     before = _published_state(layout)
-    result = dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
-        selection=dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks(),
-        instance=instance,
-        resources={"warehouse": WarehouseResource.from_settings(settings)},
-        raise_on_error=False,
-    )
+    result = _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks())
     site = tmp_path_factory.mktemp("docs") / "validation"
     shutil.copytree(layout.validation_dir, site)
     return result, before, _published_state(layout), site, rows[0]["paper_id"]
@@ -463,13 +458,7 @@ def test_trends_duckdb_alone_later_still_refuses_the_failed_candidates(warehouse
     """A later run of trends_duckdb without the checks must not publish what failed them."""
     settings, instance, _ = warehouse
     _, _, after_failed_run, _, _ = script_title_docs
-    result = dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
-        selection=dg.AssetSelection.assets("trends_duckdb"),
-        instance=instance,
-        resources={"warehouse": WarehouseResource.from_settings(settings)},
-        raise_on_error=False,
-    )
+    result = _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb"))
     assert not result.success and "trends_duckdb" not in _materialized(result)
     failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
     assert "refusing to publish: papers_expectations has not passed" in str(failure.event_specific_data.error)
