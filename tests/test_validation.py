@@ -12,12 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import assets.build
 import assets.checks
 import assets.tables
 from assets.build import materialize_warehouse
 from assets.checks import CROSS_TABLE_CHECK
-from assets.definitions import ALL_ASSETS, ALL_CHECKS
-from assets.resources import WarehouseResource
 from pipeline import expectations
 from pipeline.atomic import write_parquet
 from pipeline.config import Settings
@@ -311,15 +310,9 @@ def test_every_check_passes_on_the_samples(warehouse):
 
 
 def _materialize(warehouse, selection):
-    """Materialize `selection` of the project's assets and checks on the warehouse fixture."""
+    """Materialize `selection` of the project's assets and checks on the warehouse fixture, as the CLI does."""
     settings, instance, _ = warehouse
-    return dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
-        selection=selection,
-        instance=instance,
-        resources={"warehouse": WarehouseResource.from_settings(settings)},
-        raise_on_error=False,
-    )
+    return assets.build._materialize(settings, instance, selection, tags=None, quiet=False)
 
 
 def test_one_check_runs_alone(warehouse):
@@ -456,7 +449,7 @@ def test_dg_materialize_blocks_trends_duckdb_on_a_failed_check(script_title_docs
 
 def test_trends_duckdb_alone_later_still_refuses_the_failed_candidates(warehouse, script_title_docs):
     """A later run of trends_duckdb without the checks must not publish what failed them."""
-    settings, instance, _ = warehouse
+    settings, _, _ = warehouse
     _, _, after_failed_run, _, _ = script_title_docs
     result = _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb"))
     assert not result.success and "trends_duckdb" not in _materialized(result)
