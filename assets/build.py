@@ -30,6 +30,11 @@ class WarehouseRun:
         return [event.step_key for event in self.result.all_events if event.event_type_value == "STEP_FAILURE"]
 
     @property
+    def failed_checks(self) -> list[str]:
+        """Names of the checks that ran and did not pass (the checks share one step)."""
+        return sorted(evaluation.check_name for evaluation in self.result.get_asset_check_evaluations() if not evaluation.passed)
+
+    @property
     def failure_message(self) -> str | None:
         """First line of the first step failure's error (the root cause where Dagster has it)."""
         for event in self.result.all_events:

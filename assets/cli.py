@@ -65,6 +65,8 @@ def build(settings: Settings, strict: bool = False) -> int:
     if not run.result.success:
         print(data_docs)
         steps = ", ".join(run.failed_steps) or "?"
+        if run.failed_checks:
+            steps += f" (failed checks: {', '.join(run.failed_checks)})"
         reason = f": {run.failure_message}" if run.failure_message else ""
         return _fail(
             f"build failed in step(s) {steps}{reason}{_disk_hint(settings)}; "

@@ -379,6 +379,8 @@ def test_a_failed_check_blocks_publishing_and_trends_duckdb(broken_run, warehous
     evaluations = _evaluations(run.result)
     assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK}  # every check ran and reported
     assert not any(evaluation.passed for evaluation in evaluations.values())
+    assert run.failed_steps == ["table_checks"]
+    assert run.failed_checks == sorted(TABLE_CHECKS | {CROSS_TABLE_CHECK})  # what `papertrends build` names
     assert "trends_duckdb" not in _materialized(run.result)
     assert after == before  # the previous Parquet tables and trends.duckdb stay in place
     plan = read_plan(layout)  # nothing was published: every candidate part still waits
