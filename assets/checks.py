@@ -26,7 +26,7 @@ from assets.resources import WarehouseResource
 from pipeline.config import Layout
 from pipeline.cross_checks import run_cross_checks
 from pipeline.expectations import validate_table_file
-from pipeline.publish import record_check
+from pipeline.publish import approval_file, record_check
 from pipeline.schemas import TABLES
 from pipeline.table_parts import candidate_table_files, read_plan, written_files
 from pipeline.validation_docs import cross_table_result, index_path, table_result, write_result
@@ -143,29 +143,39 @@ def _run_check(layout: Layout, spec: dg.AssetCheckSpec) -> dict:
 def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
     layout = warehouse.layout
     selected = [spec for spec in CHECK_SPECS if spec.key in context.selected_asset_check_keys]
-    failures: list[BaseException] = []
-    with ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="check") as pool:
+    errors: list[Exception] = []
+    pool = ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="check")
+    try:
         futures = [(spec, pool.submit(_run_check, layout, spec)) for spec in selected]
         # Results are written and reported here, one at a time: the data docs index
         # and the approvals are files that two threads must not write at once.
         for spec, future in futures:
             try:
                 result = future.result()
-            except Exception as error:  # noqa: BLE001 - raised below, after the others report
-                failures.append(error)
+                page = write_result(layout.validation_dir, result)
+                record_check(layout, spec.name, result["success"])
+                passed, metadata = result["success"], _check_metadata(result, page, layout)
+            except Exception as error:  # noqa: BLE001 - reported as this check's failure, raised after the others
+                errors.append(error)
                 context.log.error(f"{spec.name} could not run: {error!r}")
-                continue
-            page = write_result(layout.validation_dir, result)
-            record_check(layout, spec.name, result["success"])
+                _forget_approval(layout, spec.name)
+                passed, metadata = False, {"error": dg.MetadataValue.text(f"could not run: {error!r}")}
             yield dg.AssetCheckResult(
-                asset_key=spec.asset_key,
-                check_name=spec.name,
-                passed=result["success"],
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata=_check_metadata(result, page, layout),
+                asset_key=spec.asset_key, check_name=spec.name, passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
             )
-    if failures:
-        raise failures[0]
+    finally:
+        # On an interrupted step, the checks not started yet are dropped, not run.
+        pool.shutdown(wait=True, cancel_futures=True)
+    if errors:
+        raise errors[0]
+
+
+def _forget_approval(layout: Layout, check: str) -> None:
+    """Remove a check's approval, so that trends_duckdb does not publish on an earlier pass."""
+    try:
+        approval_file(layout, check).unlink(missing_ok=True)
+    except OSError:
+        pass  # an approval that cannot be removed cannot be read either
 
 
 ALL_TABLE_CHECKS = [table_checks]

@@ -324,7 +324,13 @@ def test_one_check_runs_alone(warehouse):
     assert evaluations["repo_links_expectations"].passed and evaluations["repo_links_expectations"].metadata["rows"].value == 86
 
 
-def test_a_check_that_cannot_run_fails_the_step_after_the_others_report(warehouse, monkeypatch):
+def test_a_check_that_cannot_run_fails_after_the_others_report(warehouse, monkeypatch):
+    settings = warehouse[0]
+    _full_consolidation(settings.layout, list_digest_files(SAMPLES))  # candidates to approve
+    assert _materialize(warehouse, dg.AssetSelection.all_asset_checks()).success
+    approval = assets.checks.approval_file(settings.layout, CROSS_TABLE_CHECK)
+    assert approval.exists()
+
     def unreadable(layout):
         raise OSError("the parts cannot be read")
 
@@ -332,9 +338,14 @@ def test_a_check_that_cannot_run_fails_the_step_after_the_others_report(warehous
     result = _materialize(warehouse, dg.AssetSelection.all_asset_checks())
     assert not result.success
     evaluations = _evaluations(result)
-    assert set(evaluations) == TABLE_CHECKS and all(evaluation.passed for evaluation in evaluations.values())
+    assert {name for name, evaluation in evaluations.items() if evaluation.passed} == TABLE_CHECKS
+    assert "the parts cannot be read" in evaluations[CROSS_TABLE_CHECK].metadata["error"].value
+    assert not approval.exists()  # an earlier pass no longer counts
     failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
     assert "the parts cannot be read" in str(failure.event_specific_data.error)
+    monkeypatch.undo()  # readable again: the checks pass and the candidates are published
+    assert _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks()).success
+    assert read_plan(settings.layout) is None
 
 
 @pytest.fixture(scope="module")
