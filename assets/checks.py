@@ -123,7 +123,11 @@ def _table_spec(table: str) -> dg.AssetCheckSpec:
 
 
 # Largest tables first: with two threads, the two longest checks overlap.
-CHECK_SPECS = [*map(_table_spec, ("papers", "appearances", "repo_links")), CROSS_TABLE_SPEC, *map(_table_spec, ("digests", "rejects"))]
+CHECK_SPECS = [
+    *map(_table_spec, ("papers", "appearances", "repo_links")),
+    CROSS_TABLE_SPEC,
+    *map(_table_spec, ("digests", "rejects")),
+]
 assert {spec.asset_key.path[-1] for spec in CHECK_SPECS} == set(TABLES)
 CHECK_THREADS = 2
 
@@ -161,7 +165,11 @@ def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
                 _forget_approval(layout, spec.name)
                 passed, metadata = False, {"error": dg.MetadataValue.text(f"could not run: {error!r}")}
             yield dg.AssetCheckResult(
-                asset_key=spec.asset_key, check_name=spec.name, passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+                asset_key=spec.asset_key,
+                check_name=spec.name,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=metadata,
             )
     finally:
         # On an interrupted step, the checks not started yet are dropped, not run.
