@@ -105,6 +105,8 @@ def test_bench_runs_end_to_end(tmp_path):
     assert f"| {size} | " in report and f"| {manifest['appearances']:,} |" in report
     # Two runs of each path: the fastest, then the other in parentheses, for pipeline/ and Dagster.
     assert len(re.findall(r"\| [0-9.]+ \([0-9.]+\) \|", report)) == 2
+    # The ratio and what Dagster adds in seconds: a faster pipeline/ raises the one, not the other.
+    assert re.search(r"\| [0-9.]+x \| [0-9.]+ s \|$", report, re.MULTILINE)
     assert "## Adding one digest" in report and "| Dagster (`papertrends build`) |" in report
     # One digest parsed by each incremental run: no other digest was re-parsed.
     assert "| 1 (BuildResult.parsed: 1) |" in report
