@@ -273,8 +273,13 @@ def _connect(layout: Layout, threads: int | None) -> duckdb.DuckDBPyConnection:
 def _fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> tuple[dict[str, str], int]:
     """part -> fingerprint of a split table, and its row count."""
     rows = con.execute(_FINGERPRINT_SQL[table]).fetchall()
-    parts = {part: f"v{FINGERPRINT_VERSION}:{count}:{digest}" for part, count, digest in rows}
+    parts = {part: _fingerprint(count, digest) for part, count, digest in rows}
     return parts, sum(count for _, count, _ in rows)
+
+
+def _fingerprint(count: int, digest: int) -> str:
+    """A part's fingerprint: its row count and hash, under this code's FINGERPRINT_VERSION."""
+    return f"v{FINGERPRINT_VERSION}:{count}:{digest}"
 
 
 def _write_split_table(con, layout: Layout, table: str, table_plan: TablePlan) -> None:
@@ -336,7 +341,7 @@ def consolidate(
         for table in TABLES:
             if table in SPLIT_TABLES:
                 parts, counts[table] = _fingerprints(con, table)
-                plan[table] = plan_table(layout, table, parts or {WHOLE_PART: f"v{FINGERPRINT_VERSION}:0:0"}, manifest)
+                plan[table] = plan_table(layout, table, parts or {WHOLE_PART: _fingerprint(0, 0)}, manifest)
                 _write_split_table(con, layout, table, plan[table])
             else:
                 plan[table] = plan_table(layout, table, {WHOLE_PART: ALWAYS}, manifest)
