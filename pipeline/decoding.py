@@ -24,7 +24,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 # Bytes that never occur in text: C0 controls except tab, LF, VT, FF, CR, and DEL.
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\x0b\x0c\r") + b"\x7f"
+CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\x0b\x0c\r") + b"\x7f"
 # Above this share of control bytes, a file with no BOM is binary.
 _BINARY_CONTROL_SHARE = 0.05
 
@@ -34,7 +34,7 @@ class DecodedText:
     text: str  # normalized: NFC, LF line endings, trailing whitespace stripped
     encoding: str  # the encoding the bytes were read with
     digest_id: str  # sha256 hex of `text` in UTF-8
-    has_control_characters: bool  # any of _CONTROL_BYTES in `text`
+    has_control_characters: bool  # any of CONTROL_BYTES in `text`
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _decode(raw: bytes) -> tuple[str, str] | None:
         except UnicodeDecodeError:
             return None
     sample = raw[:65536]
-    control_bytes = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    control_bytes = len(sample) - len(sample.translate(None, CONTROL_BYTES))
     if control_bytes > _BINARY_CONTROL_SHARE * len(sample):
         return None
     try:
@@ -116,5 +116,5 @@ def decode_digest(raw: bytes) -> DecodedText | NotText:
     encoded = text.encode("utf-8")
     # In UTF-8 these bytes stand only for themselves, never inside another character;
     # bytes.translate finds them several times faster than a regex scan of the text.
-    has_control = len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded)
+    has_control = len(encoded.translate(None, CONTROL_BYTES)) != len(encoded)
     return DecodedText(text, encoding, sha256_hex(encoded), has_control)

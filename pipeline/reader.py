@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pipeline import dates
-from pipeline.decoding import DecodedText, NotText, decode_digest
+from pipeline.decoding import CONTROL_BYTES, DecodedText, NotText, decode_digest
 from pipeline.identity import find_arxiv_id, paper_id
 from pipeline.links import Link, extract_links, find_all, link_hint_positions, links_at
 
@@ -47,8 +47,8 @@ REJECT_REASONS = (
 )
 DIGEST_STATUSES = ("ok", "duplicate", "empty", "binary", "undated", "unreadable")
 
-# The characters of decoding._CONTROL_BYTES, for the blocks of a text that holds one.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# The characters of decoding.CONTROL_BYTES, for the blocks of a text that holds one.
+_CONTROL = re.compile(f"[{re.escape(CONTROL_BYTES.decode('ascii'))}]")
 _BINARY_PREVIEW_BYTES = 4096
 
 
