@@ -15,6 +15,7 @@ from pipeline.sql import identifier, string_literal
 # DDL takes no parameters: the kinds are constants, quoted like any literal.
 _HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)})"
 
+
 def trend_table(name: str) -> str:
     """The table holding a trend view's rows while trends.duckdb is built."""
     return f"_{name}_rows"
