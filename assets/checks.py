@@ -26,7 +26,7 @@ from assets.resources import WarehouseResource
 from pipeline.config import Layout
 from pipeline.cross_checks import run_cross_checks
 from pipeline.expectations import validate_table_file
-from pipeline.publish import approval_file, record_check
+from pipeline.publish import record_check
 from pipeline.schemas import TABLES
 from pipeline.table_parts import candidate_table_files, read_plan, written_files
 from pipeline.validation_docs import cross_table_result, index_path, table_result, write_result
@@ -181,7 +181,7 @@ def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
 def _forget_approval(layout: Layout, check: str) -> None:
     """Remove a check's approval, so that trends_duckdb does not publish on an earlier pass."""
     try:
-        approval_file(layout, check).unlink(missing_ok=True)
+        record_check(layout, check, passed=False)
     except OSError:
         pass  # an approval that cannot be removed cannot be read either
 

@@ -45,8 +45,9 @@ def candidates_signature(layout: Layout) -> dict | None:
 def record_check(layout: Layout, check: str, passed: bool) -> None:
     """Remember that `check` passed on the current candidates, or forget it."""
     path = approval_file(layout, check)
-    signature = candidates_signature(layout)
-    if not passed or signature is None:
+    # A failure forgets without reading the candidates: it must work when they cannot be read.
+    signature = candidates_signature(layout) if passed else None
+    if signature is None:
         path.unlink(missing_ok=True)
         return
     with atomic_path(path) as tmp:

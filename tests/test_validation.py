@@ -22,6 +22,7 @@ from pipeline.atomic import write_parquet
 from pipeline.config import Settings
 from pipeline.consolidate import consolidate
 from pipeline.cross_checks import CROSS_CHECKS, run_cross_checks
+from pipeline.publish import approval_file
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.staging import list_digest_files
 from pipeline.table_parts import read_plan, written_files
@@ -328,7 +329,7 @@ def test_a_check_that_cannot_run_fails_after_the_others_report(warehouse, monkey
     settings = warehouse[0]
     _full_consolidation(settings.layout, list_digest_files(SAMPLES))  # candidates to approve
     assert _materialize(warehouse, dg.AssetSelection.all_asset_checks()).success
-    approval = assets.checks.approval_file(settings.layout, CROSS_TABLE_CHECK)
+    approval = approval_file(settings.layout, CROSS_TABLE_CHECK)
     assert approval.exists()
 
     def unreadable(layout):
