@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from pipeline.atomic import write_parquet, write_parquet_batches, write_parquet_parts
 from pipeline.config import Layout
 from pipeline.schemas import PUBLISHED_SCHEMAS, STAGED_SCHEMAS, TABLES
-from pipeline.sql import string_literal
+from pipeline.sql import connect, string_literal
 from pipeline.incremental import current_batches, staged_state
 from pipeline.staging import STAGED_KINDS, batch_file
 from pipeline.table_parts import (
@@ -259,7 +259,7 @@ def _empty_file(layout: Layout, kind: str, schema) -> str:
 
 
 def _connect(layout: Layout, threads: int | None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
+    con = connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET TimeZone = 'UTC'")

@@ -7,9 +7,8 @@ SQL as a parameter. Each check's query returns the offending rows (a few are kep
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from pipeline.expectations import SAMPLE_SIZE, plain
+from pipeline.sql import connect
 
 # name -> (rule in words, query returning the offending rows, in a stable order)
 CROSS_CHECKS: dict[str, tuple[str, str]] = {
@@ -103,7 +102,7 @@ def run_cross_checks(files: dict[str, Path | list[Path]]) -> list[CrossCheckOutc
         for table in CROSS_CHECK_TABLES
     }
     outcomes = []
-    with duckdb.connect(":memory:") as con:
+    with connect() as con:
         for name, (rule, query) in CROSS_CHECKS.items():
             used = {table: path for table, path in params.items() if f"${table}" in query}
             (total,) = con.execute(f"SELECT count(*) FROM ({query})", used).fetchone()

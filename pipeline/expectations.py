@@ -18,7 +18,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -28,7 +27,7 @@ from pipeline.identity import ARXIV_ID_PATTERN
 from pipeline.links import LINK_KINDS
 from pipeline.reader import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
-from pipeline.sql import identifier
+from pipeline.sql import connect, identifier
 from pipeline.table_parts import describe_files
 
 # Abstract length bounds. The reader accepts any block after a title as its abstract,
@@ -264,7 +263,7 @@ def read_validation_frame(table: str, paths: Path | list[Path]):
         [identifier(name) for name in kept]
         + [f"CAST(length({identifier(column)}) AS BIGINT) AS {identifier(helper)}" for column, helper in replaced.items()]
     )
-    with duckdb.connect() as con:
+    with connect() as con:
         # Files and rows in the order given (DuckDB keeps insertion order by default).
         rows = con.sql(f"SELECT {select_list} FROM read_parquet($files)", params={"files": [str(path) for path in paths]})
         return rows.to_arrow_table().cast(frame_schema).to_pandas()

@@ -1,6 +1,19 @@
-"""Safe pieces of SQL for the few places DuckDB takes no parameters (DDL)."""
+"""DuckDB connections for the build, and safe pieces of SQL for the few places DuckDB
+takes no parameters (DDL)."""
 
 import re
+
+import duckdb
+
+def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A read-write connection for building: in memory, or a database file."""
+    con = duckdb.connect(database)
+    # DuckDB draws a progress bar on stderr for queries over two seconds: noise in a
+    # library's output and in Dagster's captured logs. (A session setting: the
+    # connect-time config refuses it.)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 

@@ -22,7 +22,7 @@ import duckdb
 from pipeline.atomic import atomic_path, fsync_path
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
-from pipeline.sql import identifier, string_list_literal, string_literal
+from pipeline.sql import connect, identifier, string_list_literal, string_literal
 from pipeline.trends_sql import TREND_HELPERS, TREND_MACROS, TREND_VIEWS, trend_table
 
 VIEWS = (*TABLES, *TREND_VIEWS)
@@ -114,7 +114,7 @@ def build_duckdb(layout: Layout, path: Path | None = None) -> Path:
     path = path or layout.duckdb_path
     snapshot, table_files = snapshot_tables(layout)
     with atomic_path(path) as tmp:
-        with duckdb.connect(str(tmp)) as con:
+        with connect(str(tmp)) as con:
             create_views(con, table_files, snapshot / TRENDS_DIR)
             create_macros(con)
             con.execute("CHECKPOINT")

@@ -12,6 +12,7 @@ from pipeline.build import build_warehouse
 from pipeline.table_parts import read_published
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
+from pipeline.sql import connect
 from pipeline.summary import daily_summary_text
 from pipeline.trends_sql import TREND_VIEWS
 from pipeline.warehouse_db import TRENDS_DIR, VIEWS
@@ -170,3 +171,21 @@ def test_a_capture_being_written_into_the_digests_directory_is_left_alone(tmp_pa
     leftover.write_text("left by a killed run")
     build_warehouse(settings)
     assert in_flight.read_text() == "half a capture" and not leftover.exists()
+
+
+def test_build_connections_draw_no_progress_bar(monkeypatch):
+    """DuckDB draws one on stderr for queries over 2 s: noise in the build's output and Dagster's logs.
+
+    Its default depends on the process (on in a plain script, off under pytest): the
+    connection here starts with it on, as the consolidation's did before.
+    """
+    plain_connect = duckdb.connect
+
+    def connect_with_progress_bar(*args, **kwargs):
+        con = plain_connect(*args, **kwargs)
+        con.execute("SET enable_progress_bar = true")
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", connect_with_progress_bar)
+    with connect() as con:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
