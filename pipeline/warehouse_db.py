@@ -19,11 +19,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import trend_rows
 from pipeline.atomic import atomic_path, fsync_path
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
 from pipeline.sql import connect, identifier, string_list_literal, string_literal
-from pipeline.trends_sql import TREND_HELPERS, TREND_MACROS, TREND_VIEWS, trend_table
+from pipeline.trends_sql import TREND_HELPERS, TREND_MACROS, TREND_ROWS_COPY_OPTIONS, TREND_VIEWS, trend_table
 
 VIEWS = (*TABLES, *TREND_VIEWS)
 MACROS = tuple(TREND_MACROS)
@@ -44,21 +45,30 @@ def table_view_sql(table: str, files: list[Path]) -> str:
     return f"CREATE VIEW {identifier(table)} AS SELECT * FROM read_parquet({string_list_literal([str(path) for path in files])})"
 
 
-def create_views(con: duckdb.DuckDBPyConnection, table_files: dict[str, list[Path]], trends_dir: Path) -> None:
+def create_views(
+    con: duckdb.DuckDBPyConnection, table_files: dict[str, list[Path]], trends_dir: Path, previous: Path | None = None
+) -> None:
+    """The table views, and the trend views over their rows written into `trends_dir`.
+
+    `previous`: a snapshot whose recurrence_by_day parts may be reused (pipeline.trend_rows).
+    """
     for table in TABLES:
         con.execute(table_view_sql(table, table_files[table]))
     # Each trend view reads rows computed once here and stored as Parquet in the
     # snapshot they were computed from: over the tables, a trend view took seconds at
     # 10,000 digests; over its stored rows it answers in milliseconds. Parquet, not a
-    # DuckDB table, because DuckDB writes it in half the time. The file is rebuilt
-    # whenever the tables are published, so the rows stay current. zstd level 1: at
-    # 10,000 digests a fifth less CPU than the default level, and no larger.
+    # DuckDB table, because DuckDB writes it in half the time. The files are rebuilt
+    # whenever the tables are published, so the rows stay current.
     for name, query in TREND_HELPERS.items():
         con.execute(f"CREATE TEMP TABLE {identifier(name)} AS {query}")
     for name, query in TREND_VIEWS.items():
+        if name == trend_rows.VIEW:
+            files = trend_rows.write_recurrence_parts(con, table_files, trends_dir, previous)
+            con.execute(table_view_sql(name, files))
+            continue
         path = trends_dir / f"{name}.parquet"
         con.execute(f"CREATE TEMP TABLE {identifier(trend_table(name))} AS {query}")
-        con.execute(f"COPY {identifier(trend_table(name))} TO {string_literal(str(path))} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+        con.execute(f"COPY {identifier(trend_table(name))} TO {string_literal(str(path))} ({TREND_ROWS_COPY_OPTIONS})")
         fsync_path(path)
         con.execute(table_view_sql(name, [path]))
     fsync_path(trends_dir)
@@ -113,9 +123,10 @@ def build_duckdb(layout: Layout, path: Path | None = None) -> Path:
     """Write trends.duckdb (atomically) with every view and macro; returns its path."""
     path = path or layout.duckdb_path
     snapshot, table_files = snapshot_tables(layout)
+    previous = trend_rows.previous_snapshot(layout.snapshots_dir, snapshot / TRENDS_DIR)
     with atomic_path(path) as tmp:
         with connect(str(tmp)) as con:
-            create_views(con, table_files, snapshot / TRENDS_DIR)
+            create_views(con, table_files, snapshot / TRENDS_DIR, previous)
             create_macros(con)
             con.execute("CHECKPOINT")
         # A DuckDB write-ahead log may be left beside the temporary file.

@@ -26,6 +26,9 @@ _SAFE_CALLS = {"identifier", "string_literal", "string_list_literal", "int"}
 # SQL text that is code, not data (file, expression as written).
 _CODE_CONSTANTS = {
     ("pipeline/warehouse_db.py", "query"),  # a trend view's SELECT, from pipeline/trends_sql.py
+    ("pipeline/trend_rows.py", "TREND_VIEWS[VIEW]"),  # recurrence_by_day's SELECT, from there too
+    ("pipeline/trend_rows.py", "TREND_ROWS_COPY_OPTIONS"),  # fixed COPY options
+    ("pipeline/warehouse_db.py", "TREND_ROWS_COPY_OPTIONS"),
     ("pipeline/summary.py", "', '.join(DAILY_COLUMNS)"),  # a fixed tuple of column names
     ("pipeline/trends_sql.py", "_HAS_CODE"),  # a fixed condition on link kinds
     ("pipeline/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
