@@ -28,9 +28,10 @@ from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 
 SPLIT_TABLES = ("papers", "appearances", "repo_links")
 WHOLE_PART = "part-0"
-# Part of every fingerprint: raise it when the consolidation computes a part's rows
-# differently from the same staged rows, so every published part is rewritten once.
-FINGERPRINT_VERSION = 1
+# Part of every fingerprint: raise it when the consolidation computes a part's rows, or
+# its fingerprint, differently from the same staged rows, so every published part is
+# rewritten once. 2: row hashes hashed again (pipeline.consolidate, _FINGERPRINT_SQL).
+FINGERPRINT_VERSION = 2
 # A part that is always written (digests and rejects are small: no fingerprint).
 ALWAYS = "always"
 

@@ -18,7 +18,7 @@ from pipeline.consolidate import consolidate
 from pipeline.publish import UnfinishedPublish, publish_candidates
 from pipeline.schemas import TABLES
 from pipeline.table_parts import SPLIT_TABLES, read_manifest, read_published
-from tests.helpers import SAMPLES
+from tests.helpers import SAMPLES, abstract, render
 
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if path.suffix == ".txt")
 
@@ -99,6 +99,26 @@ def test_a_digest_of_a_new_month_writes_its_parts_and_the_changed_ones_only(tmp_
     unchanged = _part_states(settings.layout)
     for table in ("papers", "appearances", "repo_links"):
         assert unchanged[table] == after[table], table
+
+
+def test_papers_of_one_month_that_return_together_rewrite_their_part(tmp_path):
+    """Two papers first seen in February, last seen the same day, seen again in March.
+
+    Their last_seen_date moves the same way: the February part must be rewritten (the
+    fingerprint once let the two changes cancel out, keeping the stale rows).
+    """
+    digests = tmp_path / "digests"
+    digests.mkdir()
+    pair = [("Paired Paper One", abstract("one")), ("Paired Paper Two", abstract("two"))]
+    (digests / "a.txt").write_text(render("Feb 2", pair))
+    (digests / "b.txt").write_text(render("Feb 10", pair))
+    settings = Settings(tmp_path / "warehouse", digests, None)
+    build_warehouse(settings)
+    (digests / "c.txt").write_text(render("Mar 3", pair))
+    build_warehouse(settings)
+    last_seen = [row["last_seen_date"] for row in read_published(settings.layout, "papers").to_pylist()]
+    assert [(day.month, day.day) for day in last_seen] == [(3, 3), (3, 3)]
+    _assert_same_as_fresh(tmp_path, settings)
 
 
 def test_an_earlier_digest_moves_papers_to_an_earlier_month(tmp_path, digests):
@@ -216,9 +236,10 @@ def test_a_new_fingerprint_version_rewrites_every_split_part(tmp_path, digests, 
     build_warehouse(settings)
     unchanged = _part_states(settings.layout)
     assert all(unchanged[table] == states[table] for table in SPLIT_TABLES)
-    monkeypatch.setattr(pipeline.consolidate, "FINGERPRINT_VERSION", 2)
+    version = pipeline.consolidate.FINGERPRINT_VERSION + 1
+    monkeypatch.setattr(pipeline.consolidate, "FINGERPRINT_VERSION", version)
     build_warehouse(settings)
     after = _part_states(settings.layout)
     assert all(after[table][part] != states[table][part] for table in SPLIT_TABLES for part in states[table])
-    assert all(fingerprint.startswith("v2:") for table in SPLIT_TABLES for fingerprint in
+    assert all(fingerprint.startswith(f"v{version}:") for table in SPLIT_TABLES for fingerprint in
                (entry["fingerprint"] for entry in read_manifest(settings.layout)[table].values()))
