@@ -56,6 +56,11 @@ def assert_views_match_reference(settings: Settings) -> None:
             assert [dict(zip(names, row)) for row in cursor.fetchall()] == EXPECTED_VIEWS[view](tables), view
 
 
+def _days(settings: Settings) -> list:
+    with connect_readonly(settings.layout.duckdb_path) as con:
+        return [day for (day,) in con.execute("SELECT DISTINCT day FROM recurrence_by_day").fetchall()]
+
+
 def assert_reused(settings: Settings, before: dict, reused: list[str], computed: list[str]) -> None:
     manifest = _manifest(settings)
     assert manifest["reused"] == reused
@@ -175,3 +180,41 @@ def test_an_empty_warehouse_has_a_part_with_no_rows(tmp_path):
     build_warehouse(settings)
     assert _manifest(settings)["parts"] == ["2026-03"]
     assert_views_match_reference(settings)
+
+
+# --- random histories ---------------------------------------------------------------------
+
+MONTHS = {"Jan": 31, "Feb": 28, "Mar": 31, "Apr": 30}
+
+
+def _random_digest(rng, letters: str) -> str:
+    month = rng.choice(list(MONTHS))
+    papers = [PAPERS[letter] for letter in rng.sample(letters, rng.randint(1, 4))]
+    if rng.random() < 0.3:  # a title spelled otherwise: the same paper id
+        title, text = papers[0]
+        papers[0] = (title.lower(), text)
+    return render(f"{month} {rng.randint(1, MONTHS[month])}", papers)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_edits_keep_every_view_equal_to_the_reference(settings, seed):
+    """Digests added, removed and rewritten in random months, a rebuild after each edit."""
+    import random
+
+    rng = random.Random(seed)
+    letters = "ABCHPSX"
+    for step in range(5):
+        names = sorted(path.name for path in settings.digests_dir.iterdir())
+        edit = rng.choice(["add", "add", "remove", "rewrite", "copy"])
+        if edit == "add" or len(names) < 3:
+            (settings.digests_dir / f"r{seed}_{step}.txt").write_text(_random_digest(rng, letters))
+        elif edit == "remove":
+            (settings.digests_dir / rng.choice(names)).unlink()
+        elif edit == "rewrite":
+            (settings.digests_dir / rng.choice(names)).write_text(_random_digest(rng, letters))
+        else:
+            source = settings.digests_dir / rng.choice(names)
+            (settings.digests_dir / f"copy{seed}_{step}.txt").write_bytes(source.read_bytes())
+        build_warehouse(settings)
+        assert_views_match_reference(settings)
+        assert _manifest(settings)["parts"] == sorted({row.strftime("%Y-%m") for row in _days(settings)}) or ["none"]
