@@ -223,10 +223,14 @@ SELECT DISTINCT first_file FROM paper_firsts WHERE part IN (SELECT part FROM wri
 """
 WHOLE_QUERIES = {
     "digests": "SELECT * FROM digest_rows ORDER BY source_name",
+    # The files are those of the digests whose rejects count, but a batch may hold a
+    # duplicate copy's rejects too: they are left out here, or the table would depend on
+    # how the digests were batched.
     "rejects": """
         SELECT r.digest_id, r.source_name, r.line, r.reason, r.raw_text, r.detail
         FROM read_parquet($reject_files, filename = true) r
         SEMI JOIN current_staging c ON r.source_name = c.source_name AND r.filename = c.rejects_file
+        SEMI JOIN digest_rows d ON r.source_name = d.source_name AND d.duplicate_of IS NULL
         ORDER BY r.source_name, r.line
     """,
 }

@@ -121,6 +121,20 @@ def test_papers_of_one_month_that_return_together_rewrite_their_part(tmp_path):
     _assert_same_as_fresh(tmp_path, settings)
 
 
+def test_a_copy_added_later_adds_no_rejects(tmp_path):
+    """A byte copy adds no rejects, whether it was staged in its original's batch or not."""
+    digests = tmp_path / "digests"
+    digests.mkdir()
+    text = render("Mar 2", [("Good Paper", abstract("good")), ("Cut Off Title", "Short block")])
+    (digests / "a.txt").write_text(text)
+    settings = Settings(tmp_path / "warehouse", digests, None)
+    build_warehouse(settings)
+    (digests / "b.txt").write_text(text)  # a later build stages it in a batch of its own
+    build_warehouse(settings)
+    assert {row["source_name"] for row in read_published(settings.layout, "rejects").to_pylist()} == {"a.txt"}
+    _assert_same_as_fresh(tmp_path, settings)  # the fresh build stages both in one batch
+
+
 def test_an_earlier_digest_moves_papers_to_an_earlier_month(tmp_path, digests):
     settings = Settings(tmp_path / "warehouse", digests, None)
     build_warehouse(settings)
