@@ -48,6 +48,14 @@ def rows_version() -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _month_of(day: dt.date) -> str:
+    """A day's part name, as DuckDB's strftime('%Y-%m') names the tables' parts.
+
+    Not date.strftime: glibc writes the year 999 as "999", not "0999".
+    """
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def _month_start(part: str) -> dt.date:
     return dt.date(int(part[:4]), int(part[5:7]), 1)
 
@@ -170,7 +178,7 @@ def write_recurrence_parts(
         reused, cutoff = _reuse(old_dir, directory, manifest["parts"], dt.date.max if changed is None else changed)
     con.execute(f"CREATE TEMP TABLE {identifier(_COMPUTED)} AS {TREND_VIEWS[VIEW]}", {"cutoff": cutoff})
     days = con.execute(f"SELECT DISTINCT day FROM {identifier(_COMPUTED)}").fetchall()
-    months = sorted({day.strftime("%Y-%m") for (day,) in days})
+    months = sorted({_month_of(day) for (day,) in days})
     for part in months:
         path = directory / f"{part}.parquet"
         start = _month_start(part)

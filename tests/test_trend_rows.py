@@ -166,6 +166,15 @@ def test_copied_snapshot_files_are_never_taken_for_unchanged_parts(settings, mon
     assert_views_match_reference(settings)
 
 
+def test_a_year_before_1000_names_its_month_as_the_tables_do(settings):
+    """date.strftime writes the year 226 as "226" on glibc; DuckDB and the parts as "0226"."""
+    (settings.digests_dir / "old.txt").write_text(render("Mar 6, 0226", [PAPERS["A"]]))
+    build_warehouse(settings)
+    assert _manifest(settings)["parts"] == ["0226-03", "2026-02", "2026-03"]
+    assert "0226-03" in {path.stem for path in settings.layout.table_files("appearances")}
+    assert_views_match_reference(settings)
+
+
 def test_an_empty_warehouse_has_a_part_with_no_rows(tmp_path):
     settings = Settings(tmp_path / "warehouse", tmp_path / "raw", YEAR)
     settings.digests_dir.mkdir(parents=True)
