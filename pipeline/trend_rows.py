@@ -10,10 +10,15 @@ the same too:
 - the appearances before M are unchanged, and so are the running totals they sum to;
 - a paper seen before M was first seen before M, so its title and first day are unchanged.
 Those monthly parts are hard-linked from the previous snapshot, and only the rows from
-M on are computed (adding the latest day's digest to 10,000: one month of 49).
+M on are computed. At 10,000 digests over four years, adding the latest day's digest
+computes one month of 49.
 
-Anything unexpected (no complete previous parts, another query, a copied snapshot
-file, a part that is not a month) falls back to computing every row.
+What is not known to be right is computed, never reused: with no previous manifest of
+this version (query text, DuckDB version) or one naming a part that is not a month,
+with copied snapshot files, a changed part that is not a month, or reused months
+other than the appearances' months before M, every row is computed; an old part that
+is gone or not the file its manifest describes (size, mtime, inode) moves M back to
+its month.
 """
 
 import datetime as dt
@@ -43,8 +48,8 @@ _COMPUTED = f"_{VIEW}_computed"
 
 
 def rows_version() -> str:
-    """What the stored parts were computed by: the version and the query's text."""
-    text = f"{ROWS_VERSION}\n{TREND_VIEWS[VIEW]}"
+    """What the stored parts were computed by: the version, the query's text, DuckDB's version."""
+    text = f"{ROWS_VERSION}\n{duckdb.__version__}\n{TREND_VIEWS[VIEW]}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -64,22 +69,42 @@ def _next_month(day: dt.date) -> dt.date:
     return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+def _is_month(part: object) -> bool:
+    if not isinstance(part, str) or not _MONTH.fullmatch(part):
+        return False
+    try:
+        _month_start(part)
+    except ValueError:  # month 13, year 0
+        return False
+    return True
+
+
+def _signature(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
 def _manifest(directory: Path) -> dict | None:
+    """The parts' manifest, if it is of this version and well-formed: part -> file signature."""
     try:
         value = json.loads((directory / MANIFEST_NAME).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(value, dict) or value.get("version") != rows_version() or not isinstance(value.get("parts"), list):
+    if not isinstance(value, dict) or value.get("version") != rows_version():
+        return None
+    parts = value.get("parts")
+    if not isinstance(parts, dict) or not all(
+        (_is_month(part) or part == NO_ROWS_PART) and isinstance(signature, list) for part, signature in parts.items()
+    ):
         return None
     return value
 
 
-def previous_snapshot(snapshots_dir: Path, trends_dir: Path) -> Path | None:
-    """The newest snapshot, other than `trends_dir`'s own, holding complete parts of this version."""
-    current = trends_dir.parent
+def previous_snapshot(snapshots_dir: Path, current: Path, trends_dir_name: str) -> Path | None:
+    """The newest snapshot, other than `current`, holding complete parts of this version."""
     candidates = sorted((path for path in snapshots_dir.iterdir() if path.is_dir() and path != current), reverse=True)
     for snapshot in candidates:
-        if _manifest(snapshot / trends_dir.name / VIEW) is not None:
+        if _manifest(snapshot / trends_dir_name / VIEW) is not None:
             return snapshot
     return None
 
@@ -121,33 +146,36 @@ def _paper_columns_differ(con: duckdb.DuckDBPyConnection, old: Path, new: Path) 
         return True
 
 
-def first_changed_month(con: duckdb.DuckDBPyConnection, previous: Path, table_files: dict[str, list[Path]]) -> dt.date | None:
+def recompute_from(con: duckdb.DuckDBPyConnection, previous: Path, table_files: dict[str, list[Path]]) -> dt.date:
     """The first day of the earliest month whose inputs differ from `previous`'s.
 
     An appearances part differs if its file does; a papers part if its title or
-    first_seen_date column does. dt.date.min when that cannot be told (a part that
-    is not a month changed); None when nothing differs.
+    first_seen_date column does. dt.date.min when that cannot be told (a part that is
+    not a month changed); dt.date.max when nothing differs.
     """
     changed = set(_changed_parts(previous / "appearances", table_files["appearances"]))
     for part, (old, new) in _changed_parts(previous / "papers", table_files["papers"]).items():
         if old is None or new is None or _paper_columns_differ(con, old, new):
             changed.add(part)
     if not changed:
-        return None
-    if not all(_MONTH.fullmatch(part) for part in changed):
+        return dt.date.max
+    if not all(_is_month(part) for part in changed):
         return dt.date.min
     return _month_start(min(changed))
 
 
-def _reuse(old_dir: Path, directory: Path, parts: list[str], cutoff: dt.date) -> tuple[list[str], dt.date]:
-    """Hard-link the old parts before `cutoff`; returns them, and the cutoff for the rest.
+def _reuse(old_dir: Path, directory: Path, parts: list[tuple[str, list[int]]], cutoff: dt.date) -> tuple[list[str], dt.date]:
+    """Hard-link the old parts (name, signature), in month order; returns the ones linked and the cutoff.
 
-    A part that can be neither linked nor copied (gone) moves the cutoff back to its month.
+    A part that is gone, or is not the file its manifest describes (replaced or changed
+    by hand), is not reused: the cutoff moves back to its month.
     """
     reused = []
-    for part in sorted(part for part in parts if _MONTH.fullmatch(part) and _month_start(part) < cutoff):
+    for part, signature in parts:
         source, target = old_dir / f"{part}.parquet", directory / f"{part}.parquet"
         try:
+            if _signature(source) != signature:
+                return reused, _month_start(part)
             try:
                 os.link(source, target)
             except OSError:
@@ -157,6 +185,17 @@ def _reuse(old_dir: Path, directory: Path, parts: list[str], cutoff: dt.date) ->
             return reused, _month_start(part)
         reused.append(part)
     return reused, cutoff
+
+
+def _reusable(manifest: dict, table_files: dict[str, list[Path]], cutoff: dt.date) -> list[tuple[str, list[int]]]:
+    """The old parts before `cutoff`, in month order; none unless they are the appearances' months there.
+
+    The rows of a month exist exactly where its appearances do: a manifest that says
+    otherwise describes other tables.
+    """
+    before = sorted((part, signature) for part, signature in manifest["parts"].items() if _is_month(part) and _month_start(part) < cutoff)
+    months = sorted(path.stem for path in table_files["appearances"] if _is_month(path.stem) and _month_start(path.stem) < cutoff)
+    return before if [part for part, _ in before] == months else []
 
 
 def write_recurrence_parts(
@@ -170,12 +209,15 @@ def write_recurrence_parts(
     """
     directory = trends_dir / VIEW
     directory.mkdir()
-    old_dir = previous / trends_dir.name / VIEW if previous is not None else None
-    manifest = _manifest(old_dir) if old_dir is not None else None
+    manifest = _manifest(previous / trends_dir.name / VIEW) if previous is not None else None
     cutoff, reused = dt.date.min, []
     if manifest is not None:
-        changed = first_changed_month(con, previous, table_files)
-        reused, cutoff = _reuse(old_dir, directory, manifest["parts"], dt.date.max if changed is None else changed)
+        cutoff = recompute_from(con, previous, table_files)
+        reusable = _reusable(manifest, table_files, cutoff)
+        if reusable:
+            reused, cutoff = _reuse(previous / trends_dir.name / VIEW, directory, reusable, cutoff)
+        else:
+            cutoff = dt.date.min
     con.execute(f"CREATE TEMP TABLE {identifier(_COMPUTED)} AS {TREND_VIEWS[VIEW]}", {"cutoff": cutoff})
     days = con.execute(f"SELECT DISTINCT day FROM {identifier(_COMPUTED)}").fetchall()
     months = sorted({_month_of(day) for (day,) in days})
@@ -190,13 +232,16 @@ def write_recurrence_parts(
         # A view needs a file to read: one with the columns and no rows.
         months = [NO_ROWS_PART]
         con.execute(f"COPY {identifier(_COMPUTED)} TO {string_literal(str(directory / f'{NO_ROWS_PART}.parquet'))} ({TREND_ROWS_COPY_OPTIONS})")
-    for part in months:  # the reused parts are durable already
+    for part in months:
         fsync_path(directory / f"{part}.parquet")
-    parts = sorted(reused + months)
-    with atomic_path(directory / MANIFEST_NAME) as tmp:
-        tmp.write_text(json.dumps({"version": rows_version(), "parts": parts, "reused": reused}, indent=1))
+    # Every part and its name durable before the manifest that vouches for them.
     fsync_path(directory)
+    parts = sorted(reused + months)
     files = [directory / f"{part}.parquet" for part in parts]
+    signatures = {part: _signature(path) for part, path in zip(parts, files)}
+    with atomic_path(directory / MANIFEST_NAME) as tmp:
+        tmp.write_text(json.dumps({"version": rows_version(), "parts": signatures, "reused": reused}, indent=1))
+    fsync_path(directory)
     con.execute(f"DROP TABLE {identifier(_COMPUTED)}")
     con.execute(f"CREATE TEMP VIEW {identifier(trend_table(VIEW))} AS SELECT * FROM read_parquet({string_list_literal([str(path) for path in files])})")
     return files

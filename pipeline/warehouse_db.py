@@ -123,7 +123,7 @@ def build_duckdb(layout: Layout, path: Path | None = None) -> Path:
     """Write trends.duckdb (atomically) with every view and macro; returns its path."""
     path = path or layout.duckdb_path
     snapshot, table_files = snapshot_tables(layout)
-    previous = trend_rows.previous_snapshot(layout.snapshots_dir, snapshot / TRENDS_DIR)
+    previous = trend_rows.previous_snapshot(layout.snapshots_dir, snapshot, TRENDS_DIR)
     with atomic_path(path) as tmp:
         with connect(str(tmp)) as con:
             create_views(con, table_files, snapshot / TRENDS_DIR, previous)

@@ -64,7 +64,7 @@ def _days(settings: Settings) -> list:
 def assert_reused(settings: Settings, before: dict, reused: list[str], computed: list[str]) -> None:
     manifest = _manifest(settings)
     assert manifest["reused"] == reused
-    assert manifest["parts"] == sorted(reused + computed)
+    assert sorted(manifest["parts"]) == sorted(reused + computed)
     inodes = {path.stem: path.stat().st_ino for path in _parts_dir(settings).glob("*.parquet")}
     assert sorted(inodes) == sorted(reused + computed)
     assert [part for part in inodes if inodes[part] == before.get(part)] == reused
@@ -72,7 +72,7 @@ def assert_reused(settings: Settings, before: dict, reused: list[str], computed:
 
 def test_a_full_build_computes_every_month(settings):
     manifest = _manifest(settings)
-    assert (manifest["parts"], manifest["reused"]) == (["2026-02", "2026-03"], [])
+    assert (sorted(manifest["parts"]), manifest["reused"]) == (["2026-02", "2026-03"], [])
     assert_views_match_reference(settings)
 
 
@@ -153,6 +153,52 @@ def test_a_part_gone_from_the_previous_snapshot_is_computed_again(settings):
     assert_views_match_reference(settings)
 
 
+@pytest.mark.parametrize("parts", [[1], ["2026-02"], {"2026-13": [0, 0, 0]}, {"0000-01": [0, 0, 0]}, {"2026-02": "x"}])
+def test_a_manifest_changed_by_hand_is_not_reused(settings, parts):
+    path = _parts_dir(settings) / trend_rows.MANIFEST_NAME
+    path.write_text(json.dumps({**json.loads(path.read_text()), "parts": parts}))
+    before = _rebuild(settings)
+    assert_reused(settings, before, reused=[], computed=["2026-02", "2026-03"])
+    assert_views_match_reference(settings)
+
+
+def _other_rows_part(settings: Settings, tmp_path):
+    """A valid recurrence_by_day part holding other rows: March's, from another warehouse."""
+    other = Settings(tmp_path / "other", tmp_path / "other-raw", YEAR)
+    other.digests_dir.mkdir()
+    (other.digests_dir / "a.txt").write_text(render("Feb 3", [PAPERS["S"], NEW_PAPER]))
+    build_warehouse(other)
+    return (_parts_dir(other) / "2026-02.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "other rows"])
+def test_a_part_changed_by_hand_is_computed_again(settings, tmp_path, damage):
+    """The manifest holds each part's size, mtime and inode: a replaced part is not reused."""
+    content = {"garbage": b"not parquet", "empty": b"", "other rows": None}[damage]
+    if content is None:
+        content = _other_rows_part(settings, tmp_path)
+    part = _parts_dir(settings) / "2026-02.parquet"
+    part.unlink()  # a new file, as an editor or a copy would make
+    part.write_bytes(content)
+    (settings.digests_dir / "11_mar06.txt").write_text(render("Mar 6", [PAPERS["A"]]))
+    before = _rebuild(settings)
+    assert_reused(settings, before, reused=[], computed=["2026-02", "2026-03"])
+    assert_views_match_reference(settings)
+
+
+def test_a_manifest_of_other_months_is_not_reused(settings):
+    """Reused months must be the appearances' months before the cutoff: here January is extra."""
+    path = _parts_dir(settings) / trend_rows.MANIFEST_NAME
+    manifest = json.loads(path.read_text())
+    (_parts_dir(settings) / "2026-01.parquet").write_bytes((_parts_dir(settings) / "2026-02.parquet").read_bytes())
+    manifest["parts"]["2026-01"] = trend_rows._signature(_parts_dir(settings) / "2026-01.parquet")
+    path.write_text(json.dumps(manifest))
+    (settings.digests_dir / "11_mar06.txt").write_text(render("Mar 6", [PAPERS["A"]]))
+    before = _rebuild(settings)
+    assert_reused(settings, before, reused=[], computed=["2026-02", "2026-03"])
+    assert_views_match_reference(settings)
+
+
 def test_copied_snapshot_files_are_never_taken_for_unchanged_parts(settings, monkeypatch):
     """Where hard links fail, snapshot files are copies: no part can be shown unchanged."""
 
@@ -170,7 +216,7 @@ def test_a_year_before_1000_names_its_month_as_the_tables_do(settings):
     """date.strftime writes the year 226 as "226" on glibc; DuckDB and the parts as "0226"."""
     (settings.digests_dir / "old.txt").write_text(render("Mar 6, 0226", [PAPERS["A"]]))
     build_warehouse(settings)
-    assert _manifest(settings)["parts"] == ["0226-03", "2026-02", "2026-03"]
+    assert sorted(_manifest(settings)["parts"]) == ["0226-03", "2026-02", "2026-03"]
     assert "0226-03" in {path.stem for path in settings.layout.table_files("appearances")}
     assert_views_match_reference(settings)
 
@@ -180,14 +226,14 @@ def test_an_empty_warehouse_has_a_part_with_no_rows(tmp_path):
     settings.digests_dir.mkdir(parents=True)
     (settings.digests_dir / "undated.txt").write_text(render(None, [PAPERS["U"]]))
     build_warehouse(settings)
-    assert _manifest(settings)["parts"] == [trend_rows.NO_ROWS_PART]
+    assert sorted(_manifest(settings)["parts"]) == [trend_rows.NO_ROWS_PART]
     with connect_readonly(settings.layout.duckdb_path) as con:
         assert con.execute("SELECT count(*) FROM recurrence_by_day").fetchone() == (0,)
         assert con.execute("SELECT count(*) FROM daily_summary").fetchone() == (0,)
     # And the next build, with rows, replaces it.
     (settings.digests_dir / "mar01.txt").write_text(render("Mar 1", [PAPERS["A"]]))
     build_warehouse(settings)
-    assert _manifest(settings)["parts"] == ["2026-03"]
+    assert sorted(_manifest(settings)["parts"]) == ["2026-03"]
     assert_views_match_reference(settings)
 
 
@@ -226,4 +272,5 @@ def test_random_edits_keep_every_view_equal_to_the_reference(settings, seed):
             (settings.digests_dir / f"copy{seed}_{step}.txt").write_bytes(source.read_bytes())
         build_warehouse(settings)
         assert_views_match_reference(settings)
-        assert _manifest(settings)["parts"] == sorted({row.strftime("%Y-%m") for row in _days(settings)}) or ["none"]
+        months = sorted({f"{day.year:04d}-{day.month:02d}" for day in _days(settings)})
+        assert sorted(_manifest(settings)["parts"]) == (months or [trend_rows.NO_ROWS_PART])
