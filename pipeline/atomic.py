@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,19 @@ def fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link `source` as `target`, or copy it (made durable) where links fail.
+
+    A link shares the source's data, durable already; a copy's data is new. The
+    caller makes the target's directory entry durable.
+    """
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        fsync_path(target)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ import re
 
 import duckdb
 
+
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A read-write connection for building: in memory, or a database file."""
     con = duckdb.connect(database)

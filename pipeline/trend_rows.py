@@ -24,15 +24,14 @@ its month.
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
 
-from pipeline.atomic import atomic_path, fsync_path
+from pipeline.atomic import atomic_path, fsync_path, link_or_copy
 from pipeline.sql import identifier, string_list_literal, string_literal
+from pipeline.table_parts import file_signature
 from pipeline.trends_sql import TREND_ROWS_COPY_OPTIONS, TREND_VIEWS, trend_table
 
 VIEW = "recurrence_by_day"
@@ -79,11 +78,6 @@ def _is_month(part: object) -> bool:
     return True
 
 
-def _signature(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-
-
 def _manifest(directory: Path) -> dict | None:
     """The parts' manifest, if it is of this version and well-formed: part -> file signature."""
     try:
@@ -111,10 +105,9 @@ def previous_snapshot(snapshots_dir: Path, current: Path, trends_dir_name: str) 
 
 def _same_file(a: Path, b: Path) -> bool:
     try:
-        first, second = a.stat(), b.stat()
+        return a.samefile(b)
     except OSError:
         return False
-    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def _changed_parts(old_dir: Path, new_files: list[Path]) -> dict[str, tuple[Path | None, Path | None]]:
@@ -174,13 +167,9 @@ def _reuse(old_dir: Path, directory: Path, parts: list[tuple[str, list[int]]], c
     for part, signature in parts:
         source, target = old_dir / f"{part}.parquet", directory / f"{part}.parquet"
         try:
-            if _signature(source) != signature:
+            if file_signature(source) != signature:
                 return reused, _month_start(part)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)
-                fsync_path(target)
+            link_or_copy(source, target)
         except OSError:
             return reused, _month_start(part)
         reused.append(part)
@@ -238,7 +227,7 @@ def write_recurrence_parts(
     fsync_path(directory)
     parts = sorted(reused + months)
     files = [directory / f"{part}.parquet" for part in parts]
-    signatures = {part: _signature(path) for part, path in zip(parts, files)}
+    signatures = {part: file_signature(path) for part, path in zip(parts, files)}
     with atomic_path(directory / MANIFEST_NAME) as tmp:
         tmp.write_text(json.dumps({"version": rows_version(), "parts": signatures, "reused": reused}, indent=1))
     fsync_path(directory)

@@ -11,7 +11,6 @@ tables, a query could mix two builds. A snapshot's files are never replaced: eve
 query through trends.duckdb sees one build, whole, even while the next one publishes.
 """
 
-import os
 import shutil
 import time
 import uuid
@@ -20,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import trend_rows
-from pipeline.atomic import atomic_path, fsync_path
+from pipeline.atomic import atomic_path, fsync_path, link_or_copy
 from pipeline.config import Layout
 from pipeline.schemas import TABLES
 from pipeline.sql import connect, identifier, string_list_literal, string_literal
@@ -95,10 +94,7 @@ def snapshot_tables(layout: Layout) -> tuple[Path, dict[str, list[Path]]]:
         table_files[table] = []
         for path in layout.table_files(table):
             linked = table_dir / path.name
-            try:
-                os.link(path, linked)
-            except OSError:
-                shutil.copyfile(path, linked)
+            link_or_copy(path, linked)
             table_files[table].append(linked)
         fsync_path(table_dir)
     # Where create_views writes the trend views' rows; every level down to the files

@@ -13,6 +13,7 @@ import pytest
 from pipeline import trend_rows
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
+from pipeline.table_parts import file_signature
 from pipeline.trends_sql import TREND_VIEWS
 from pipeline.warehouse_db import TRENDS_DIR, connect_readonly
 from tests.helpers import abstract, render
@@ -191,7 +192,7 @@ def test_a_manifest_of_other_months_is_not_reused(settings):
     path = _parts_dir(settings) / trend_rows.MANIFEST_NAME
     manifest = json.loads(path.read_text())
     (_parts_dir(settings) / "2026-01.parquet").write_bytes((_parts_dir(settings) / "2026-02.parquet").read_bytes())
-    manifest["parts"]["2026-01"] = trend_rows._signature(_parts_dir(settings) / "2026-01.parquet")
+    manifest["parts"]["2026-01"] = file_signature(_parts_dir(settings) / "2026-01.parquet")
     path.write_text(json.dumps(manifest))
     (settings.digests_dir / "11_mar06.txt").write_text(render("Mar 6", [PAPERS["A"]]))
     before = _rebuild(settings)
