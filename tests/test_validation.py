@@ -3,12 +3,14 @@
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -215,6 +217,50 @@ def test_a_table_of_many_parts_is_read_in_order(sample_settings, tmp_path):
     expected = pa.concat_tables([thirds[2], thirds[0], thirds[1]])
     assert frame["paper_id"].tolist() == expected["paper_id"].to_pylist()
     assert frame[expectations.ABSTRACT_CHARS].tolist() == [len(text) for text in expected["abstract"].to_pylist()]
+
+
+def test_the_spelled_out_whitespace_is_pythons_and_pyarrow_reads_it_so():
+    characters = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF]
+    python_blank = [character.isspace() for character in characters]
+    assert [not re.search(expectations.NOT_BLANK_PATTERN, character) for character in characters] == python_blank
+    # pandas hands these patterns to pyarrow (RE2), which must agree with Python's re.
+    matched = pc.match_substring_regex(pa.array(characters), expectations.NOT_BLANK_PATTERN).to_pylist()
+    assert [not match for match in matched] == python_blank
+    urls = ["https://github.com/a/b", "https://\u3000github.com", "https://\x0bx", "https:///a", "http://x.org"]
+    assert pc.match_substring_regex(pa.array(urls), expectations.HTTPS_HOST_PATTERN).to_pylist() == [True, False, False, False, False]
+
+
+def test_a_title_of_unicode_spaces_is_blank_and_a_url_must_name_a_host(sample_settings):
+    layout = sample_settings.layout
+    papers = expectations.read_frame(layout.table_files("papers"))
+    papers.loc[5, "title"] = "\u3000\u2029\x1c"  # whitespace to Python, not to RE2's \s
+    failures = expectations.validate_frame("papers", expectations.prepare_frame("papers", papers)).failures
+    assert [(failure.rule, failure.unexpected_values) for failure in failures] == [("title is not blank", ["\u3000\u2029\x1c"])]
+    links = expectations.read_frame(layout.table_files("repo_links"))
+    links.loc[0, "url"] = "https://\u00a0github.com/a/b"
+    failures = expectations.validate_frame("repo_links", expectations.prepare_frame("repo_links", links)).failures
+    assert [(failure.rule, failure.unexpected_values) for failure in failures] == [
+        ("url starts with https:// and a host", ["https://\u00a0github.com/a/b"])
+    ]
+
+
+def test_appearances_keys_read_as_categories_still_find_duplicates_across_parts(sample_settings, tmp_path):
+    appearances = pq.read_table(sample_settings.layout.table_files("appearances"))
+    first, second = appearances.slice(0, 200), appearances.slice(200)
+    # The second part repeats the first row's (digest_id, paper_id) at another position.
+    repeated = first.slice(0, 1).set_column(3, first.schema.field("position"), pa.array([999], pa.int32()))
+    files = [tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"]
+    pq.write_table(first, files[0])
+    pq.write_table(pa.concat_tables([second, repeated]), files[1])
+    frame = expectations.read_validation_frame("appearances", files)
+    assert str(frame["digest_id"].dtype) == "category"
+    assert frame["digest_id"].astype(str).tolist() == appearances["digest_id"].to_pylist() + [first["digest_id"][0].as_py()]
+    result = expectations.validate_table_file("appearances", files, sample_settings.layout.table_files("digests"))
+    failures = [(failure.rule, failure.unexpected_rows) for failure in result.failures]
+    duplicate = {"digest_id": first["digest_id"][0].as_py(), "paper_id": first["paper_id"][0].as_py()}
+    assert [rule for rule, _ in failures] == ["(digest_id, paper_id) is unique: a paper once per digest", "position is at most the digest's entry_count"]
+    assert all(row["digest_id"] == duplicate["digest_id"] and row["paper_id"] == duplicate["paper_id"] for row in failures[0][1])
+    assert len(failures[0][1]) == 2
 
 
 def test_great_expectations_can_be_imported_ahead_in_a_thread():
