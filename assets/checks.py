@@ -9,14 +9,16 @@ A failed check is an ERROR and blocking, so trends_duckdb (which publishes the
 candidates) does not run: the published tables and trends.duckdb stay as they were.
 
 The six checks are one step (a multi-asset check; each can still run alone from
-the UI): two threads run them, so that one check's DuckDB and Arrow reads, which
-release the GIL, overlap another's pandas and GX work.
+the UI). After a large parse, the tables are validated in the worker process that
+started importing GX when the parse ended (pipeline.validation_pool), while this
+process runs the checks across tables. Otherwise two threads run them here, so that
+one check's DuckDB and Arrow reads, which release the GIL, overlap another's GX work.
 """
 
 import html
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -25,11 +27,11 @@ import dagster as dg
 from assets.resources import WarehouseResource
 from pipeline.config import Layout
 from pipeline.cross_checks import run_cross_checks
-from pipeline.expectations import validate_table_file
 from pipeline.publish import record_check
 from pipeline.schemas import TABLES
+from pipeline import validation_pool
 from pipeline.table_parts import candidate_table_files, read_plan, written_files
-from pipeline.validation_docs import cross_table_result, index_path, table_result, write_result
+from pipeline.validation_docs import cross_table_result, index_path, write_result
 
 CROSS_TABLE_CHECK = "cross_table_integrity"
 
@@ -89,11 +91,6 @@ def _check_metadata(result: dict, page: Path, layout: Layout) -> dict:
     return metadata
 
 
-def _validate_table(layout: Layout, table: str) -> dict:
-    validation = validate_table_file(table, parts_to_validate(layout, table), candidate_table_files(layout, "digests"))
-    return table_result(validation)
-
-
 def _cross_check(layout: Layout) -> dict:
     files = {table: candidate_table_files(layout, table) for table in TABLES}
     return cross_table_result(run_cross_checks(files), files, datetime.now().astimezone().isoformat(timespec="seconds"))
@@ -129,13 +126,23 @@ CHECK_SPECS = [
     *map(_table_spec, ("digests", "rejects")),
 ]
 assert {spec.asset_key.path[-1] for spec in CHECK_SPECS} == set(TABLES)
-CHECK_THREADS = 2
 
 
-def _run_check(layout: Layout, spec: dg.AssetCheckSpec) -> dict:
-    if spec.name == CROSS_TABLE_CHECK:
-        return _cross_check(layout)
-    return _validate_table(layout, spec.asset_key.path[-1])
+def _submit_checks(
+    layout: Layout, specs: list[dg.AssetCheckSpec], threads: ThreadPoolExecutor, worker: ProcessPoolExecutor | None
+) -> list[tuple[dg.AssetCheckSpec, Future]]:
+    """Each check with its result to come: the tables' suites in the worker if there is one."""
+    digests_files = candidate_table_files(layout, "digests")
+    jobs = {
+        spec.asset_key.path[-1]: (parts_to_validate(layout, spec.asset_key.path[-1]), digests_files)
+        for spec in specs
+        if spec.name != CROSS_TABLE_CHECK
+    }
+    suites = validation_pool.validate_tables(jobs, threads, worker)
+    return [
+        (spec, threads.submit(_cross_check, layout) if spec.name == CROSS_TABLE_CHECK else suites[spec.asset_key.path[-1]])
+        for spec in specs
+    ]
 
 
 @dg.multi_asset_check(
@@ -148,9 +155,10 @@ def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
     layout = warehouse.layout
     selected = [spec for spec in CHECK_SPECS if spec.key in context.selected_asset_check_keys]
     errors: list[Exception] = []
-    pool = ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="check")
+    worker = validation_pool.take()
+    threads = ThreadPoolExecutor(validation_pool.THREADS, thread_name_prefix="check")
     try:
-        futures = [(spec, pool.submit(_run_check, layout, spec)) for spec in selected]
+        futures = _submit_checks(layout, selected, threads, worker)
         # Results are written and reported here, one at a time: the data docs index
         # and the approvals are files that two threads must not write at once.
         for spec, future in futures:
@@ -173,7 +181,9 @@ def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
             )
     finally:
         # On an interrupted step, the checks not started yet are dropped, not run.
-        pool.shutdown(wait=True, cancel_futures=True)
+        threads.shutdown(wait=True, cancel_futures=True)
+        if worker is not None:
+            worker.shutdown(wait=True, cancel_futures=True)
     if errors:
         raise errors[0]
 

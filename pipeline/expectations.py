@@ -351,25 +351,6 @@ def build_suite(table: str):
     return suite
 
 
-def import_in_background() -> threading.Thread:
-    """Import Great Expectations (about 2 s of imports) in a daemon thread, and return it.
-
-    Started while the parse runs in worker processes, the import takes a share of the
-    cores instead of two seconds of the checks after it. An import that fails here
-    fails again, with its error, in the check that needs it.
-    """
-
-    def load() -> None:
-        try:
-            import great_expectations  # noqa: F401
-        except Exception:  # noqa: BLE001 - reported by the check's own import
-            pass
-
-    thread = threading.Thread(target=load, name="import-great-expectations", daemon=True)
-    thread.start()
-    return thread
-
-
 def _skip_batch_fingerprints() -> None:
     """Stop GX hashing every frame under 1 GB for a batch id nothing here reads.
 

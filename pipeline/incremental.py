@@ -160,7 +160,8 @@ def _stage_batch(args: tuple[Layout, Path, list[str], int | None]) -> list[Stage
     return stage_batch(layout, digests_dir, names, config_year, durable=False)
 
 
-def _worker_context():
+def worker_context():
+    """Processes forked from a clean single-threaded server (see stage_digests)."""
     context = get_context("forkserver")
     context.set_forkserver_preload(["pipeline.staging"])
     return context
@@ -196,7 +197,7 @@ def stage_digests(
     if parallel:
         # forkserver: workers fork from a clean single-threaded server, never from a
         # Dagster process whose threads may hold locks at the moment of a fork.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
             staged = [item for batch in pool.map(_stage_batch, jobs) for item in batch]
     else:
         staged = [item for job in jobs for item in _stage_batch(job)]

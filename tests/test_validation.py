@@ -16,10 +16,11 @@ import pytest
 
 import assets.build
 import assets.checks
+import assets.ingest
 import assets.tables
 from assets.build import materialize_warehouse
 from assets.checks import CROSS_TABLE_CHECK
-from pipeline import expectations
+from pipeline import expectations, validation_pool
 from pipeline.atomic import write_parquet
 from pipeline.config import Settings
 from pipeline.consolidate import consolidate
@@ -263,17 +264,6 @@ def test_appearances_keys_read_as_categories_still_find_duplicates_across_parts(
     assert len(failures[0][1]) == 2
 
 
-def test_great_expectations_can_be_imported_ahead_in_a_thread():
-    code = (
-        "import sys; from pipeline.expectations import import_in_background\n"
-        "assert 'great_expectations' not in sys.modules\n"
-        "thread = import_in_background(); thread.join()\n"
-        "print('great_expectations' in sys.modules, thread.daemon)"
-    )
-    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert completed.stdout.split() == ["True", "True"]
-
-
 def test_validation_does_not_fingerprint_the_frame(sample_settings, monkeypatch):
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -356,6 +346,20 @@ def test_every_check_passes_on_the_samples(warehouse):
     assert index.exists() and "FAILED" not in index.read_text()
 
 
+def test_a_large_parse_starts_the_worker_that_the_checks_then_use(tmp_path, monkeypatch):
+    taken = []
+    take = validation_pool.take
+    monkeypatch.setattr(validation_pool, "take", lambda: taken.append(take()) or taken[-1])
+    monkeypatch.setattr(assets.ingest, "PARALLEL_MIN_DIGESTS", len(list_digest_files(SAMPLES)))  # the samples count as large
+    settings = Settings(tmp_path / "warehouse", SAMPLES, None)
+    with dg.instance_for_test() as instance:
+        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
+    assert run.result.success and taken[0] is not None and validation_pool.take() is None
+    evaluations = _evaluations(run.result)
+    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK} and all(evaluation.passed for evaluation in evaluations.values())
+    assert evaluations["appearances_expectations"].metadata["rows"].value == 358
+
+
 def _materialize(warehouse, selection):
     """Materialize `selection` of the project's assets and checks on the warehouse fixture, as the CLI does."""
     settings, instance, _ = warehouse
@@ -395,9 +399,13 @@ def test_a_check_that_cannot_run_fails_after_the_others_report(warehouse, monkey
     assert read_plan(settings.layout) is None
 
 
-@pytest.fixture(scope="module")
-def broken_run(warehouse, tmp_path_factory):
-    """One materialize_warehouse run whose consolidation writes every table broken (all BREAKS at once)."""
+@pytest.fixture(scope="module", params=["validated here", "validated in a worker started ahead"])
+def broken_run(request, warehouse, tmp_path_factory):
+    """One materialize_warehouse run whose consolidation writes every table broken (all BREAKS at once).
+
+    The tables' suites run in this process, or in the worker a large parse starts
+    ahead (pipeline.validation_pool), which reads the broken files itself.
+    """
     settings, instance, _ = warehouse
     layout = settings.layout
     before = _published_state(layout)
@@ -413,9 +421,15 @@ def broken_run(warehouse, tmp_path_factory):
             _write(candidates[table], table, rows)
         return counts
 
+    taken = []
+    take = validation_pool.take
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(assets.tables, "consolidate", faulty_consolidate)
+        patch.setattr(validation_pool, "take", lambda: taken.append(take()) or taken[-1])
+        if request.param == "validated in a worker started ahead":
+            validation_pool.start_ahead()
         run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
+    assert len(taken) == 1 and (taken[0] is not None) == (request.param != "validated here")
     return run, before, _published_state(layout), broken_values
 
 
