@@ -156,6 +156,8 @@ def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
     selected = [spec for spec in CHECK_SPECS if spec.key in context.selected_asset_check_keys]
     errors: list[Exception] = []
     worker = validation_pool.take()
+    if worker is not None:
+        context.log.info("the tables' suites run in the worker that imported Great Expectations as the parse ended")
     threads = ThreadPoolExecutor(validation_pool.THREADS, thread_name_prefix="check")
     try:
         futures = _submit_checks(layout, selected, threads, worker)

@@ -354,7 +354,9 @@ def test_a_large_parse_starts_the_worker_that_the_checks_then_use(tmp_path, monk
     settings = Settings(tmp_path / "warehouse", SAMPLES, None)
     with dg.instance_for_test() as instance:
         run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
+        logged = [entry.user_message for entry in instance.all_logs(run.result.run_id)]
     assert run.result.success and taken[0] is not None and validation_pool.take() is None
+    assert any("worker that imported Great Expectations" in message for message in logged)
     evaluations = _evaluations(run.result)
     assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK} and all(evaluation.passed for evaluation in evaluations.values())
     assert evaluations["appearances_expectations"].metadata["rows"].value == 358
