@@ -30,13 +30,21 @@ def _import_great_expectations() -> None:
     import great_expectations  # noqa: F401
 
 
-def start_ahead() -> ProcessPoolExecutor:
-    """Start the worker and its GX import now (once: a started worker is kept)."""
+def start_ahead() -> ProcessPoolExecutor | None:
+    """Start the worker and its GX import now (once: a started worker is kept).
+
+    A worker that cannot start is no error: the checks then validate in this process.
+    """
     global _started
     if _started is None:
         # One worker: a second would import GX again, on a core that is not idle.
-        _started = ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=_import_great_expectations)
-        _started.submit(int)  # the pool starts its worker on the first task
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=_import_great_expectations)
+        try:
+            pool.submit(int)  # the pool starts its worker on the first task
+        except (OSError, RuntimeError):
+            pool.shutdown(wait=False, cancel_futures=True)
+            return None
+        _started = pool
     return _started
 
 

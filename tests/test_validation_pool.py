@@ -82,3 +82,12 @@ def test_an_error_that_cannot_be_pickled_comes_back_as_its_text():
     assert type(error) is RuntimeError and str(error) == "_TwoArgumentError: x.parquet: unreadable"
     kept = OSError(2, "gone")
     assert validation_pool._picklable(kept) is kept  # noqa: SLF001
+
+
+def test_a_worker_that_cannot_start_leaves_the_checks_to_this_process(monkeypatch):
+    def no_processes(self, *args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(validation_pool.ProcessPoolExecutor, "submit", no_processes)
+    assert validation_pool.start_ahead() is None
+    assert validation_pool.take() is None
