@@ -131,14 +131,20 @@ assert {spec.asset_key.path[-1] for spec in CHECK_SPECS} == set(TABLES)
 def _submit_checks(
     layout: Layout, specs: list[dg.AssetCheckSpec], threads: ThreadPoolExecutor, worker: ProcessPoolExecutor | None
 ) -> list[tuple[dg.AssetCheckSpec, Future]]:
-    """Each check with its result to come: the tables' suites in the worker if there is one."""
-    digests_files = candidate_table_files(layout, "digests")
-    jobs = {
-        spec.asset_key.path[-1]: (parts_to_validate(layout, spec.asset_key.path[-1]), digests_files)
-        for spec in specs
-        if spec.name != CROSS_TABLE_CHECK
-    }
-    suites = validation_pool.validate_tables(jobs, threads, worker)
+    """Each check with its result to come: the tables' suites in the worker if there is one.
+
+    A table whose files cannot be listed (a damaged plan.json) fails its own check.
+    """
+    jobs, unlisted = {}, {}
+    for spec in specs:
+        table = spec.asset_key.path[-1]
+        if spec.name != CROSS_TABLE_CHECK:
+            try:
+                jobs[table] = (parts_to_validate(layout, table), candidate_table_files(layout, "digests"))
+            except Exception as error:  # noqa: BLE001 - reported as this check's failure
+                unlisted[table] = Future()
+                unlisted[table].set_exception(error)
+    suites = validation_pool.validate_tables(jobs, threads, worker) | unlisted
     return [
         (spec, threads.submit(_cross_check, layout) if spec.name == CROSS_TABLE_CHECK else suites[spec.asset_key.path[-1]])
         for spec in specs

@@ -67,7 +67,7 @@ ABSTRACT_CHARS = "_abstract_chars"
 LENGTH_ONLY_COLUMNS = {"papers": {"abstract": ABSTRACT_CHARS}}
 # Key columns with few distinct values, read as categories: pandas then finds compound
 # duplicates on their codes instead of hashing 700,000 strings (appearances: half a second).
-CATEGORY_COLUMNS = {"appearances": ["digest_id"], "rejects": ["digest_id"]}
+CATEGORY_COLUMNS = {"appearances": ["digest_id"]}
 
 # Columns shown with the unexpected rows of a failed expectation: enough to find the row.
 ROW_COLUMNS = {

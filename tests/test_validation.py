@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import dagster as dg
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -224,7 +225,12 @@ def test_the_spelled_out_whitespace_is_pythons_and_pyarrow_reads_it_so():
     characters = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF]
     python_blank = [character.isspace() for character in characters]
     assert [not re.search(expectations.NOT_BLANK_PATTERN, character) for character in characters] == python_blank
-    # pandas hands these patterns to pyarrow (RE2), which must agree with Python's re.
+    # pandas hands these patterns to pyarrow (RE2), where it sent \S to Python's re one value
+    # at a time (pandas is pinned; _needs_python_regex is its own test for that)...
+    strings = pd.Series(["a"], dtype="str").array
+    assert strings._needs_python_regex(r"\S") and not strings._needs_python_regex(expectations.NOT_BLANK_PATTERN)
+    assert not strings._needs_python_regex(expectations.HTTPS_HOST_PATTERN)
+    # ...and RE2 must agree with Python's re.
     matched = pc.match_substring_regex(pa.array(characters), expectations.NOT_BLANK_PATTERN).to_pylist()
     assert [not match for match in matched] == python_blank
     urls = ["https://github.com/a/b", "https://\u3000github.com", "https://\x0bx", "https:///a", "http://x.org"]
@@ -351,6 +357,7 @@ def test_a_large_parse_starts_the_worker_that_the_checks_then_use(tmp_path, monk
     take = validation_pool.take
     monkeypatch.setattr(validation_pool, "take", lambda: taken.append(take()) or taken[-1])
     monkeypatch.setattr(assets.ingest, "PARALLEL_MIN_DIGESTS", len(list_digest_files(SAMPLES)))  # the samples count as large
+    monkeypatch.setattr(validation_pool, "worth_starting", lambda: True)  # GX is imported here already
     settings = Settings(tmp_path / "warehouse", SAMPLES, None)
     with dg.instance_for_test() as instance:
         run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
@@ -401,6 +408,22 @@ def test_a_check_that_cannot_run_fails_after_the_others_report(warehouse, monkey
     assert read_plan(settings.layout) is None
 
 
+def test_a_damaged_plan_fails_each_check_with_its_error_not_the_step_alone(warehouse):
+    settings = warehouse[0]
+    _full_consolidation(settings.layout, list_digest_files(SAMPLES))
+    plan = json.loads(settings.layout.plan_path.read_text())
+    settings.layout.plan_path.write_text(json.dumps({table: {"parts": "?"} for table in plan}))  # the right tables, wrong fields
+    result = _materialize(warehouse, dg.AssetSelection.all_asset_checks())
+    assert not result.success
+    evaluations = _evaluations(result)
+    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK}
+    assert not any(evaluation.passed for evaluation in evaluations.values())
+    assert all("could not run: ValueError(\"not a table part" in evaluation.metadata["error"].value for evaluation in evaluations.values())
+    _full_consolidation(settings.layout, list_digest_files(SAMPLES))  # a good plan again: the checks pass, and publish
+    assert _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks()).success
+    assert read_plan(settings.layout) is None
+
+
 @pytest.fixture(scope="module", params=["validated here", "validated in a worker started ahead"])
 def broken_run(request, warehouse, tmp_path_factory):
     """One materialize_warehouse run whose consolidation writes every table broken (all BREAKS at once).
@@ -429,6 +452,7 @@ def broken_run(request, warehouse, tmp_path_factory):
         patch.setattr(assets.tables, "consolidate", faulty_consolidate)
         patch.setattr(validation_pool, "take", lambda: taken.append(take()) or taken[-1])
         if request.param == "validated in a worker started ahead":
+            patch.setattr(validation_pool, "worth_starting", lambda: True)  # GX is imported here already
             validation_pool.start_ahead()
         run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
     assert len(taken) == 1 and (taken[0] is not None) == (request.param != "validated here")

@@ -2,13 +2,19 @@
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from pathlib import Path
 
 import pytest
 
 from pipeline import validation_pool
 from pipeline.schemas import TABLES
+from tests.helpers import REPO
 
 
 def _jobs(layout) -> validation_pool.Jobs:
@@ -20,8 +26,9 @@ def _without_time(result: dict) -> dict:
 
 
 @pytest.fixture
-def worker():
+def worker(monkeypatch):
     """A worker started ahead and taken, as the checks take it."""
+    monkeypatch.setattr(validation_pool, "worth_starting", lambda: True)  # GX may be imported here already
     started = validation_pool.start_ahead()
     assert validation_pool.start_ahead() is started  # started once
     assert validation_pool.take() is started and validation_pool.take() is None  # handed over once
@@ -61,15 +68,25 @@ def test_a_worker_dead_before_any_work_leaves_the_work_to_this_process(sample_se
         assert all(future.result()["success"] for future in futures.values())
 
 
-def test_a_worker_killed_mid_validation_fails_each_table_with_the_cause(sample_settings, worker):
-    worker.submit(int).result()
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def test_a_worker_killed_mid_validation_leaves_the_suites_to_this_process(sample_settings, worker):
+    worker.submit(int).result()  # GX imported: from here on, the worker's CPU is the suites'
     [process] = list(worker._processes.values())  # noqa: SLF001
+    idle = _cpu_seconds(process.pid)
     with ThreadPoolExecutor(validation_pool.THREADS) as threads:
         futures = validation_pool.validate_tables(_jobs(sample_settings.layout), threads, worker)
+        deadline = time.monotonic() + 30
+        while _cpu_seconds(process.pid) < idle + 0.05 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert not any(future.done() for future in futures.values())  # still validating
         os.kill(process.pid, signal.SIGKILL)
-        for future in futures.values():
-            with pytest.raises(BrokenProcessPool):
-                future.result(timeout=60)
+        results = {table: future.result(timeout=60) for table, future in futures.items()}
+    assert [results[table]["success"] for table in TABLES] == [True] * len(TABLES)
+    assert results["papers"]["row_count"] == 298
 
 
 class _TwoArgumentError(Exception):
@@ -91,3 +108,37 @@ def test_a_worker_that_cannot_start_leaves_the_checks_to_this_process(monkeypatc
     monkeypatch.setattr(validation_pool.ProcessPoolExecutor, "submit", no_processes)
     assert validation_pool.start_ahead() is None
     assert validation_pool.take() is None
+
+
+def test_a_worker_is_started_only_where_a_core_is_idle_and_gx_is_not_imported():
+    code = (
+        "import os, sys; from pipeline import validation_pool\n"
+        "before = validation_pool.worth_starting()\n"
+        "import great_expectations\n"
+        "print(before == (len(os.sched_getaffinity(0)) > 1), validation_pool.worth_starting(), validation_pool.start_ahead())"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["True", "False", "None"]
+
+
+def _run_that_stops_before_the_checks(started):
+    validation_pool.worth_starting = lambda: True
+    pool = validation_pool.start_ahead()
+    pool.submit(int).result()
+    started.set()  # the run's parse is over; it fails before table_checks takes the worker
+
+
+def test_a_run_process_ends_even_when_no_check_took_its_worker():
+    """Dagster runs each run in a process started by multiprocessing (spawn), whose exit
+    joins the process's children: an idle worker left there would hold it forever."""
+    context = get_context("spawn")
+    started = context.Event()
+    run = context.Process(target=_run_that_stops_before_the_checks, args=(started,))
+    run.start()
+    assert started.wait(60)
+    run.join(timeout=30)
+    hung = run.is_alive()
+    if hung:
+        run.kill()
+        run.join()
+    assert not hung and run.exitcode == 0
