@@ -15,6 +15,8 @@ are merged into one when there are enough of them (compact_staging).
 
 import math
 import os
+import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -161,10 +163,38 @@ def _stage_batch(args: tuple[Layout, Path, list[str], int | None]) -> list[Stage
 
 
 def worker_context():
-    """Processes forked from a clean single-threaded server (see stage_digests)."""
+    """Processes forked from a clean single-threaded server (see stage_digests).
+
+    Give their pool `initializer=end_with, initargs=(os.getpid(),)`.
+    """
     context = get_context("forkserver")
     context.set_forkserver_preload(["pipeline.staging"])
     return context
+
+
+def end_with(owner_pid: int) -> None:
+    """In a worker process: end it once the process `owner_pid` (its pool's) is gone.
+
+    Forked from the forkserver, a worker is no child of its pool's owner, and its task
+    queue never closes while it holds the queue's own ends: a killed owner would leave
+    it, and with it the forkserver, waiting for work forever.
+    """
+    threading.Thread(target=_exit_after, args=(owner_pid,), name="end-with-owner", daemon=True).start()
+
+
+def _exit_after(pid: int) -> None:
+    while is_running(pid):
+        time.sleep(1)
+    os._exit(0)
+
+
+def is_running(pid: int) -> bool:
+    """Whether the process exists and has not exited (a zombie has, and may never be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _chunks(names: Sequence[str], workers: int) -> list[list[str]]:
@@ -197,7 +227,8 @@ def stage_digests(
     if parallel:
         # forkserver: workers fork from a clean single-threaded server, never from a
         # Dagster process whose threads may hold locks at the moment of a fork.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=end_with, initargs=(os.getpid(),))
+        with pool:
             staged = [item for batch in pool.map(_stage_batch, jobs) for item in batch]
     else:
         staged = [item for job in jobs for item in _stage_batch(job)]

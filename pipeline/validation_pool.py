@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import util
 from pathlib import Path
 
-from pipeline.incremental import worker_context
+from pipeline.incremental import end_with, worker_context
 
 # Two threads: one table's DuckDB and Arrow reads, which release the GIL, overlap
 # another's GX work (GX itself runs one validation at a time: expectations._GX_TURN).
@@ -30,7 +30,8 @@ Jobs = dict[str, tuple[list[Path], list[Path]]]
 _started: ProcessPoolExecutor | None = None
 
 
-def _prepare_worker() -> None:
+def _prepare_worker(run_pid: int) -> None:
+    end_with(run_pid)
     # Ctrl-C reaches the whole process group: the run's process handles it and stops
     # the worker, which would otherwise die with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -51,7 +52,7 @@ def start_ahead() -> ProcessPoolExecutor | None:
     global _started
     if _started is None and worth_starting():
         # One worker: a second would import GX again, on a core that is not idle.
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=_prepare_worker)
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=_prepare_worker, initargs=(os.getpid(),))
         try:
             pool.submit(int)  # the pool starts its worker on the first task
         except (OSError, RuntimeError):

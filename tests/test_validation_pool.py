@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import validation_pool
+from pipeline import incremental, validation_pool
 from pipeline.schemas import TABLES
 from tests.helpers import REPO
 
@@ -142,3 +142,46 @@ def test_a_run_process_ends_even_when_no_check_took_its_worker():
         run.kill()
         run.join()
     assert not hung and run.exitcode == 0
+
+
+_OWNER = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
+from pipeline import validation_pool
+from pipeline.incremental import end_with, worker_context
+if sys.argv[1] == "validation":
+    validation_pool.worth_starting = lambda: True
+    pool = validation_pool.start_ahead()
+else:  # a pool made as stage_digests makes its own
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=worker_context(), initializer=end_with, initargs=(os.getpid(),))
+print(pool.submit(os.getpid).result(), forkserver._forkserver._forkserver_pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("pool", ["validation", "staging"])
+def test_workers_end_when_the_process_that_owns_their_pool_is_killed(pool):
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER, pool], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        worker_pid, forkserver_pid = map(int, owner.stdout.readline().split())
+        assert incremental.is_running(worker_pid) and incremental.is_running(forkserver_pid)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 15
+    while (incremental.is_running(worker_pid) or incremental.is_running(forkserver_pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not incremental.is_running(worker_pid), "the worker outlived its pool's owner"
+    assert not incremental.is_running(forkserver_pid), "the forkserver outlived its pool's owner"
+
+
+def test_is_running_tells_a_live_process_from_an_ended_or_zombie_one():
+    assert incremental.is_running(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not incremental.is_running(child.pid)  # exited, not yet reaped
+    child.wait()
+    assert not incremental.is_running(child.pid)  # gone
