@@ -190,6 +190,14 @@ def _exit_after(pid: int) -> None:
 
 def is_running(pid: int) -> bool:
     """Whether the process exists and has not exited (a zombie has, and may never be reaped)."""
+    if not Path("/proc/self/stat").exists():  # no procfs: existence is all there is to know
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):

@@ -185,3 +185,12 @@ def test_is_running_tells_a_live_process_from_an_ended_or_zombie_one():
     assert not incremental.is_running(child.pid)  # exited, not yet reaped
     child.wait()
     assert not incremental.is_running(child.pid)  # gone
+
+
+def test_is_running_without_procfs_asks_the_kernel(monkeypatch):
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self: False if str(self) == "/proc/self/stat" else real_exists(self))
+    assert incremental.is_running(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert not incremental.is_running(child.pid)
