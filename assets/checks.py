@@ -25,11 +25,11 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import WarehouseResource
+from pipeline import validation_pool
 from pipeline.config import Layout
 from pipeline.cross_checks import run_cross_checks
 from pipeline.publish import record_check
 from pipeline.schemas import TABLES
-from pipeline import validation_pool
 from pipeline.table_parts import candidate_table_files, read_plan, written_files
 from pipeline.validation_docs import cross_table_result, index_path, write_result
 

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -162,24 +162,23 @@ def _stage_batch(args: tuple[Layout, Path, list[str], int | None]) -> list[Stage
     return stage_batch(layout, digests_dir, names, config_year, durable=False)
 
 
-def worker_context():
-    """Processes forked from a clean single-threaded server (see stage_digests).
+def worker_pool(max_workers: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    """A pool of processes forked from a clean single-threaded server (see stage_digests).
 
-    Give their pool `initializer=end_with, initargs=(os.getpid(),)`.
+    Each worker runs `initializer` (a module-level function) first, and ends once this
+    process is gone: forked from the forkserver, a worker is no child of this process,
+    and its task queue never closes while it holds the queue's own ends, so a killed
+    owner would leave it, and with it the forkserver, waiting for work forever.
     """
     context = get_context("forkserver")
     context.set_forkserver_preload(["pipeline.staging"])
-    return context
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), initializer))
 
 
-def end_with(owner_pid: int) -> None:
-    """In a worker process: end it once the process `owner_pid` (its pool's) is gone.
-
-    Forked from the forkserver, a worker is no child of its pool's owner, and its task
-    queue never closes while it holds the queue's own ends: a killed owner would leave
-    it, and with it the forkserver, waiting for work forever.
-    """
+def _start_worker(owner_pid: int, initializer: Callable[[], None] | None) -> None:
     threading.Thread(target=_exit_after, args=(owner_pid,), name="end-with-owner", daemon=True).start()
+    if initializer is not None:
+        initializer()
 
 
 def _exit_after(pid: int) -> None:
@@ -235,8 +234,7 @@ def stage_digests(
     if parallel:
         # forkserver: workers fork from a clean single-threaded server, never from a
         # Dagster process whose threads may hold locks at the moment of a fork.
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=end_with, initargs=(os.getpid(),))
-        with pool:
+        with worker_pool(workers) as pool:
             staged = [item for batch in pool.map(_stage_batch, jobs) for item in batch]
     else:
         staged = [item for job in jobs for item in _stage_batch(job)]

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import util
 from pathlib import Path
 
-from pipeline.incremental import end_with, worker_context
+from pipeline.incremental import worker_pool
 
 # Two threads: one table's DuckDB and Arrow reads, which release the GIL, overlap
 # another's GX work (GX itself runs one validation at a time: expectations._GX_TURN).
@@ -30,8 +30,7 @@ Jobs = dict[str, tuple[list[Path], list[Path]]]
 _started: ProcessPoolExecutor | None = None
 
 
-def _prepare_worker(run_pid: int) -> None:
-    end_with(run_pid)
+def _prepare_worker() -> None:
     # Ctrl-C reaches the whole process group: the run's process handles it and stops
     # the worker, which would otherwise die with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -52,7 +51,7 @@ def start_ahead() -> ProcessPoolExecutor | None:
     global _started
     if _started is None and worth_starting():
         # One worker: a second would import GX again, on a core that is not idle.
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=_prepare_worker, initargs=(os.getpid(),))
+        pool = worker_pool(1, _prepare_worker)
         try:
             pool.submit(int)  # the pool starts its worker on the first task
         except (OSError, RuntimeError):
@@ -76,12 +75,12 @@ def take() -> ProcessPoolExecutor | None:
     return pool
 
 
-def table_result(table: str, paths: list[Path], digests_paths: list[Path]) -> dict:
+def suite_result(table: str, paths: list[Path], digests_paths: list[Path]) -> dict:
     """One table's suite, as validation_docs.table_result."""
     from pipeline.expectations import validate_table_file
-    from pipeline.validation_docs import table_result as result_of
+    from pipeline.validation_docs import table_result
 
-    return result_of(validate_table_file(table, paths, digests_paths))
+    return table_result(validate_table_file(table, paths, digests_paths))
 
 
 def validate_tables(jobs: Jobs, threads: ThreadPoolExecutor, worker: ProcessPoolExecutor | None = None) -> dict[str, Future]:
@@ -94,7 +93,7 @@ def validate_tables(jobs: Jobs, threads: ThreadPoolExecutor, worker: ProcessPool
     except RuntimeError:  # BrokenProcessPool: the worker died before any work
         batch = None
     if batch is None:
-        return {table: threads.submit(table_result, table, *files) for table, files in jobs.items()}
+        return {table: threads.submit(suite_result, table, *files) for table, files in jobs.items()}
     futures: dict[str, Future] = {table: Future() for table in jobs}
 
     def settle(done: Future) -> None:
@@ -103,7 +102,7 @@ def validate_tables(jobs: Jobs, threads: ThreadPoolExecutor, worker: ProcessPool
         except BrokenProcessPool:
             for table, files in jobs.items():
                 try:
-                    _relay(threads.submit(table_result, table, *files), futures[table])
+                    _relay(threads.submit(suite_result, table, *files), futures[table])
                 except RuntimeError as error:  # the threads are shut down: the step was interrupted
                     futures[table].set_exception(error)
             return

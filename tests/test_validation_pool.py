@@ -146,15 +146,14 @@ def test_a_run_process_ends_even_when_no_check_took_its_worker():
 
 _OWNER = """
 import os, sys, time
-from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
 from pipeline import validation_pool
-from pipeline.incremental import end_with, worker_context
+from pipeline.incremental import worker_pool
 if sys.argv[1] == "validation":
     validation_pool.worth_starting = lambda: True
     pool = validation_pool.start_ahead()
 else:  # a pool made as stage_digests makes its own
-    pool = ProcessPoolExecutor(max_workers=2, mp_context=worker_context(), initializer=end_with, initargs=(os.getpid(),))
+    pool = worker_pool(2)
 print(pool.submit(os.getpid).result(), forkserver._forkserver._forkserver_pid, flush=True)
 time.sleep(600)
 """
