@@ -341,9 +341,9 @@ def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
 def bench_reader(digests: Path) -> dict:
     """MB/s of the reader and the two baselines, one process each, on the same files."""
     import baseline_pandas
-    from pipeline.decoding import sha256_hex
-    from pipeline.identity import paper_id
-    from pipeline.reader import is_title_shaped, parse_digest
+    from pipeline.read.decoding import sha256_hex
+    from pipeline.read.identity import paper_id
+    from pipeline.read.reader import is_title_shaped, parse_digest
 
     paths = sorted(path for path in digests.iterdir() if not path.name.startswith("."))
     megabytes = sum(path.stat().st_size for path in paths) / 1e6
@@ -545,7 +545,7 @@ def render(report: dict) -> str:
             "|---|---:|---:|---:|",
             f"| floor: read each file, decode, split on blank lines | {rates['floor']:,.1f} | {rates['reader'] / rates['floor']:.2f}x | 1.00x |",
             f"| floor and the contract's two hashes only: sha256 of each digest, paper id (NFKC, casefold, sha256) of each title-shaped block | {rates['identities']:,.1f} | {rates['reader'] / rates['identities']:.2f}x | {rates['identities'] / rates['floor']:.2f}x |",
-            f"| papertrends reader: `pipeline.reader.parse_digest` (decode, normalize, digest id, blocks, dates, entries, paper ids, links) | {rates['reader']:,.1f} | 1.00x | {rates['reader'] / rates['floor']:.2f}x |",
+            f"| papertrends reader: `pipeline.read.reader.parse_digest` (decode, normalize, digest id, blocks, dates, entries, paper ids, links) | {rates['reader']:,.1f} | 1.00x | {rates['reader'] / rates['floor']:.2f}x |",
             f"| pandas baseline (benchmarks/baseline_pandas.py: parse and the appearances, papers, repo_links tables) | {rates['pandas']:,.1f} | {rates['reader'] / rates['pandas']:.2f}x | {rates['pandas'] / rates['floor']:.2f}x |",
             "",
             f"Each is the fastest of two runs. The pandas baseline found {reader['pandas_appearances']:,} appearances on these files.",

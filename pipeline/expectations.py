@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.dates import DATE_SOURCES
-from pipeline.identity import ARXIV_ID_PATTERN
-from pipeline.links import LINK_KINDS
-from pipeline.reader import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
+from pipeline.read.dates import DATE_SOURCES
+from pipeline.read.identity import ARXIV_ID_PATTERN
+from pipeline.read.links import LINK_KINDS
+from pipeline.read.reader import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.sql import connect, identifier
 from pipeline.table_parts import describe_files

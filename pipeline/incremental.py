@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from pipeline import PARSER_VERSION
 from pipeline.atomic import write_parquet
 from pipeline.config import Layout, Settings
-from pipeline.decoding import sha256_hex
+from pipeline.read.decoding import sha256_hex
 from pipeline.staging import (
     STAGED_KINDS,
     StagedDigest,

@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 
 from pipeline.atomic import atomic_path
 from pipeline.config import Layout
-from pipeline.links import CODE_KINDS
+from pipeline.read.links import CODE_KINDS
 from pipeline.summary import format_table
 from pipeline.warehouse_db import connect_readonly
 

@@ -27,8 +27,8 @@ import pyarrow.parquet as pq
 from pipeline import PARSER_VERSION
 from pipeline.atomic import write_parquet
 from pipeline.config import Layout
-from pipeline.decoding import sha256_hex
-from pipeline.reader import ParsedDigest, parse_digest
+from pipeline.read.decoding import sha256_hex
+from pipeline.read.reader import ParsedDigest, parse_digest
 from pipeline.schemas import STAGED_DIGEST_SCHEMA, STAGED_ENTRY_SCHEMA, STAGED_REJECT_SCHEMA, STAGED_SCHEMAS
 
 STAGED_KINDS = ("digests", "entries", "rejects")

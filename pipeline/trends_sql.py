@@ -9,7 +9,7 @@ Vocabulary (the README's "Trend views and macros" spells it out for analysts):
 - has_code: the paper links at least one repository (a link of a kind in CODE_KINDS).
 """
 
-from pipeline.links import CODE_KINDS
+from pipeline.read.links import CODE_KINDS
 from pipeline.sql import identifier, string_literal
 
 # DDL takes no parameters: the kinds are constants, quoted like any literal.

@@ -21,7 +21,7 @@ def abstract(seed: str, sentences: int = 12) -> str:
 def links_by_definition(text: str) -> list:
     """Every distinct link of every whitespace-delimited word: what extract_links must give
     while it reads only the words its hints point at."""
-    from pipeline.links import _LINK, canonicalize
+    from pipeline.read.links import _LINK, canonicalize
 
     found: dict[str, object] = {}
     for word in text.split():

@@ -25,8 +25,8 @@ import pytest
 from assets import cli
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
-from pipeline.links import extract_links
-from pipeline.reader import DIGEST_STATUSES, REJECT_REASONS, parse_digest
+from pipeline.read.links import extract_links
+from pipeline.read.reader import DIGEST_STATUSES, REJECT_REASONS, parse_digest
 from pipeline.schemas import TABLES
 from pipeline.staging import list_digest_files
 from pipeline.warehouse_db import connect_readonly

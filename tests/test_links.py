@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.links import CODE_KINDS, LINK_KINDS, canonicalize, extract_links
+from pipeline.read.links import CODE_KINDS, LINK_KINDS, canonicalize, extract_links
 
 # (text around the link, as in the samples) -> (url, kind, owner, repo)
 AWKWARD = [
@@ -100,7 +100,7 @@ def test_hints_lead_to_every_link(text):
 
 
 def test_reader_finds_the_links_of_an_indented_abstract():
-    from pipeline.reader import parse_digest
+    from pipeline.read.reader import parse_digest
     from tests.helpers import abstract, render
 
     text = " " * 12 + abstract("links") + " Code: www.foo.eu and x.com.\nsecond line"

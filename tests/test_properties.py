@@ -6,11 +6,11 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import dates
-from pipeline.decoding import normalize_text
-from pipeline.identity import find_arxiv_id, normalize_title, paper_id
-from pipeline.links import extract_links
-from pipeline.reader import DIGEST_STATUSES, HEADER_LINES, REJECT_REASONS, TITLE_MAX_CHARS, parse_digest, split_blocks
+from pipeline.read import dates
+from pipeline.read.decoding import normalize_text
+from pipeline.read.identity import find_arxiv_id, normalize_title, paper_id
+from pipeline.read.links import extract_links
+from pipeline.read.reader import DIGEST_STATUSES, HEADER_LINES, REJECT_REASONS, TITLE_MAX_CHARS, parse_digest, split_blocks
 from tests.helpers import links_by_definition, render
 
 # Any character but surrogates and C0/C1 controls (controls are rejected on purpose:

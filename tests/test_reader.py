@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.reader import ParsedDigest, parse_digest, split_blocks
+from pipeline.read.reader import ParsedDigest, parse_digest, split_blocks
 from tests.helpers import HEADER, abstract, render
 
 ENTRIES = [

@@ -13,7 +13,7 @@ from assets.report import trend_report
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
 from pipeline import report
-from pipeline.links import CODE_KINDS
+from pipeline.read.links import CODE_KINDS
 from pipeline.report import CHARTS, REPORT_FILE, load_report_data, shorten, terminal_summary, write_report
 from tests.test_dagster import run_cli
 from tests.trend_corpus import SCRIPT_TITLE, build_corpus, small_settings  # noqa: F401 (fixture)

@@ -245,7 +245,7 @@ def test_titles_are_escaped_in_dagster_metadata():
 
 
 def test_readme_documents_every_reject_reason_and_status():
-    from pipeline.reader import DIGEST_STATUSES, REJECT_REASONS
+    from pipeline.read.reader import DIGEST_STATUSES, REJECT_REASONS
 
     section = (REPO / "README.md").read_text().split("## Guarantees and how they are tested", 1)[1]
     for name in (*REJECT_REASONS, *DIGEST_STATUSES):

@@ -4,7 +4,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from pipeline.links import CODE_KINDS
+from pipeline.read.links import CODE_KINDS
 from tests.helpers import rows
 
 

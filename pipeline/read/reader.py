@@ -11,10 +11,10 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from pipeline import dates
-from pipeline.decoding import CONTROL_BYTES, DecodedText, NotText, decode_digest
-from pipeline.identity import find_arxiv_id, paper_id
-from pipeline.links import Link, extract_links, find_all, link_hint_positions, links_at
+from pipeline.read import dates
+from pipeline.read.decoding import CONTROL_BYTES, DecodedText, NotText, decode_digest
+from pipeline.read.identity import find_arxiv_id, paper_id
+from pipeline.read.links import Link, extract_links, find_all, link_hint_positions, links_at
 
 HEADER_LINES = frozenset(
     {

@@ -1,0 +1,1 @@
+"""Reading: a digest file's bytes in, a parsed digest out. No file system, no database."""
