@@ -11,7 +11,7 @@ VENV := .venv
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test ui report clean bench
+.PHONY: install run test test-fast lint ui report sql clean bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,8 +32,22 @@ report: install
 ui: install
 	$(VENV)/bin/papertrends ui
 
-test: install
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+# The DuckDB CLI (1.x, pinned in the dev group) on trends.duckdb, read-only.
+sql: install
+	$(VENV)/bin/duckdb -readonly warehouse/trends.duckdb
+
+# Lint (ruff: style and import order) and types (mypy) first: both fail `make test`.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# One pytest worker per core (pytest-xdist); PYTEST_ARGS="-n 0" runs in one process.
+test: lint
+	$(VENV)/bin/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+
+# The inner loop: no Dagster runs, no browser, no fault injection, nothing slow.
+test-fast: lint
+	$(VENV)/bin/python -m pytest -n auto --dist worksteal -m "not slow and not browser and not dagster and not faults" $(PYTEST_ARGS)
 
 # Not part of `make test`: generates up to 10,000 digests (~1.2 GB, kept in
 # benchmarks/corpus/) and writes benchmarks/RESULTS.md; takes several minutes.
@@ -41,4 +55,4 @@ bench: install
 	$(VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf warehouse/parquet warehouse/staging warehouse/snapshots warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report
+	rm -rf warehouse/parquet warehouse/staging warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report warehouse/.papertrends.lock

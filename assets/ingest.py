@@ -1,113 +1,60 @@
-"""The per-digest parse: one dynamic partition per digest file."""
+"""staged_digests: the parse of every digest file, kept in the staging database.
 
-import warnings
+One unpartitioned asset, not a partition per file: a materialization per file per
+run is thousands of events in Dagster's storage (minutes on SQLite at the sizes the
+benchmark tries), and the staging database already records, per file, what was
+read and when. The run's metadata shows each file parsed in that run, and every
+file that could not be read; re-parse one by naming it in the run's config.
+"""
+
+from typing import Any
 
 import dagster as dg
-from dagster._core.execution.context.metadata_logging import AssetMetadataHandle, OutputMetadataAccumulator
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from assets.metadata import markdown_preview, staged_entries_schema
-from assets.partitions import DIGEST_PARTITIONS
+from assets.metadata import table_records
 from assets.resources import WarehouseResource
-from pipeline import validation_pool
-from pipeline.config import Settings
-from pipeline.incremental import PARALLEL_MIN_DIGESTS, changed_digests, current_batches, stage_digests, staged_state
-from pipeline.staging import read_batch_rows
+from pipeline.build import stage, unusable_digests
 
-# backfill_policy is marked beta; the single-run policy is exactly what is wanted.
-warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
-_PREVIEW_MAX_PARTITIONS = 200
-_PREVIEW_COLUMNS = ["position", "line", "paper_id", "title", "arxiv_id"]
+# Files listed one per row in a run's metadata, at most (a first build parses them all).
+LISTED_FILES = 500
 
 
-def partition_metadata(row: dict, parsed: bool, preview: pa.Table | None = None) -> dict:
-    """What the UI shows for one digest partition."""
-    metadata = {
-        "digest_date": row["digest_date"].isoformat() if row["digest_date"] else "none",
-        "date_source": row["date_source"] or "none",
-        "entry_count": row["entry_count"],
-        "reject_count": row["reject_count"],
-        "status": row["status"],
-    }
-    if row["error"]:
-        metadata["error"] = row["error"]
-    metadata.update(
-        {
-            "digest_id": row["digest_id"],
-            "byte_size": row["byte_size"],
-            "parse": "parsed" if parsed else "unchanged since the last parse (kept)",
-            "dagster/row_count": row["entry_count"],
-        }
-    )
-    if preview is not None:
-        metadata["preview"] = dg.MetadataValue.md(markdown_preview(preview))
-    return metadata
-
-
-def _previews(settings: Settings, batches: dict[str, str]) -> dict[str, pa.Table]:
-    """The entries of each digest, for its partition's preview (markdown_preview shows the first)."""
-    entries = read_batch_rows(settings.layout, "entries", batches, ["source_name", *_PREVIEW_COLUMNS])
-    return {name: entries.filter(pc.equal(entries["source_name"], name)).select(_PREVIEW_COLUMNS) for name in batches}
-
-
-def add_partition_metadata(context: dg.AssetExecutionContext, metadata_by_partition: dict[str, dict]) -> None:
-    """context.add_asset_metadata(metadata, partition_key=key) for many partitions at once.
-
-    The public call reads every dynamic partition from the instance to check the key,
-    then copies all metadata added so far: quadratic, hours at 10,000 partitions. The
-    keys here are the run's own, so they go into the step's metadata accumulator in one
-    step (a Dagster internal, like assets/executor.py's; the version is pinned, and
-    tests/test_dagster.py checks each partition's metadata).
-    """
-    step = context.get_step_execution_context()
-    accumulated = dict(step._metadata_accumulator.per_output_metadata)  # noqa: SLF001
-    for partition_key, metadata in metadata_by_partition.items():
-        handle = AssetMetadataHandle(asset_key=context.asset_key, partition_key=partition_key)
-        accumulated[handle] = {**accumulated.get(handle, {}), **metadata}
-    step._metadata_accumulator = OutputMetadataAccumulator(per_output_metadata=accumulated)  # noqa: SLF001
+class StageConfig(dg.Config):
+    reparse: list[str] = []
+    """File names (in the digests directory) to parse again even if unchanged."""
+    allow_empty: bool = False
+    """Build from an empty digests directory, emptying the tables."""
 
 
 @dg.asset(
-    partitions_def=DIGEST_PARTITIONS,
-    # Many new digests run as one run, not one run each.
-    backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="ingest",
-    kinds={"python", "parquet"},
+    kinds={"python", "duckdb"},
     description=(
-        "Parse of one digest file (partition = file name): its entries (the rows shown here), its rejects "
-        "and its digest row, staged as Parquet under `warehouse/staging/` so other digests are never re-parsed. "
-        "A partition whose file, parser version and year setting are unchanged keeps its staged parse."
+        "Parses the new and changed digest files of the digests directory into "
+        "`warehouse/staging/staging.duckdb` (one transaction); unchanged files are not read again. "
+        "The metadata lists each file parsed in the run and every file that could not be read."
     ),
-    metadata={"dagster/column_schema": staged_entries_schema()},
 )
-def parsed_digest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def staged_digests(context: dg.AssetExecutionContext, config: StageConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
-    keys = list(context.partition_keys)
-    state = staged_state(settings.layout)
-    changed = changed_digests(settings, keys, state)
-    stage_digests(settings.layout, settings.digests_dir, changed, settings.year, index=state)
-    if len(changed) >= PARALLEL_MIN_DIGESTS:
-        # The checks downstream need Great Expectations. Storing this step's events keeps
-        # one core busy for a while (3 s at 10,000 partitions): a worker imports GX on the
-        # other one now, and the checks validate there.
-        validation_pool.start_ahead()
-    changed_names = set(changed)
-    batches = current_batches(state, keys)
-    # One read of the digest rows of every partition, from their batches.
-    rows = {row["source_name"]: row for row in read_batch_rows(settings.layout, "digests", batches).to_pylist()}
-    # Previews cost a read of the entries; a backfill of thousands goes without.
-    previews = _previews(settings, batches) if len(keys) <= _PREVIEW_MAX_PARTITIONS else {}
+    result = stage(settings, reparse=config.reparse, allow_empty=config.allow_empty)
+    plan = result.plan
     statuses: dict[str, int] = {}
-    metadata_by_partition = {}
-    for source_name in keys:
-        row = rows[source_name]
+    for row in result.parsed:
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-        metadata_by_partition[source_name] = partition_metadata(row, source_name in changed_names, previews.get(source_name))
-    # Each partition gets its own event metadata, also in a single run over many partitions.
-    add_partition_metadata(context, metadata_by_partition)
     context.log.info(
-        f"{len(keys)} digest(s): {len(changed)} parsed, {len(keys) - len(changed)} unchanged since their "
-        f"last parse; statuses {statuses}"
+        f"{result.listed} digest file(s): {len(plan.parse)} parsed, {plan.unchanged + len(plan.resign)} unchanged, "
+        f"{len(plan.remove)} removed; statuses of the parsed: {statuses}"
     )
-    return dg.MaterializeResult()
+    metadata: dict[str, Any] = {
+        "files": result.listed,
+        "parsed": len(plan.parse),
+        "unchanged": plan.unchanged + len(plan.resign),
+        "removed": dg.MetadataValue.json(plan.remove),
+        "statuses_parsed": dg.MetadataValue.json(statuses),
+        "parsed_files": table_records(result.parsed[:LISTED_FILES]),
+        "unusable_files": table_records(unusable_digests(settings.layout)[:LISTED_FILES]),
+    }
+    if len(result.parsed) > LISTED_FILES:
+        metadata["parsed_files_note"] = f"the first {LISTED_FILES} of {len(result.parsed)}; every file is in the digests table"
+    return dg.MaterializeResult(metadata=metadata)

@@ -7,15 +7,14 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.schemas import PUBLISHED_COLUMNS, STAGED_ENTRY_SCHEMA, Column
-from pipeline.table_parts import TablePlan, count_rows
+from pipeline.schemas import PUBLISHED_COLUMNS, Column
 
 _PREVIEW_ROWS = 5
 # Short cells keep most previews under the 1,000 characters the UI shows inline.
 _PREVIEW_CHARS = 40
 
 
-def _schema_of(columns: list[Column]) -> dg.TableSchema:
+def schema_of(columns: list[Column]) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
@@ -30,47 +29,7 @@ def _schema_of(columns: list[Column]) -> dg.TableSchema:
 
 
 def column_schema(table: str) -> dg.TableSchema:
-    return _schema_of(PUBLISHED_COLUMNS[table])
-
-
-def _described(name: str) -> str:
-    if name in _STAGED_ONLY_DESCRIPTIONS:
-        return _STAGED_ONLY_DESCRIPTIONS[name]
-    for columns in PUBLISHED_COLUMNS.values():
-        for column in columns:
-            if column.name == name:
-                return column.description
-    raise KeyError(f"no description for staged column {name!r}")
-
-
-_STAGED_ONLY_DESCRIPTIONS = {
-    "title": "title as written in this digest",
-    "abstract": "abstract as written in this digest",
-    "links": "links found in the abstract: url (canonical), raw_url, host, kind, owner, repo",
-}
-
-# The entries of one parsed digest, as staged (one row per title and abstract pair).
-STAGED_ENTRY_COLUMNS = [
-    Column(field.name, field.type, _described(field.name), field.nullable) for field in STAGED_ENTRY_SCHEMA
-]
-
-DAILY_SUMMARY_COLUMNS = [
-    Column("day", pa.date32(), "digest_date of the digests summed up", False),
-    Column("digests", pa.int64(), "digests dated that day (first copies with status ok)", False),
-    Column("appearances", pa.int64(), "paper appearances in that day's digests", False),
-    Column("distinct_papers", pa.int64(), "distinct papers that day", False),
-    Column("new_papers", pa.int64(), "papers first seen that day", False),
-    Column("returning_papers", pa.int64(), "papers seen on an earlier day too", False),
-    Column("papers_with_code", pa.int64(), "papers of that day with a code or model link (github, huggingface ...)", False),
-]
-
-
-def staged_entries_schema() -> dg.TableSchema:
-    return _schema_of(STAGED_ENTRY_COLUMNS)
-
-
-def daily_summary_schema() -> dg.TableSchema:
-    return _schema_of(DAILY_SUMMARY_COLUMNS)
+    return schema_of(PUBLISHED_COLUMNS[table])
 
 
 def _cell(value: object) -> str:
@@ -89,18 +48,26 @@ def markdown_preview(table: pa.Table, rows: int = _PREVIEW_ROWS) -> str:
     return "\n".join(lines)
 
 
-def table_metadata(table: str, files: list[Path], plan: TablePlan) -> dict:
-    """A table as it will be published: row count, schema, parts, and a preview of its first rows."""
+def table_records(rows: list[dict]) -> dg.TableMetadataValue:
+    """Rows of plain values as a table the UI can sort (dates and others as text)."""
+    plain = [{key: value if isinstance(value, (str, int, float, bool)) or value is None else str(value) for key, value in row.items()} for row in rows]
+    columns = list(rows[0]) if rows else []
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord(data=row) for row in plain],
+        schema=dg.TableSchema(columns=[dg.TableColumn(name=name, type="string") for name in columns]),
+    )
+
+
+def table_metadata(table: str, files: list[Path]) -> dict:
+    """A table as it will be published: row count, schema, files, and a preview of its first rows."""
     first = pq.ParquetFile(files[0])
-    # The first few rows only: a whole row group of papers is 100 MB of abstracts.
+    # The first few rows only: a whole row group of papers is megabytes of abstracts.
     batch = next(first.iter_batches(batch_size=_PREVIEW_ROWS), None)
     preview = pa.Table.from_batches([batch]) if batch is not None else first.schema_arrow.empty_table()
     return {
-        "dagster/row_count": count_rows(files),
+        "dagster/row_count": sum(pq.ParquetFile(path).metadata.num_rows for path in files),
         "dagster/column_schema": column_schema(table),
-        "path": dg.MetadataValue.path(str(files[0].parent) if len(files) > 1 else str(files[0])),
-        "parts": len(plan.parts),
-        "parts_written": dg.MetadataValue.json(plan.write),
-        "parts_removed": dg.MetadataValue.json(plan.remove),
+        "path": dg.MetadataValue.path(str(files[0].parent)),
+        "files": len(files),
         "preview": dg.MetadataValue.md(markdown_preview(preview)),
     }

@@ -7,7 +7,8 @@ import pyarrow as pa
 
 from assets.metadata import markdown_preview
 from assets.resources import WarehouseResource
-from pipeline.report import OVERVIEW_TITLE, write_report
+from pipeline.build import write_report
+from pipeline.report import OVERVIEW_TITLE
 
 
 def _image_markdown(png: bytes, alt: str) -> str:
@@ -25,7 +26,7 @@ def _image_markdown(png: bytes, alt: str) -> str:
     ),
 )
 def trend_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    report = write_report(warehouse.layout)
+    report = write_report(warehouse.settings)
     data = report.data
     context.log.info(f"wrote {report.path}")
     top = [{key: row[key] for key in ("title", "days_seen", "appearances", "longest_streak_days", "has_code")} for row in data.top_papers]

@@ -1,7 +1,6 @@
 """The warehouse as a Dagster resource: paths and settings shared by every asset."""
 
 from pathlib import Path
-from typing import Optional
 
 import dagster as dg
 
@@ -13,7 +12,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     warehouse_dir: str
     digests_dir: str
-    year: Optional[int] = None
+    year: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WarehouseResource":

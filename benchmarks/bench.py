@@ -2,11 +2,13 @@
 
 For each corpus size: the full build through pipeline/ alone and through Dagster
 (`papertrends build`), each in a child process whose time and peak memory are
-measured. At the largest size: the cost of adding one digest (and the proof that no
-other digest was re-parsed), and the latency of every view and macro of
-trends.duckdb from a fresh read-only connection. Then the reader's throughput
-against two baselines measured in the same run: a floor that only reads and splits
-each file, and the pandas implementation in baseline_pandas.py.
+measured; then, at each size from 1,000 on, a rebuild with one digest added and a
+rebuild with nothing new, on both paths (and the proof that no other digest was
+re-parsed). At the largest size: `papertrends build` with the Dagster instance in
+PostgreSQL, and the latency of every table, view and macro of trends.duckdb from a
+fresh read-only connection. Then the reader's throughput against two baselines
+measured in the same run: a floor that only reads and splits each file, and the
+pandas implementation in baseline_pandas.py. Last, the lines of code.
 
     python benchmarks/bench.py                      # 100, 1,000 and 10,000 digests
     python benchmarks/bench.py --sizes 100 --out /tmp/RESULTS.md --work /tmp/work
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -134,7 +136,7 @@ def child_pipeline_build(warehouse: Path, digests: Path) -> None:
     from pipeline.config import Settings
 
     result = build_warehouse(Settings(warehouse.resolve(), digests.resolve(), None))
-    print(json.dumps({"parsed": len(result.parsed), "row_counts": result.row_counts}))
+    print(json.dumps({"parsed": len(result.stage.parsed), "published": result.published}))
 
 
 def dagster_env(warehouse: Path, digests: Path) -> dict[str, str]:
@@ -187,15 +189,17 @@ def warehouse_counts(duckdb_path: Path) -> dict[str, int]:
 
 
 def parsed_since(warehouse: Path, since: dt.datetime) -> int:
-    """Digests whose staging was written after `since`: the digests parsed by a run."""
+    """Digests whose staged parse was written after `since`: the digests parsed by a run."""
     import duckdb
 
-    files = str(warehouse / "staging" / "digests" / "*.parquet")
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        return con.execute(
-            "SELECT count(*) FROM read_parquet($files) WHERE parsed_at > $since", {"files": files, "since": since}
-        ).fetchone()[0]
+    with duckdb.connect(str(warehouse / "staging" / "staging.duckdb"), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM staged_files WHERE parsed_at > $since", {"since": since}).fetchone()[0]
+
+
+def published_mtimes(warehouse: Path) -> dict[str, int]:
+    """Every published file and trends.duckdb, by path: a build with nothing new must leave them all."""
+    files = [*sorted((warehouse / "parquet").rglob("*.parquet")), warehouse / "trends.duckdb"]
+    return {str(path): path.stat().st_mtime_ns for path in files}
 
 
 def bench_build(size: int, digests: Path, work: Path, manifest: dict, skip_dagster: bool, repeats: int = 1) -> dict:
@@ -241,33 +245,68 @@ def _dagster_full_build(size: int, digests: Path, work: Path, counts: dict) -> C
     return run
 
 
+def _rebuild(path: str, size: int, digests: Path, work: Path) -> tuple[ChildRun, int]:
+    """Rebuild one path's warehouse as the full build did; the run and how many digests it parsed."""
+    warehouse = work / f"{path}-{size}"
+    since = dt.datetime.now(dt.UTC)
+    if path == "pipeline":
+        command = [sys.executable, str(Path(__file__).resolve()), "_pipeline_build", str(warehouse), str(digests)]
+        run = _checked(run_child(command), f"pipeline rebuild of {size} digests")
+    else:
+        run = _checked(run_child([*papertrends_command(), "build"], dagster_env(warehouse, digests)), f"papertrends rebuild of {size} digests")
+    return run, parsed_since(warehouse, since)
+
+
 def bench_incremental(size: int, digests: Path, extra: Path, work: Path, skip_dagster: bool) -> dict:
-    """Add the next digest of the series to the built warehouses; time both paths."""
+    """Add the next digest of the series to the built warehouses, then rebuild with nothing new; both paths."""
     added = sorted(extra.iterdir())
     assert len(added) == 1, added
     target = digests / added[0].name
     shutil.copy2(added[0], target)
-    result: dict = {"size": size, "added": added[0].name}
+    result: dict = {"size": size, "added": added[0].name, "rows": []}
     try:
-        pipeline_wh = work / f"pipeline-{size}"
-        since = dt.datetime.now(dt.timezone.utc)
-        command = [sys.executable, str(Path(__file__).resolve()), "_pipeline_build", str(pipeline_wh), str(digests)]
-        run = _checked(run_child(command), "incremental pipeline build")
-        result["pipeline"] = run
-        result["pipeline_parsed"] = run.json.get("parsed")
-        result["pipeline_parsed_staging"] = parsed_since(pipeline_wh, since)
-        print(f"  +1 digest, pipeline: {run.seconds:.2f} s, parsed {result['pipeline_parsed']}", flush=True)
-        if not skip_dagster:
-            dagster_wh = work / f"dagster-{size}"
-            since = dt.datetime.now(dt.timezone.utc)
-            env = dagster_env(dagster_wh, digests)
-            run = _checked(run_child([*papertrends_command(), "build"], env), "incremental papertrends build")
-            result["dagster"] = run
-            result["dagster_parsed_staging"] = parsed_since(dagster_wh, since)
-            print(f"  +1 digest, dagster: {run.seconds:.2f} s", flush=True)
+        for path in ["pipeline"] + ([] if skip_dagster else ["dagster"]):
+            run, parsed = _rebuild(path, size, digests, work)
+            result["rows"].append({"path": path, "change": "+1 digest", "run": run, "parsed": parsed, "untouched": None})
+            print(f"  {size}: +1 digest, {path}: {run.seconds:.2f} s, parsed {parsed}", flush=True)
+            before = published_mtimes(work / f"{path}-{size}")
+            run, parsed = _rebuild(path, size, digests, work)
+            untouched = published_mtimes(work / f"{path}-{size}") == before
+            result["rows"].append({"path": path, "change": "nothing new", "run": run, "parsed": parsed, "untouched": untouched})
+            print(f"  {size}: nothing new, {path}: {run.seconds:.2f} s, parsed {parsed}, files untouched: {untouched}", flush=True)
     finally:
         target.unlink(missing_ok=True)
     return result
+
+
+def bench_postgres(size: int, digests: Path, work: Path) -> dict | None:
+    """`papertrends build` from scratch with the warehouse's Dagster instance in a throwaway PostgreSQL."""
+    try:
+        from tests.postgres import throwaway_postgres
+    except ImportError:
+        return None
+    warehouse = work / f"dagster-postgres-{size}"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    home = warehouse / "dagster_home"
+    home.mkdir(parents=True)
+    try:
+        with throwaway_postgres(work / "postgres") as server:
+            settings = (REPO / "dagster.yaml").read_text() + "\n" + server.dagster_storage_yaml()
+            (home / "dagster.yaml").write_text(settings)
+            run = _checked(run_child([*papertrends_command(), "build"], dagster_env(warehouse, digests)), "papertrends build on PostgreSQL")
+    except (OSError, RuntimeError) as error:
+        print(f"  PostgreSQL build not measured: {error}", flush=True)
+        return {"size": size, "error": str(error).splitlines()[0]}
+    print(f"  dagster on PostgreSQL: {run.seconds:.1f} s", flush=True)
+    return {"size": size, "run": run}
+
+
+def lines_of_code(root: Path = REPO) -> dict[str, int]:
+    """Lines of the production code (pipeline/, assets/) and of the tests."""
+    def count(directory: str) -> int:
+        return sum(len(path.read_text(encoding="utf-8").splitlines()) for path in (root / directory).rglob("*.py"))
+
+    return {"production": count("pipeline") + count("assets"), "tests": count("tests")}
 
 
 def _macro_arguments(parameters: list[str], days: tuple[dt.date, dt.date]) -> list[object]:
@@ -300,7 +339,8 @@ def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
 
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         views = [row[0] for row in con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND database_name = current_database() ORDER BY view_name"
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND database_name = current_database() "
+            "UNION ALL SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
         ).fetchall()]
         macros = con.execute(
             "SELECT function_name, function_type, parameters FROM duckdb_functions() "
@@ -308,7 +348,7 @@ def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
             "AND function_type IN ('macro', 'table_macro') ORDER BY function_name"
         ).fetchall()
         days = con.execute("SELECT min(digest_date), max(digest_date) FROM digests").fetchone()
-    queries = [(f"view {view}", f'SELECT * FROM "{view}"', []) for view in views]
+    queries = [(f"table or view {view}", f'SELECT * FROM "{view}"', []) for view in views]
     for name, kind, parameters in macros:
         arguments = _macro_arguments(list(parameters), days)
         placeholders = ", ".join("?" for _ in arguments)
@@ -341,6 +381,7 @@ def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
 def bench_reader(digests: Path) -> dict:
     """MB/s of the reader and the two baselines, one process each, on the same files."""
     import baseline_pandas
+
     from pipeline.read.decoding import sha256_hex
     from pipeline.read.identity import paper_id
     from pipeline.read.reader import is_title_shaped, parse_digest
@@ -492,30 +533,45 @@ def render(report: dict) -> str:
         "(paper, link) pairs, papers with links) and the Dagster warehouse against the pipeline/ one.",
         "",
     ]
-    incremental = report.get("incremental")
-    if incremental:
+    for incremental in report.get("incremental", []):
         lines += [
-            f"## Adding one digest to the {incremental['size']:,}-digest warehouse",
+            f"## Rebuilding the {incremental['size']:,}-digest warehouse",
             "",
             f"The next digest of the series (`{incremental['added']}`) is copied into the digests directory and "
-            "each warehouse is rebuilt by the same command as the full build. `parsed` counts the staged "
-            "digest rows written by the run (parsed_at after its start): 1 means no other digest was re-parsed.",
+            "each warehouse is rebuilt by the same command as the full build; then rebuilt again with nothing "
+            "new. `parsed` counts the staged parses written by the run (parsed_at after its start): 1 means no "
+            "other digest was re-parsed. `files untouched`: every published Parquet file and trends.duckdb kept "
+            "its mtime.",
             "",
-            "| path | wall s | CPU s (user + system) | peak (tree) | parsed |",
-            "|---|---:|---:|---:|---:|",
+            "| path | change | wall s | CPU s (user + system) | peak (tree) | parsed | files untouched |",
+            "|---|---|---:|---:|---:|---:|---|",
         ]
-        run: ChildRun = incremental["pipeline"]
-        lines.append(
-            f"| pipeline/ (`build_warehouse`) | {run.seconds:.2f} | {run.cpu_seconds:.2f} | {_mb(run.peak_tree_rss_mb)} | "
-            f"{incremental['pipeline_parsed_staging']} (BuildResult.parsed: {incremental['pipeline_parsed']}) |"
-        )
-        if "dagster" in incremental:
-            run = incremental["dagster"]
+        for row in incremental["rows"]:
+            run: ChildRun = row["run"]
+            label = "pipeline/ (`build_warehouse`)" if row["path"] == "pipeline" else "Dagster (`papertrends build`)"
+            untouched = "" if row["untouched"] is None else ("yes" if row["untouched"] else "NO")
             lines.append(
-                f"| Dagster (`papertrends build`) | {run.seconds:.2f} | {run.cpu_seconds:.2f} | {_mb(run.peak_tree_rss_mb)} | "
-                f"{incremental['dagster_parsed_staging']} |"
+                f"| {label} | {row['change']} | {run.seconds:.2f} | {run.cpu_seconds:.2f} | {_mb(run.peak_tree_rss_mb)} | {row['parsed']} | {untouched} |"
             )
         lines.append("")
+    postgres = report.get("postgres")
+    if postgres:
+        lines += [f"## Dagster's instance in PostgreSQL ({postgres['size']:,} digests)", ""]
+        if "run" in postgres:
+            run = postgres["run"]
+            sqlite = next(build["dagster"] for build in report["builds"] if build["size"] == postgres["size"] and "dagster" in build)
+            lines += [
+                "`papertrends build` from scratch with the warehouse's dagster_home/dagster.yaml pointing at a "
+                "throwaway PostgreSQL server on 127.0.0.1 (tests/postgres.py), beside the same build on SQLite.",
+                "",
+                "| instance storage | wall s | peak (tree) |",
+                "|---|---:|---:|",
+                f"| SQLite (default) | {sqlite.seconds:.1f} | {_mb(sqlite.peak_tree_rss_mb)} |",
+                f"| PostgreSQL | {run.seconds:.1f} | {_mb(run.peak_tree_rss_mb)} |",
+                "",
+            ]
+        else:
+            lines += [f"Not measured: {postgres['error']}", ""]
     queries = report.get("queries")
     if queries:
         lines += [
@@ -551,6 +607,18 @@ def render(report: dict) -> str:
             f"Each is the fastest of two runs. The pandas baseline found {reader['pandas_appearances']:,} appearances on these files.",
             "",
         ]
+    code = report.get("lines_of_code")
+    if code:
+        lines += [
+            "## Lines of code",
+            "",
+            "Lines of the `.py` files (blank and comment lines included) at this commit.",
+            "",
+            "| production (pipeline/, assets/) | tests |",
+            "|---:|---:|",
+            f"| {code['production']:,} | {code['tests']:,} |",
+            "",
+        ]
     if HISTORY.exists():
         lines += [HISTORY.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(lines)
@@ -570,11 +638,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reader-size", type=int, default=1000, help="corpus size for the reader throughput")
     parser.add_argument("--skip-dagster", action="store_true")
     parser.add_argument("--repeats", type=int, default=2, help="full builds of each size and path (the fastest counts)")
+    parser.add_argument("--skip-postgres", action="store_true", help="no build with the Dagster instance in PostgreSQL")
     args = parser.parse_args(argv)
     sizes = sorted(int(size) for size in args.sizes.split(","))
     started = time.perf_counter()
     report: dict = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _commit(),
         "seed": args.seed,
         "machine": machine(),
@@ -588,13 +657,18 @@ def main(argv: list[str] | None = None) -> int:
         corpora[size] = digests
         report["builds"].append(bench_build(size, digests, args.work, manifest, args.skip_dagster, args.repeats))
     largest = sizes[-1]
-    digests = corpora[largest]
-    report["incremental"] = bench_incremental(largest, digests, args.corpus / f"{largest}-extra", args.work, args.skip_dagster)
+    rebuilt = [size for size in sizes if size >= 1000] or [largest]
+    report["incremental"] = [
+        bench_incremental(size, corpora[size], args.corpus / f"{size}-extra", args.work, args.skip_dagster) for size in rebuilt
+    ]
+    if not (args.skip_dagster or args.skip_postgres):
+        report["postgres"] = bench_postgres(largest, corpora[largest], args.work)
     report["query_size"] = largest
     report["queries"] = bench_queries(args.work / f"pipeline-{largest}" / "trends.duckdb")
     reader_size = max((size for size in sizes if size <= args.reader_size), default=sizes[0])
     print(f"reader throughput on {reader_size} digests", flush=True)
     report["reader"] = bench_reader(corpora[reader_size])
+    report["lines_of_code"] = lines_of_code()
     report["load_end"] = os.getloadavg()
     report["seconds"] = time.perf_counter() - started
     args.out.parent.mkdir(parents=True, exist_ok=True)

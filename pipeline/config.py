@@ -24,21 +24,30 @@ def _year_from_env(value: str | None) -> int | None:
     return year
 
 
+# A part of a published table: a month (YYYY-MM) or, for an unsplit table, part-0.
+WHOLE_PART = "part-0"
 _PART = re.compile(r"\d{4}-\d{2}|part-0")
 
 
-def _known_table(table: str) -> str:
-    # Table names become directory names: only the five tables.
+def known_table(table: str) -> str:
+    """Table names become directory names: only the published tables pass."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
     return table
 
 
-def _part_file_name(part: str) -> str:
-    # Parts come from dates, but also from plan and manifest files on disk: never a path.
+def part_file_name(part: str) -> str:
+    """A part's file name; parts also come from manifests on disk, so never a path."""
     if not _PART.fullmatch(part):
         raise ValueError(f"not a table part: {part!r}")
     return f"{part}.parquet"
+
+
+def parquet_files(directory: Path) -> list[Path]:
+    """The Parquet files of a table directory, sorted; temporaries are hidden names, never listed."""
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir() if path.suffix == ".parquet" and not path.name.startswith("."))
 
 
 @dataclass(frozen=True)
@@ -52,57 +61,41 @@ class Layout:
         return self.root / "parquet"
 
     def table_dir(self, table: str) -> Path:
-        return self.parquet_dir / _known_table(table)
-
-    def table_file(self, table: str, part: str) -> Path:
-        """One published file of a table: `part` is a month (YYYY-MM) or, for an unsplit table, part-0."""
-        return self.table_dir(table) / _part_file_name(part)
+        return self.parquet_dir / known_table(table)
 
     def table_files(self, table: str) -> list[Path]:
-        """The published files of a table, sorted (temporaries are hidden names, never listed)."""
-        directory = self.table_dir(table)
-        if not directory.is_dir():
-            return []
-        return sorted(path for path in directory.iterdir() if path.suffix == ".parquet" and not path.name.startswith("."))
-
-    def table_glob(self, table: str) -> str:
-        return str(self.table_dir(table) / "**" / "*.parquet")
+        """The published files of a table, in name order (the table's row order holds across them)."""
+        return parquet_files(self.table_dir(table))
 
     @property
     def staging_dir(self) -> Path:
         return self.root / "staging"
 
     @property
+    def staging_db(self) -> Path:
+        """The parse of every digest file, keyed by file name (pipeline.store.staging)."""
+        return self.staging_dir / "staging.duckdb"
+
+    @property
     def candidates_dir(self) -> Path:
-        """Consolidated table files awaiting their checks, before they are published."""
-        return self.staging_dir / "tables"
+        """Consolidated tables awaiting their checks, before they are published."""
+        return self.staging_dir / "candidates"
 
-    def candidate_file(self, table: str, part: str) -> Path:
-        return self.candidates_dir / _known_table(table) / _part_file_name(part)
-
-    @property
-    def plan_path(self) -> Path:
-        """What the candidates change: every part of every table, and which are written or removed."""
-        return self.candidates_dir / "plan.json"
+    def candidate_dir(self, table: str) -> Path:
+        return self.candidates_dir / known_table(table)
 
     @property
-    def published_manifest_path(self) -> Path:
-        """The fingerprint of each published part (what was consolidated into it), by table."""
+    def published_record(self) -> Path:
+        """What the published tables were built from, written after their last rename."""
         return self.staging_dir / "published.json"
-
-    @property
-    def snapshots_dir(self) -> Path:
-        """Hard-linked copies of the published tables that trends.duckdb's views read."""
-        return self.root / "snapshots"
-
-    @property
-    def written_dirs(self) -> list[Path]:
-        """The directories a build writes (never the digests directory)."""
-        return [self.parquet_dir, self.staging_dir, self.snapshots_dir, self.validation_dir, self.report_dir]
 
     @property
     def duckdb_path(self) -> Path:
         return self.root / "trends.duckdb"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / ".papertrends.lock"
 
     @property
     def dagster_home(self) -> Path:
@@ -116,12 +109,17 @@ class Layout:
     def report_dir(self) -> Path:
         return self.root / "report"
 
+    @property
+    def written_dirs(self) -> list[Path]:
+        """The directories a build writes into (never the digests directory)."""
+        return [self.parquet_dir, self.staging_dir, self.validation_dir, self.report_dir]
+
 
 @dataclass(frozen=True)
 class Settings:
     warehouse_dir: Path
     digests_dir: Path
-    year: int | None
+    year: int | None = None
 
     @property
     def layout(self) -> Layout:

@@ -84,7 +84,7 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("digest_id", pa.string(), "the digest the block comes from", False),
         Column("source_name", pa.string(), "file the block comes from", False),
         Column("line", pa.int32(), "1-based line where the block starts in the raw file", False),
-        Column("reason", pa.string(), "why the block is no entry (see the README for the list)", False),
+        Column("reason", pa.string(), "why the block is no entry (docs/reading.md lists the reasons)", False),
         Column("raw_text", pa.string(), "the block's text, normalized as for digest_id", False),
         Column("detail", pa.string(), "a human-readable explanation", False),
     ],

@@ -2,6 +2,7 @@
 takes no parameters (DDL)."""
 
 import re
+from typing import Any
 
 import duckdb
 
@@ -14,6 +15,14 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     # connect-time config refuses it.)
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> Any:
+    """The one value a query returns (a count, say)."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise ValueError(f"the query returned no row: {sql[:80]}")
+    return row[0]
 
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")

@@ -1,6 +1,6 @@
 """Headless Chromium (Debian's package) driven by Playwright, for tests that look as a person would.
 
-Import the `browser` fixture from here in a test module:  `from tests.browser import browser  # noqa: F401`
+The `browser` fixture is registered for every test module by tests/conftest.py (pytest_plugins).
 """
 
 import shutil

@@ -6,6 +6,9 @@ from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from tests.helpers import SAMPLES
 
+# Fixtures shared by several modules: `browser`, `small_settings`, `postgres_server`.
+pytest_plugins = ["tests.browser", "tests.trend_corpus", "tests.postgres"]
+
 
 @pytest.fixture(autouse=True)
 def _no_outside_settings(monkeypatch):

@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from pipeline.table_parts import read_published
 from pipeline.config import Layout
+from pipeline.validate.suites import read_table as read_files
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "warehouse" / "raw"
@@ -43,8 +42,22 @@ def render(date_line: str | None, entries: list[tuple[str, str]], header: list[s
 
 
 def read_table(layout: Layout, table: str) -> pa.Table:
-    return read_published(layout, table)
+    """A published table, its files in name order."""
+    return read_files(layout.table_files(table), table)
 
 
 def rows(layout: Layout, table: str) -> list[dict]:
     return read_table(layout, table).to_pylist()
+
+
+def run_cli(*args: str, env_extra: dict[str, str] | None = None, cwd: Path | None = None):
+    """`papertrends ARGS` in a subprocess, with only the given PAPERTRENDS_ and DAGSTER_HOME settings."""
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PAPERTRENDS_", "DAGSTER_HOME"))}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "assets.cli", *args], capture_output=True, text=True, env=env, cwd=cwd or REPO, timeout=300
+    )

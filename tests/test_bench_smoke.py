@@ -13,13 +13,12 @@ from pipeline.config import Settings
 from tests.helpers import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-import baseline_pandas  # noqa: E402
-import bench  # noqa: E402
-import check_time  # noqa: E402
-import generate  # noqa: E402
+import baseline_pandas
+import bench
+import generate
 
 SEED = 11
-DIGESTS = 24  # above pipeline.incremental.PARALLEL_MIN_DIGESTS: the worker pool runs
+DIGESTS = 24
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,7 @@ def test_generated_digests_have_the_promised_shape(corpus):
     text = (root / "digests" / names[0]).read_text(encoding="utf-8")
     blocks = text.split("\n\n")
     assert blocks[:4] == list(generate.HEADER) and not text.endswith("\n")
-    abstracts = [block for block in blocks[5:][1::2]]
+    abstracts = list(blocks[5:][1::2])
     assert all(generate.ABSTRACT_CHARS[0] <= len(block) <= generate.ABSTRACT_CHARS[1] for block in abstracts)
 
 
@@ -66,12 +65,10 @@ def test_the_warehouse_matches_the_manifest_and_one_more_digest_parses_alone(cor
     shutil.copytree(root / "digests", digests)
     settings = Settings(tmp_path / "warehouse", digests, None)
     result = build_warehouse(settings)
-    assert len(result.parsed) == DIGESTS
-    assert result.row_counts["appearances"] == manifest["appearances"]
-    assert result.row_counts["papers"] == manifest["papers"]
-    assert result.row_counts["repo_links"] == manifest["link_pairs"]
-    assert result.row_counts["rejects"] == 0
-    with duckdb.connect(str(result.duckdb_path), read_only=True) as con:
+    assert len(result.stage.parsed) == DIGESTS
+    with duckdb.connect(str(settings.layout.duckdb_path), read_only=True) as con:
+        counts = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("appearances", "papers", "repo_links", "rejects")}
+        assert counts == {"appearances": manifest["appearances"], "papers": manifest["papers"], "repo_links": manifest["link_pairs"], "rejects": 0}
         assert con.execute("SELECT count(DISTINCT paper_id) FROM repo_links").fetchone()[0] == manifest["papers_with_links"]
         assert con.execute("SELECT count(DISTINCT digest_date) FROM digests").fetchone()[0] == manifest["days"]
         seen_twice = con.execute("SELECT count(*) FROM paper_recurrence WHERE days_seen >= 2").fetchone()[0]
@@ -80,8 +77,9 @@ def test_the_warehouse_matches_the_manifest_and_one_more_digest_parses_alone(cor
     (extra,) = (root / "extra").iterdir()
     shutil.copy2(extra, digests / extra.name)
     again = build_warehouse(settings)
-    assert again.parsed == [extra.name]
-    assert again.row_counts["digests"] == DIGESTS + 1
+    assert [row["source_name"] for row in again.stage.parsed] == [extra.name]
+    with duckdb.connect(str(settings.layout.duckdb_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM digests").fetchone()[0] == DIGESTS + 1
 
 
 def test_the_pandas_baseline_reads_the_same_tables(corpus):
@@ -98,29 +96,21 @@ def test_bench_runs_end_to_end(tmp_path):
     size = 8  # the Dagster builds (two subprocesses) dominate the time, not the size
     assert bench.main(
         ["--sizes", str(size), "--seed", str(SEED), "--corpus", str(tmp_path / "corpus"),
-         "--work", str(tmp_path / "work"), "--out", str(out), "--reader-size", str(size), "--repeats", "2"]
+         "--work", str(tmp_path / "work"), "--out", str(out), "--reader-size", str(size), "--repeats", "1", "--skip-postgres"]
     ) == 0
     report = out.read_text(encoding="utf-8")
     manifest = json.loads((tmp_path / "corpus" / str(size) / generate.MANIFEST_NAME).read_text())
     assert f"| {size} | " in report and f"| {manifest['appearances']:,} |" in report
-    # Two runs of each path: the fastest, then the other in parentheses, for pipeline/ and Dagster.
-    assert len(re.findall(r"\| [0-9.]+ \([0-9.]+\) \|", report)) == 2
     # The ratio and what Dagster adds in seconds: a faster pipeline/ raises the one, not the other.
     assert re.search(r"\| [0-9.]+x \| [0-9.]+ s \|$", report, re.MULTILINE)
-    assert "## Adding one digest" in report and "| Dagster (`papertrends build`) |" in report
-    # One digest parsed by each incremental run: no other digest was re-parsed.
-    assert "| 1 (BuildResult.parsed: 1) |" in report
-    for view in ("daily_summary", "paper_recurrence", "recurrence_by_day", "repo_popularity"):
-        assert f"| view {view} |" in report
+    assert "## Rebuilding the 8-digest warehouse" in report
+    # One digest parsed by each +1 run, none by a run with nothing new, which touches no file.
+    for path in ("pipeline/ (`build_warehouse`)", "Dagster (`papertrends build`)"):
+        assert re.search(rf"\| {re.escape(path)} \| \+1 digest \|( [0-9.,]+( MB)? \|){{3}} 1 \|", report), path
+        assert re.search(rf"\| {re.escape(path)} \| nothing new \|( [0-9.,]+( MB)? \|){{3}} 0 \| yes \|", report), path
+    for name in ("daily_summary", "paper_recurrence", "recurrence_by_day", "repo_popularity", "papers"):
+        assert f"| table or view {name} |" in report
+    assert "## Lines of code" in report
     assert "error:" not in report
     assert "| floor: read each file" in report and "| pandas baseline" in report
     assert "| floor and the contract's two hashes only" in report
-
-
-@pytest.mark.slow
-def test_check_time_measures_builds_with_and_without_the_checks():
-    without, with_checks = check_time.measure("without"), check_time.measure("with")
-    # Wall and CPU seconds of a first build and of a rebuild, for each.
-    assert len(without) == len(with_checks) == 4 and min(without + with_checks) > 0
-    # The checks (and the GX import they need) cost CPU in the first build.
-    assert with_checks[1] > without[1]

@@ -1,23 +1,18 @@
 """The build through pipeline/ alone: identity across files, rebuilds, the DuckDB file."""
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 
 import duckdb
-import pyarrow.parquet as pq
 
-from pipeline.build import build_warehouse
-from pipeline.table_parts import read_published
+from pipeline.build import BuildResult, build_warehouse
 from pipeline.config import Settings
+from pipeline.report.text import daily_summary_text
 from pipeline.schemas import TABLES
 from pipeline.sql import connect
-from pipeline.summary import daily_summary_text
-from pipeline.trends_sql import TREND_VIEWS
-from pipeline.warehouse_db import TRENDS_DIR, VIEWS
-from tests.helpers import SAMPLES, abstract, render, rows
+from tests.helpers import SAMPLES, abstract, read_table, render, rows
 
 FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
 SECOND = [("Paper Two", abstract("two again")), ("Paper Three", abstract("three"))]
@@ -26,6 +21,10 @@ SECOND = [("Paper Two", abstract("two again")), ("Paper Three", abstract("three"
 def _build(tmp_path, digests_dir, year=None):
     settings = Settings(tmp_path / "warehouse", digests_dir, year)
     return settings, build_warehouse(settings)
+
+
+def parsed(result: BuildResult) -> list[str]:
+    return [row["source_name"] for row in result.stage.parsed]
 
 
 def test_same_capture_saved_twice_is_one_digest(tmp_path, digests_dir):
@@ -60,16 +59,16 @@ def test_rebuild_gives_identical_tables_and_keeps_ingested_at(tmp_path, digests_
     for name in sorted(os.listdir(SAMPLES))[:2]:
         shutil.copy(SAMPLES / name, digests_dir / name)
     settings, first = _build(tmp_path, digests_dir)
-    before = {table: read_published(settings.layout, table) for table in TABLES}
+    before = {table: read_table(settings.layout, table) for table in TABLES}
     second = build_warehouse(settings)
-    assert first.parsed and second.parsed == []
+    assert parsed(first) and parsed(second) == []
     for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table])
+        assert read_table(settings.layout, table).equals(before[table])
     # Even a full re-parse keeps when the content was first ingested.
     shutil.rmtree(settings.layout.staging_dir)
     build_warehouse(settings)
     for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table])
+        assert read_table(settings.layout, table).equals(before[table])
 
 
 def test_changed_and_removed_files(tmp_path, digests_dir):
@@ -78,11 +77,11 @@ def test_changed_and_removed_files(tmp_path, digests_dir):
     settings, _ = _build(tmp_path, digests_dir)
     (digests_dir / "b.txt").write_text(render("Mar 14", SECOND))
     result = build_warehouse(settings)
-    assert result.parsed == ["b.txt"]
+    assert parsed(result) == ["b.txt"]
     assert {row["digest_date"].day for row in rows(settings.layout, "appearances")} == {12, 14}
     (digests_dir / "b.txt").unlink()
     result = build_warehouse(settings)
-    assert result.parsed == []
+    assert parsed(result) == [] and result.stage.plan.remove == ["b.txt"]
     assert [row["source_name"] for row in rows(settings.layout, "digests")] == ["a.txt"]
     assert {row["title"] for row in rows(settings.layout, "papers")} == {"Paper One", "Paper Two"}
 
@@ -92,7 +91,7 @@ def test_configured_year_reparses(tmp_path, digests_dir):
     settings, _ = _build(tmp_path, digests_dir)
     assert rows(settings.layout, "digests")[0]["digest_date"].year == 2026
     settings, result = _build(tmp_path, digests_dir, year=2024)
-    assert result.parsed == ["a.txt"]
+    assert parsed(result) == ["a.txt"]
     assert (rows(settings.layout, "digests")[0]["digest_date"].year, rows(settings.layout, "digests")[0]["date_source"]) == (2024, "config")
 
 
@@ -107,21 +106,26 @@ def test_rejects_are_published_with_their_source(tmp_path, digests_dir):
     assert statuses == {"a.txt": ("ok", 2, 1), "empty.txt": ("empty", 0, 0)}
 
 
-def test_duckdb_views_from_any_working_directory(sample_settings, tmp_path):
-    """A reader in another directory, in another process, read-only, sees every view."""
+EVERY_NAME = ["digests", "papers", "appearances", "repo_links", "rejects", "recurrence_by_day", "paper_recurrence", "daily_summary", "repo_popularity"]
+
+
+def test_duckdb_file_answers_from_any_working_directory(sample_settings, tmp_path):
+    """A reader in another directory, in another process, read-only, sees every table and view."""
     script = (
         "import duckdb, sys\n"
         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-        "for view in sys.argv[2:]:\n"
-        "    print(view, con.execute(f'SELECT count(*) FROM {view}').fetchone()[0])\n"
+        "for name in sys.argv[2:]:\n"
+        "    print(name, con.execute(f'SELECT count(*) FROM {name}').fetchone()[0])\n"
     )
     completed = subprocess.run(
-        [sys.executable, "-c", script, str(sample_settings.layout.duckdb_path), *VIEWS],
+        [sys.executable, "-c", script, str(sample_settings.layout.duckdb_path), *EVERY_NAME],
         cwd=tmp_path, capture_output=True, text=True, check=True,
     )
     counts = dict(line.split() for line in completed.stdout.splitlines())
-    assert (counts["digests"], counts["appearances"], counts["papers"], counts["daily_summary"]) == ("5", "358", "298", "4")
-    assert set(counts) == set(VIEWS)
+    assert counts == {
+        "digests": "5", "papers": "298", "appearances": "358", "repo_links": "86", "rejects": "0",
+        "recurrence_by_day": "357", "paper_recurrence": "298", "daily_summary": "4", "repo_popularity": "86",
+    }
 
 
 def test_printed_daily_summary_is_the_latest_days(sample_settings):
@@ -133,21 +137,40 @@ def test_printed_daily_summary_is_the_latest_days(sample_settings):
     assert [line.split()[0] for line in daily_summary_text(path).splitlines()[2:]] == ["2026-03-11", "2026-03-12", "2026-03-13", "2026-03-14"]
 
 
-def test_duckdb_file_holds_views_over_the_snapshot_only(sample_settings):
+def test_duckdb_file_is_self_contained(sample_settings):
+    """Tables stored in the file, views and macros over them, and no path anywhere."""
     with duckdb.connect(str(sample_settings.layout.duckdb_path), read_only=True) as con:
-        views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        trend_sql = {name: sql for (name, sql) in con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall() if name in TREND_VIEWS}
-    assert views == set(VIEWS)
-    # Everything is Parquet: the tables, and the trend views' rows in the newest snapshot.
-    assert tables == set()
-    snapshot = max(sample_settings.layout.snapshots_dir.iterdir())
-    trend_files = {name: re.findall(r"'([^']*)'", sql) for name, sql in trend_sql.items()}
-    # recurrence_by_day in monthly parts (pipeline.trend_rows), the others one file each.
-    assert trend_files.pop("recurrence_by_day") == [str(snapshot / TRENDS_DIR / "recurrence_by_day" / "2026-03.parquet")]
-    assert trend_files == {name: [str(snapshot / TRENDS_DIR / f"{name}.parquet")] for name in trend_files}
+        views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall())
+        macros = dict(con.execute("SELECT function_name, macro_definition FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal").fetchall())
+    assert tables == {"digests", "papers", "appearances", "repo_links", "rejects", "recurrence_by_day", "paper_recurrence", "build_info"}
+    assert set(views) == {"daily_summary", "repo_popularity"}
+    assert set(macros) == {"top_recurring", "daily_summary_between", "rising"}
+    for sql in [*views.values(), *macros.values()]:
+        assert "parquet" not in sql.lower() and str(sample_settings.layout.root) not in sql
     leftovers = [path.name for path in sample_settings.layout.root.rglob("*.tmp")]
     assert leftovers == []
+
+
+def test_two_identical_empty_files_are_recorded_and_do_not_fail_the_build(tmp_path, digests_dir):
+    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
+    (digests_dir / "empty-1.txt").write_bytes(b"")
+    (digests_dir / "empty-2.txt").write_bytes(b"")
+    (digests_dir / "junk-1.bin").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    (digests_dir / "junk-2.bin").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    settings, result = _build(tmp_path, digests_dir)
+    assert result.published
+    digests = {row["source_name"]: (row["status"], row["duplicate_of"]) for row in rows(settings.layout, "digests")}
+    # A copy of a file that gave no entries keeps its own status, and names the first copy.
+    assert digests == {
+        "a.txt": ("ok", None),
+        "empty-1.txt": ("empty", None),
+        "empty-2.txt": ("empty", "empty-1.txt"),
+        "junk-1.bin": ("binary", None),
+        "junk-2.bin": ("binary", "junk-1.bin"),
+    }
+    # The copy's reject (its first bytes) is the first copy's: one row, not two.
+    assert [(row["source_name"], row["reason"]) for row in rows(settings.layout, "rejects")] == [("junk-1.bin", "binary_file")]
 
 
 def test_a_refused_link_replaced_by_the_file_itself_is_read(tmp_path, digests_dir):
@@ -158,7 +181,7 @@ def test_a_refused_link_replaced_by_the_file_itself_is_read(tmp_path, digests_di
     settings, _ = _build(tmp_path, digests_dir)
     assert rows(settings.layout, "digests")[0]["status"] == "unreadable"
     os.replace(outside, digests_dir / "a.txt")
-    assert build_warehouse(settings).parsed == ["a.txt"]
+    assert parsed(build_warehouse(settings)) == ["a.txt"]
     assert [(row["status"], row["entry_count"]) for row in rows(settings.layout, "digests")] == [("ok", 2)]
 
 
@@ -169,7 +192,7 @@ def test_a_capture_being_written_into_the_digests_directory_is_left_alone(tmp_pa
     (settings.digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
     in_flight = settings.digests_dir / ".b.txt.tmp"
     in_flight.write_text("half a capture")
-    leftover = settings.layout.parquet_dir / "papers" / ".part-0.parquet.1-dead.tmp"
+    leftover = settings.layout.parquet_dir / "papers" / ".2026-03.parquet.1-dead.tmp"
     leftover.parent.mkdir(parents=True)
     leftover.write_text("left by a killed run")
     build_warehouse(settings)

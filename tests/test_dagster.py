@@ -1,240 +1,540 @@
-"""The Dagster layer: materializing the assets gives the tables of `papertrends build`."""
+"""The Dagster layer: every asset and check in one run, the metadata each shows, and
+`papertrends build` (which materializes them on the warehouse's own instance)."""
 
+import contextlib
+import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from assets import event_storage
-from assets.build import materialize_warehouse
-from assets.metadata import markdown_preview
-from assets.definitions import ALL_ASSETS, build_definitions
-from assets.partitions import DIGEST_PARTITIONS
-from pipeline.table_parts import read_published
-from pipeline.config import Settings
+from assets.cli.build import build
+from assets.definitions import ASSETS, CHECKS, build_definitions, defs
+from assets.resources import WarehouseResource
+from pipeline.build import check_settings
+from pipeline.config import ConfigError, Settings
 from pipeline.schemas import TABLES
-from pipeline.staging import list_digest_files
-from tests.helpers import REPO, SAMPLES, read_table
+from tests.helpers import REPO, SAMPLES, abstract, read_table, render
 
-# ingested_at is when a warehouse first saw the content: it differs between two warehouses.
+pytestmark = pytest.mark.dagster
+
+PAPERTRENDS = Path(sys.executable).with_name("papertrends")  # the installed command of this venv
+
+# --- facts written out by hand (DESIGN.md and the sample files themselves) ---------------------
+
+ASSET_KEYS = {"staged_digests", "digests", "papers", "appearances", "repo_links", "rejects", "trends_duckdb", "trend_report"}
+CHECK_TARGETS = {
+    "digests_expectations": "digests",
+    "papers_expectations": "papers",
+    "appearances_expectations": "appearances",
+    "repo_links_expectations": "repo_links",
+    "rejects_expectations": "rejects",
+    "cross_table_integrity": "appearances",
+}
+# Each sample file: its date line's day, and its entries ((blocks - 4 header - 1 date line) / 2).
+SAMPLE_FILES = {
+    "000_5909103161d329a2.txt": ("2026-03-12", 81),
+    "001_9c5fc94d0d78b2e4.txt": ("2026-03-14", 95),
+    "002_2ed32dea21e7b0f5.txt": ("2026-03-11", 57),
+    "003_b18b7ed4e5679936.txt": ("2026-03-11", 56),
+    "004_6cac52fbde9842e0.txt": ("2026-03-13", 69),
+}
+ROW_COUNTS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0}
+# day, digests, appearances, distinct_papers, new_papers, returning_papers
+DAILY_SUMMARY = [
+    ("2026-03-11", 2, 113, 112, 112, 0),
+    ("2026-03-12", 1, 81, 81, 71, 10),
+    ("2026-03-13", 1, 69, 69, 42, 27),
+    ("2026-03-14", 1, 95, 95, 73, 22),
+]
+EMPTY_FILE = "005_empty.txt"
+BINARY_FILE = "006_binary.bin"
+REPARSED = "001_9c5fc94d0d78b2e4.txt"
+# ingested_at is when a warehouse first saw a digest's content: it differs between warehouses.
 _PER_WAREHOUSE = {"ingested_at"}
 
 
-def _comparable(layout, table):
+def _records(value: dg.TableMetadataValue) -> list[dict]:
+    return [record.data for record in value.records]
+
+
+def _materializations(result) -> dict[str, dict]:
+    """Each asset's materialization metadata in a run (an asset materializes once per run)."""
+    found: dict[str, dict] = {}
+    for event in result.get_asset_materialization_events():
+        key = event.asset_key.to_user_string()
+        assert key not in found, f"{key} materialized twice in one run"
+        found[key] = event.materialization.metadata
+    return found
+
+
+def _comparable(layout, table) -> list[dict]:
     data = read_table(layout, table)
     return data.drop_columns([name for name in _PER_WAREHOUSE if name in data.column_names]).to_pylist()
 
 
-def run_cli(*args, env_extra=None, cwd=None):
+def _copy_samples(raw: Path) -> None:
+    raw.mkdir(parents=True)
+    for name in SAMPLE_FILES:
+        shutil.copyfile(SAMPLES / name, raw / name)
+
+
+def _env(**settings) -> dict:
+    """The caller's environment without papertrends or Dagster settings, plus `settings`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PAPERTRENDS_", "DAGSTER_HOME"))}
-    env.update(env_extra or {})
+    return {**env, **settings}
+
+
+def _run_installed(*args: str, warehouse: Path, digests: Path, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "assets.cli", *args], capture_output=True, text=True, env=env, cwd=cwd or REPO, timeout=300
+        [str(PAPERTRENDS), *args],
+        env=_env(PAPERTRENDS_WAREHOUSE_DIR=str(warehouse), PAPERTRENDS_DIGESTS_DIR=str(digests)),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
+def _build_captured(settings: Settings, **options) -> SimpleNamespace:
+    """assets.cli.build.build in this process, its output captured, with no DAGSTER_HOME set."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        patch.delenv("DAGSTER_HOME", raising=False)
+        code = build(settings, **options)
+    return SimpleNamespace(code=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def _summary_rows(stdout: str) -> list[list[str]]:
+    lines = stdout.splitlines()
+    header = next(line for line in lines if line.split()[:2] == ["day", "digests"])
+    assert header.split() == ["day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers"]
+    return [line.split() for line in lines[lines.index(header) + 2 :] if line.strip()]
+
+
+def _file_times(layout) -> dict[str, int]:
+    """mtime_ns of every file under parquet/ and of trends.duckdb."""
+    times = {str(path.relative_to(layout.root)): path.stat().st_mtime_ns for path in layout.parquet_dir.rglob("*") if path.is_file()}
+    times["trends.duckdb"] = layout.duckdb_path.stat().st_mtime_ns
+    return times
+
+
+# --- one Dagster run of everything, then two more on the same warehouse --------------------------
+
+
 @pytest.fixture(scope="module")
-def materialized(tmp_path_factory):
-    settings = Settings(tmp_path_factory.mktemp("materialized"), SAMPLES, None)
+def runs(tmp_path_factory):
+    """The samples materialized through Dagster; then an empty and a binary file added; then one
+    file re-parsed by run config. The published tables are read after the first run."""
+    root = tmp_path_factory.mktemp("materialized")
+    raw = root / "raw"
+    _copy_samples(raw)
+    settings = Settings(root / "warehouse", raw, None)
+    resources = {"warehouse": WarehouseResource.from_settings(settings)}
     with dg.instance_for_test() as instance:
-        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
-        assert run.result.success
-        yield settings, instance, run
+
+        def run(run_config=None):
+            result = dg.materialize([*ASSETS, *CHECKS], instance=instance, resources=resources, run_config=run_config or {})
+            assert result.success
+            return result
+
+        first = run()
+        tables = {table: _comparable(settings.layout, table) for table in TABLES}
+        heads = {table: pq.read_table(settings.layout.table_files(table)[0]).slice(0, 5) for table in TABLES}
+        report_exists = (settings.layout.report_dir / "index.html").is_file()
+        (raw / EMPTY_FILE).write_bytes(b"")
+        (raw / BINARY_FILE).write_bytes(bytes(range(256)) * 4)
+        unusable = run()
+        reparsed = run({"ops": {"staged_digests": {"config": {"reparse": [REPARSED]}}}})
+        yield SimpleNamespace(
+            settings=settings, first=first, tables=tables, heads=heads, report_exists=report_exists,
+            unusable=unusable, reparsed=reparsed,
+        )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_one_run_materializes_every_asset_and_runs_every_check(runs):
+    assert set(_materializations(runs.first)) == ASSET_KEYS
+    evaluations = {evaluation.check_name: evaluation for evaluation in runs.first.get_asset_check_evaluations()}
+    assert {name: evaluation.asset_key.to_user_string() for name, evaluation in evaluations.items()} == CHECK_TARGETS
+    assert all(evaluation.passed for evaluation in evaluations.values())
+    for evaluation in evaluations.values():
+        metadata = evaluation.metadata
+        assert metadata["rules_failed"].value == 0 and metadata["rules"].value > 0
+        assert Path(metadata["data_docs"].value).is_file() and Path(metadata["result_page"].value).is_file()
+    # Every check blocks: a failure keeps trends_duckdb (the publishing step) from running.
+    specs = {spec.name: spec for check in CHECKS for spec in check.check_specs}
+    assert set(specs) == set(CHECK_TARGETS) and all(spec.blocking for spec in specs.values())
+
+
+@pytest.mark.slow
+def test_staged_digests_lists_each_parsed_file(runs):
+    metadata = _materializations(runs.first)["staged_digests"]
+    assert (metadata["files"].value, metadata["parsed"].value, metadata["unchanged"].value) == (5, 5, 0)
+    parsed = [
+        {key: row[key] for key in ("source_name", "status", "digest_date", "entry_count", "reject_count")}
+        for row in _records(metadata["parsed_files"])
+    ]
+    assert parsed == [
+        {"source_name": name, "status": "ok", "digest_date": day, "entry_count": entries, "reject_count": 0}
+        for name, (day, entries) in SAMPLE_FILES.items()
+    ]
+    assert _records(metadata["unusable_files"]) == []
+
+
+@pytest.mark.slow
+def test_staged_digests_lists_the_unusable_files(runs):
+    metadata = _materializations(runs.unusable)["staged_digests"]
+    assert (metadata["files"].value, metadata["parsed"].value, metadata["unchanged"].value) == (7, 2, 5)
+    parsed = {row["source_name"]: row for row in _records(metadata["parsed_files"])}
+    assert list(parsed) == [EMPTY_FILE, BINARY_FILE]
+    assert [(row["status"], row["entry_count"], row["reject_count"]) for row in parsed.values()] == [("empty", 0, 0), ("binary", 0, 1)]
+    unusable = _records(metadata["unusable_files"])
+    assert [(row["source_name"], row["status"]) for row in unusable] == [(EMPTY_FILE, "empty"), (BINARY_FILE, "binary")]
+    assert "0 bytes" in unusable[0]["error"] and "1024 bytes" in unusable[1]["error"]
+    # The binary file's one block is kept as a reject; the empty file has none.
+    assert _materializations(runs.unusable)["rejects"]["dagster/row_count"].value == 1
+    assert _materializations(runs.unusable)["digests"]["dagster/row_count"].value == 7
+
+
+@pytest.mark.slow
+def test_reparse_by_run_config_parses_that_file_only(runs):
+    metadata = _materializations(runs.reparsed)["staged_digests"]
+    assert (metadata["files"].value, metadata["parsed"].value, metadata["unchanged"].value) == (7, 1, 6)
+    assert [row["source_name"] for row in _records(metadata["parsed_files"])] == [REPARSED]
+    # The same bytes parsed again give the same tables: nothing new is consolidated.
+    tables = _materializations(runs.reparsed)
+    assert {table: tables[table]["unchanged"].value for table in TABLES} == dict.fromkeys(TABLES, True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", TABLES)
+def test_each_table_reports_its_row_count_schema_and_first_rows(runs, table):
+    metadata = _materializations(runs.first)[table]
+    assert metadata["dagster/row_count"].value == ROW_COUNTS[table]
+    assert metadata["unchanged"].value is False
+    head = runs.heads[table]
+    assert [column.name for column in metadata["dagster/column_schema"].schema.columns] == head.column_names
+    lines = metadata["preview"].value.splitlines()
+    assert lines[0] == "| " + " | ".join(head.column_names) + " |"
+    assert len(lines) == 2 + min(5, ROW_COUNTS[table])
+    for line, row in zip(lines[2:], head.to_pylist(), strict=True):
+        assert line.startswith("| " + str(row[head.column_names[0]])[:20])
+
+
+@pytest.mark.slow
+def test_trends_duckdb_and_the_report_explain_themselves(runs):
+    materialized = _materializations(runs.first)
+    trends = materialized["trends_duckdb"]
+    assert trends["dagster/row_count"].value == trends["days"].value == len(DAILY_SUMMARY)
+    assert Path(trends["path"].value) == runs.settings.layout.duckdb_path
+    summary = trends["daily_summary"].value.splitlines()
+    for line, row in zip(summary[2:], DAILY_SUMMARY, strict=True):
+        assert line.startswith("| " + " | ".join(str(value) for value in row) + " |")
+    assert "| repo_popularity | view | 86 |" in trends["contents"].value
+    report = materialized["trend_report"]
+    assert Path(report["path"].value) == runs.settings.layout.report_dir / "index.html" and runs.report_exists
+    assert (report["days"].value, report["papers"].value) == (4, 298)
+    assert report["chart"].value.startswith("![") and "data:image/png;base64," in report["chart"].value
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", TABLES)
+def test_materialize_gives_the_tables_of_build_warehouse(runs, sample_settings, table):
+    assert runs.tables[table] == _comparable(sample_settings.layout, table)
+    assert len(runs.tables[table]) == ROW_COUNTS[table]
+
+
+def test_definitions_use_the_warehouse_locked_executor(tmp_path):
+    settings = Settings(tmp_path / "warehouse", SAMPLES, None)
+    for definitions in (defs, build_definitions(settings)):
+        job = definitions.resolve_implicit_global_asset_job_def()
+        assert job.executor_def.name == "warehouse_locked"
+        assert job.executor_def is not dg.in_process_executor
+    graph = build_definitions(settings).resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSET_KEYS
+
+
+@pytest.mark.slow
+def test_dagster_definitions_validate(tmp_path):
+    raw = tmp_path / "raw"
+    _copy_samples(raw)
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m", "assets.definitions"],
+        env=_env(DAGSTER_HOME=str(tmp_path), PAPERTRENDS_WAREHOUSE_DIR=str(tmp_path / "warehouse"), PAPERTRENDS_DIGESTS_DIR=str(raw)),
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "All code locations passed validation" in completed.stdout + completed.stderr
+
+
+# --- `papertrends build`: the installed command --------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def cli_built(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("cli")
-    completed = run_cli("build", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(warehouse), "PAPERTRENDS_DIGESTS_DIR": str(SAMPLES)})
-    assert completed.returncode == 0, completed.stderr
-    return Settings(warehouse, SAMPLES, None), completed
+    """`papertrends build --strict` on the samples, as installed, from an unrelated directory."""
+    root = tmp_path_factory.mktemp("cli")
+    raw = root / "raw"
+    _copy_samples(raw)
+    settings = Settings(root / "warehouse", raw, None)
+    completed = _run_installed("build", "--strict", warehouse=settings.warehouse_dir, digests=raw, cwd=root)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return settings, completed
 
 
-def test_every_asset_materialized_in_one_run(materialized):
-    _, _, run = materialized
-    keys = {event.asset_key.to_user_string() for event in run.result.get_asset_materialization_events()}
-    assert keys == {"parsed_digest", "trends_duckdb", "trend_report", *TABLES}
-    partitions = {
-        event.partition
-        for event in run.result.get_asset_materialization_events()
-        if event.asset_key == dg.AssetKey("parsed_digest")
-    }
-    assert partitions == set(list_digest_files(SAMPLES))
-
-
-def test_each_partition_has_its_own_metadata(materialized):
-    settings, _, run = materialized
-    digests = {row["source_name"]: row for row in read_table(settings.layout, "digests").to_pylist()}
-    events = [event for event in run.result.get_asset_materialization_events() if event.asset_key == dg.AssetKey("parsed_digest")]
-    assert len(events) == len(digests) == 5
-    for event in events:
-        metadata = event.materialization.metadata
-        row = digests[event.partition]
-        assert metadata["digest_date"].value == row["digest_date"].isoformat()
-        assert metadata["entry_count"].value == row["entry_count"] and metadata["reject_count"].value == row["reject_count"]
-        assert metadata["dagster/row_count"].value == row["entry_count"]
-        assert metadata["parse"].value == "parsed"
-        first_paper = {
-            (appearance["digest_id"], appearance["position"]): appearance["paper_id"]
-            for appearance in read_table(settings.layout, "appearances").to_pylist()
-        }[(row["digest_id"], 1)]
-        assert first_paper in metadata["preview"].value
-
-
-@pytest.mark.parametrize("table", TABLES)
-def test_each_table_reports_its_row_count_and_first_rows(materialized, table):
-    settings, _, run = materialized
-    [event] = [event for event in run.result.get_asset_materialization_events() if event.asset_key == dg.AssetKey(table)]
-    metadata = event.materialization.metadata
-    rows = read_table(settings.layout, table).to_pylist()
-    assert metadata["dagster/row_count"].value == len(rows)
-    # The preview is the first rows of the table's first part, five at most.
-    first_part = pq.read_table(settings.layout.table_files(table)[0])
-    assert metadata["preview"].value == markdown_preview(first_part.slice(0, 5))
-    assert metadata["preview"].value.count("\n") == 1 + min(5, len(first_part))
-
-
-@pytest.mark.parametrize("table", TABLES)
-def test_materialize_gives_the_tables_of_papertrends_build(materialized, cli_built, sample_settings, table):
-    dagster_settings, _, _ = materialized
-    cli_settings, _ = cli_built
-    expected = _comparable(cli_settings.layout, table)
-    assert _comparable(dagster_settings.layout, table) == expected
-    assert _comparable(sample_settings.layout, table) == expected  # and of pipeline/ alone
-
-
-def test_build_stores_each_partition_through_the_batching_event_log(cli_built):
+@pytest.fixture(scope="module")
+def rebuilt(cli_built):
+    """Two more builds with nothing new: the installed command, then build() in a fresh interpreter."""
     settings, _ = cli_built
-    digests = {row["source_name"]: row for row in read_table(settings.layout, "digests").to_pylist()}
-    with dg.DagsterInstance.from_config(str(settings.layout.dagster_home)) as instance:
-        assert type(instance.event_log_storage).store_event_batch is event_storage.store_asset_events_at_once
-        assert set(instance.get_materialized_partitions(dg.AssetKey("parsed_digest"))) == set(digests)
-        records = instance.fetch_materializations(dg.AssetKey("parsed_digest"), limit=100).records
-        assert len(records) == len(digests) == 5
-        for record in records:
-            row = digests[record.partition_key]
-            assert record.asset_materialization.metadata["entry_count"].value == row["entry_count"]
-        # Tables and the DuckDB file are recorded too (the unpartitioned assets of the same run).
-        for asset in (*TABLES, "trends_duckdb"):
-            assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
+    before = _file_times(settings.layout)
+    again = _run_installed("build", warehouse=settings.warehouse_dir, digests=settings.digests_dir, cwd=settings.warehouse_dir.parent)
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from assets.cli.build import build\n"
+        "from pipeline.config import Settings\n"
+        f"code = build(Settings(Path({str(settings.warehouse_dir)!r}), Path({str(settings.digests_dir)!r})))\n"
+        "loaded = sorted(name for name in sys.modules if name.split('.')[0] in ('dagster', 'dagster_shared', 'dagster_pipes'))\n"
+        "print(json.dumps({'code': code, 'dagster_modules': loaded}))\n"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", script], env=_env(), cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+    )
+    return SimpleNamespace(before=before, again=again, fresh=fresh, after=_file_times(settings.layout))
 
 
-def test_a_failed_index_write_leaves_each_partition_event_stored_once(tmp_path, monkeypatch):
-    """Dagster stores a failed batch again one event at a time: the batch's rows must not stay behind."""
-    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-
-    failed = []
-    store_tags = SqliteEventLogStorage._store_asset_event_tags
-
-    def fail_the_first_batch(self, conn, events, event_ids):
-        if len(events) > 1 and not failed:
-            failed.append(len(events))
-            raise OSError("disk full")
-        return store_tags(self, conn, events, event_ids)
-
-    monkeypatch.setattr(SqliteEventLogStorage, "_store_asset_event_tags", fail_the_first_batch)
-    names = list_digest_files(SAMPLES)
-    with dg.instance_for_test() as instance:
-        assert type(instance.event_log_storage).store_event_batch is event_storage.store_asset_events_at_once
-        run = materialize_warehouse(Settings(tmp_path, SAMPLES, None), instance, names)
-        assert run.result.success and failed == [len(names)]
-        key = dg.AssetKey("parsed_digest")
-        in_run = instance.all_logs(run.result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
-        assert sorted(event.dagster_event.partition for event in in_run if event.dagster_event.asset_key == key) == sorted(names)
-        indexed = instance.fetch_materializations(key, limit=100).records
-        assert sorted(record.partition_key for record in indexed) == sorted(names)
-
-
+@pytest.mark.slow
 def test_build_prints_the_per_day_summary(cli_built):
     _, completed = cli_built
-    lines = completed.stdout.splitlines()
-    header = next(line for line in lines if line.split()[:2] == ["day", "digests"])
-    assert header.split() == ["day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers"]
-    body = [line.split() for line in lines[lines.index(header) + 2 :] if line.strip()]
-    assert body == [
-        ["2026-03-11", "2", "113", "112", "112", "0"],
-        ["2026-03-12", "1", "81", "81", "71", "10"],
-        ["2026-03-13", "1", "69", "69", "42", "27"],
-        ["2026-03-14", "1", "95", "95", "73", "22"],
-    ]
+    assert _summary_rows(completed.stdout) == [[str(value) for value in row] for row in DAILY_SUMMARY]
+    assert "  digests: 5, unusable digests: 0, duplicate digests: 0, appearances: 358, papers: 298, repo links: 86, rejected blocks: 0" in completed.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_build_prints_the_data_docs_path(cli_built):
     settings, completed = cli_built
     index = settings.layout.validation_dir / "index.html"
     assert f"papertrends: validation results (Data Docs): {index}" in completed.stdout.splitlines()
-    assert index.exists() and "papers.html" in index.read_text()
+    assert index.is_file() and "papers_expectations" in index.read_text("utf-8")
+    report = settings.layout.report_dir / "index.html"
+    assert f"  report: {report} (`papertrends report` prints it as text)" in completed.stdout.splitlines()
+    assert report.is_file()
 
 
+@pytest.mark.slow
 def test_build_keeps_its_instance_in_the_warehouse(cli_built):
     settings, completed = cli_built
     home = settings.layout.dagster_home
-    assert (home / "dagster.yaml").read_text() == (REPO / "dagster.yaml").read_text()
+    assert (home / "dagster.yaml").read_bytes() == (REPO / "dagster.yaml").read_bytes()
+    assert "differs" not in completed.stdout  # a fresh copy is the repository's: no note
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert sorted(instance.get_dynamic_partitions(DIGEST_PARTITIONS.name)) == list_digest_files(SAMPLES)
-        assert len(instance.get_run_records()) == 1
+        records = instance.get_run_records()
+        assert [record.dagster_run.status for record in records] == [dg.DagsterRunStatus.SUCCESS]
+        assert records[0].dagster_run.run_id in completed.stdout
+        for asset in ASSET_KEYS:
+            assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
+    # Nothing of the instance outside the warehouse: not in the directory the command ran from.
+    assert sorted(path.name for path in settings.warehouse_dir.parent.iterdir()) == ["raw", "warehouse"]
 
 
-def test_rebuild_parses_nothing_and_keeps_the_tables(materialized):
-    settings, instance, _ = materialized
-    before = {table: read_published(settings.layout, table) for table in TABLES}
-    run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
-    assert run.result.success and run.parsed_range is None and run.added == []
-    for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table])
+@pytest.mark.slow
+def test_second_build_with_nothing_new_touches_nothing(cli_built, rebuilt):
+    settings, _ = cli_built
+    again = rebuilt.again
+    assert again.returncode == 0, again.stderr
+    first_line = again.stdout.splitlines()[0]
+    assert first_line.startswith(f"papertrends: nothing new in {settings.digests_dir} since the build of ")
+    assert first_line.endswith(f": the tables and {settings.layout.duckdb_path} are unchanged")
+    assert _summary_rows(again.stdout) == [[str(value) for value in row] for row in DAILY_SUMMARY]
+    assert f"papertrends: validation results (Data Docs): {settings.layout.validation_dir / 'index.html'}" in again.stdout
+    assert rebuilt.after == rebuilt.before  # same files, same mtime_ns
+    assert any(name.startswith("parquet/papers/") for name in rebuilt.after)
+    with dg.DagsterInstance.from_config(str(settings.layout.dagster_home)) as instance:
+        assert len(instance.get_run_records()) == 1  # no Dagster run for nothing new
+
+
+@pytest.mark.slow
+def test_build_with_nothing_new_does_not_import_dagster(cli_built, rebuilt):
+    settings, _ = cli_built
+    fresh = rebuilt.fresh
+    assert fresh.returncode == 0, fresh.stderr
+    *printed, last = fresh.stdout.splitlines()
+    assert json.loads(last) == {"code": 0, "dagster_modules": []}
+    assert printed[0].startswith(f"papertrends: nothing new in {settings.digests_dir}")
 
 
 @pytest.mark.parametrize(
-    ("env", "message"),
+    ("case", "message"),
     [
-        ({"PAPERTRENDS_DIGESTS_DIR": "/nonexistent/digests"}, "digests directory not found: /nonexistent/digests"),
-        ({"PAPERTRENDS_YEAR": "soon"}, "PAPERTRENDS_YEAR must be a year"),
+        ("missing digests directory", "digests directory not found: {digests}"),
+        ("empty digests directory", "no digest files in {digests}; to empty the tables, build with --allow-empty"),
+        ("warehouse is the digests directory", "the warehouse may not be inside the digests directory (it would read its own output): {warehouse}"),
+        ("warehouse inside the digests directory", "the warehouse may not be inside the digests directory (it would read its own output): {warehouse}"),
+        ("digests directory is warehouse/parquet", "the digests directory is inside the warehouse's generated files: {digests}"),
+        ("digests directory inside warehouse/parquet", "the digests directory is inside the warehouse's generated files: {digests}"),
+        ("digests directory inside warehouse/staging", "the digests directory is inside the warehouse's generated files: {digests}"),
     ],
 )
-def test_build_refuses_bad_settings_in_one_line(tmp_path, env, message):
-    completed = run_cli("build", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "w"), **env})
-    assert completed.returncode == 2
-    assert completed.stderr.strip().splitlines() == [f"papertrends: {completed.stderr.split(': ', 1)[1].strip()}"]
-    assert message in completed.stderr
+def test_build_refuses_bad_settings_in_one_line(tmp_path, case, message):
+    warehouse, digests = {
+        "missing digests directory": (tmp_path / "w", tmp_path / "none"),
+        "empty digests directory": (tmp_path / "w", tmp_path / "raw"),
+        "warehouse is the digests directory": (tmp_path / "raw", tmp_path / "raw"),
+        "warehouse inside the digests directory": (tmp_path / "raw" / "w", tmp_path / "raw"),
+        "digests directory is warehouse/parquet": (tmp_path / "w", tmp_path / "w" / "parquet"),
+        "digests directory inside warehouse/parquet": (tmp_path / "w", tmp_path / "w" / "parquet" / "digests"),
+        "digests directory inside warehouse/staging": (tmp_path / "w", tmp_path / "w" / "staging" / "digests"),
+    }[case]
+    if case != "missing digests directory":
+        digests.mkdir(parents=True)
+        if case != "empty digests directory":
+            (digests / "000_digest.txt").write_text(render("Mar 15", [("A paper about settings", abstract("settings"))]))
+    built = _build_captured(Settings(warehouse, digests, None))
+    assert built.code == 2
+    assert built.stderr.splitlines() == ["papertrends: " + message.format(digests=digests, warehouse=warehouse)]
+    assert built.stdout == ""
+    assert not (warehouse / "staging" / "staging.duckdb").exists() and not (warehouse / "trends.duckdb").exists()
 
 
-def test_the_installed_command_exits_with_the_status_of_main(tmp_path):
-    """`papertrends` is assets.cli:run: main(), then a fast exit with main's status."""
-    script = Path(sys.executable).parent / "papertrends"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PAPERTRENDS_", "DAGSTER_HOME"))}
-    env.update({"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "w"), "PAPERTRENDS_DIGESTS_DIR": str(tmp_path / "none")})
-    completed = subprocess.run([str(script), "build"], capture_output=True, text=True, env=env, timeout=120)
-    assert (completed.returncode, completed.stderr.strip()) == (2, f"papertrends: digests directory not found: {tmp_path / 'none'}")
+@pytest.mark.parametrize(
+    "where",
+    ["warehouse/raw (the default)", "a sibling whose name starts like the warehouse's", "a sibling of parquet/ named parquet-old"],
+)
+def test_digests_beside_the_generated_directories_are_accepted(tmp_path, where):
+    """The other side of the bounds above: only the generated directories and the warehouse's own
+    ancestors are refused, not names that merely start alike."""
+    warehouse = tmp_path / "w"
+    digests = {
+        "warehouse/raw (the default)": warehouse / "raw",
+        "a sibling whose name starts like the warehouse's": tmp_path / "w-digests",
+        "a sibling of parquet/ named parquet-old": warehouse / "parquet-old",
+    }[where]
+    digests.mkdir(parents=True)
+    check_settings(Settings(warehouse, digests, None))  # raises ConfigError when refused
+    with pytest.raises(ConfigError):
+        check_settings(Settings(warehouse, warehouse / "parquet", None))
 
 
-def test_build_refuses_an_empty_digests_directory(tmp_path):
-    (tmp_path / "raw").mkdir()
-    completed = run_cli("build", env_extra={"PAPERTRENDS_DIGESTS_DIR": str(tmp_path / "raw"), "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "w")})
-    assert completed.returncode == 2
-    assert completed.stderr.strip() == f"papertrends: no digest files in {tmp_path / 'raw'}"
+def test_installed_command_refuses_a_missing_digests_directory(tmp_path):
+    completed = _run_installed("build", warehouse=tmp_path / "w", digests=tmp_path / "none", cwd=tmp_path)
+    assert (completed.returncode, completed.stderr.splitlines(), completed.stdout) == (
+        2, [f"papertrends: digests directory not found: {tmp_path / 'none'}"], "",
+    )  # fmt: skip
 
 
-def test_build_refuses_an_unwritable_warehouse(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    completed = run_cli("build", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(blocker / "w"), "PAPERTRENDS_DIGESTS_DIR": str(SAMPLES)})
-    assert completed.returncode == 2
-    assert completed.stderr.startswith("papertrends: cannot create the warehouse directory")
+# --- --strict, --allow-empty and the instance's settings, over builds of one warehouse ------------
+
+_CLEAN = "010_clean.txt"
+_REPEATED = "011_repeated.txt"
+_CLEAN_TITLES = ["Sparse adapters for long documents", "Graph priors for retrieval", "A benchmark of tiny agents"]
 
 
-def test_definitions_load():
-    definitions = build_definitions(Settings(REPO / "warehouse", SAMPLES, None))
-    graph = definitions.resolve_asset_graph()
-    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == {"parsed_digest", "trends_duckdb", "trend_report", *TABLES}
-    assert len(ALL_ASSETS) == 4
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    """One warehouse built five times by assets.cli.build.build:
+    1. a clean digest and one repeating an entry, --strict;
+    2. its dagster.yaml edited by a person, the repeated digest removed, --strict;
+    3. every digest removed, no --allow-empty;  4. the same with --allow-empty."""
+    root = tmp_path_factory.mktemp("story")
+    raw = root / "raw"
+    raw.mkdir()
+    (raw / _CLEAN).write_text(render("Mar 15", [(title, abstract(title)) for title in _CLEAN_TITLES]))
+    repeated = "An entry listed twice"
+    (raw / _REPEATED).write_text(render("Mar 16", [(repeated, abstract(repeated)), (repeated, abstract(repeated))]))
+    settings = Settings(root / "warehouse", raw, None)
+    steps = SimpleNamespace(settings=settings)
+    steps.rejected = _build_captured(settings, strict=True)
+    steps.rejects_after_rejected = [(row["source_name"], row["reason"]) for row in read_table(settings.layout, "rejects").to_pylist()]
+    steps.yaml_created = (settings.layout.dagster_home / "dagster.yaml").read_bytes()
+    edited = steps.yaml_created + b"# kept: my own setting\n"
+    (settings.layout.dagster_home / "dagster.yaml").write_bytes(edited)
+    steps.edited = edited
+    (raw / _REPEATED).unlink()
+    steps.clean = _build_captured(settings, strict=True)
+    steps.yaml_after = (settings.layout.dagster_home / "dagster.yaml").read_bytes()
+    steps.rows_after_clean = {table: read_table(settings.layout, table).num_rows for table in TABLES}
+    (raw / _CLEAN).unlink()
+    steps.empty_refused = _build_captured(settings)
+    steps.rows_after_refused = {table: read_table(settings.layout, table).num_rows for table in TABLES}
+    steps.emptied = _build_captured(settings, allow_empty=True)
+    steps.rows_after_emptied = {table: read_table(settings.layout, table).num_rows for table in TABLES}
+    with duckdb.connect(str(settings.layout.duckdb_path), read_only=True) as con:
+        steps.days_after_emptied = con.execute("SELECT count(*) FROM daily_summary").fetchone()[0]
+    return steps
 
 
-def test_build_writes_the_html_report(cli_built):
-    settings, completed = cli_built
-    report = settings.layout.report_dir / "index.html"
-    assert report.is_file() and "<title>papertrends report: 2026-03-11 to 2026-03-14</title>" in report.read_text("utf-8")
-    assert f"  report: {report} " in completed.stdout
+@pytest.mark.slow
+def test_strict_exits_1_when_a_block_is_rejected(story):
+    assert story.rejected.code == 1
+    # The repeated entry's title and abstract are two rejected blocks; the tables are still built.
+    assert story.rejects_after_rejected == [(_REPEATED, "repeated_entry"), (_REPEATED, "repeated_entry")]
+    assert story.rejected.stderr.splitlines() == ["papertrends: --strict: rejected 0 digest(s) and 2 block(s)"]
+    assert "papertrends: rejected 0 digest(s) and 2 block(s) (see the digests and rejects tables)" in story.rejected.stdout
+
+
+@pytest.mark.slow
+def test_strict_exits_0_on_clean_input(story):
+    assert (story.clean.code, story.clean.stderr) == (0, "")
+    assert _summary_rows(story.clean.stdout) == [["2026-03-15", "1", "3", "3", "3", "0"]]
+    assert story.rows_after_clean == {"digests": 1, "papers": 3, "appearances": 3, "repo_links": 0, "rejects": 0}
+
+
+@pytest.mark.slow
+def test_instance_settings_are_created_once_and_an_edit_is_kept(story):
+    target = story.settings.layout.dagster_home / "dagster.yaml"
+    assert story.yaml_created == (REPO / "dagster.yaml").read_bytes()
+    assert "differs" not in story.rejected.stdout
+    assert story.yaml_after == story.edited  # never overwritten
+    notes = [line for line in story.clean.stdout.splitlines() if "dagster.yaml" in line]
+    assert notes == [f"papertrends: using {target}, which differs from the repository's dagster.yaml"]
+
+
+@pytest.mark.slow
+def test_allow_empty_empties_the_tables_and_nothing_else_does(story):
+    assert story.empty_refused.code == 2
+    assert story.empty_refused.stderr.splitlines() == [
+        f"papertrends: no digest files in {story.settings.digests_dir}; to empty the tables, build with --allow-empty"
+    ]
+    assert story.rows_after_refused == story.rows_after_clean
+    assert (story.emptied.code, story.emptied.stderr) == (0, "")
+    assert story.rows_after_emptied == dict.fromkeys(TABLES, 0)
+    assert story.days_after_emptied == 0
+
+
+@pytest.mark.parametrize("target_exists", [True, False], ids=["link to a file", "dangling link"])
+def test_a_symbolic_link_for_the_instance_settings_is_refused(tmp_path, target_exists):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / _CLEAN).write_text(render("Mar 15", [(title, abstract(title)) for title in _CLEAN_TITLES]))
+    settings = Settings(tmp_path / "warehouse", raw, None)
+    home = settings.layout.dagster_home
+    home.mkdir(parents=True)
+    target = tmp_path / "elsewhere.yaml"
+    if target_exists:
+        target.write_text("# someone else's file\n")
+        stamp = target.stat().st_mtime_ns
+    (home / "dagster.yaml").symlink_to(target)
+    built = _build_captured(settings)
+    assert built.code != 0
+    [line] = built.stderr.splitlines()
+    assert line.startswith("papertrends: ") and f"{home / 'dagster.yaml'} is a symbolic link, refused" in line
+    assert (home / "dagster.yaml").is_symlink()
+    if target_exists:
+        assert target.read_text() == "# someone else's file\n" and target.stat().st_mtime_ns == stamp
+    else:
+        assert not target.exists() and not os.path.lexists(target)
+    assert not settings.layout.duckdb_path.exists()

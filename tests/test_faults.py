@@ -1,11 +1,17 @@
-"""Faults: rebuilds, kill -9 at any point, concurrent readers, a full or read-only disk.
+"""Faults: rebuilds, kill -9 at every point of the write path, concurrent readers, a moved
+warehouse, a full or read-only disk.
 
 Two inputs, A (the samples) and B (the samples plus a digest that adds a day, papers,
-links and rejects), are built once into known-good snapshots; every fault leaves the
-published tables equal to one of them, table by table.
+links and two rejects), are built once from scratch into known-good states. Every fault
+must leave the published Parquet tables, and trends.duckdb, equal to one of them, table
+by table, and a rerun must give the from-scratch build of its input exactly.
+
+The kills run the build in a child process (tests/fault_child.py) that wraps one
+function of the write path so that the child SIGKILLs itself exactly there.
 """
 
 import errno
+import hashlib
 import json
 import os
 import random
@@ -14,34 +20,75 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from assets import cli
-from assets.build import materialize_warehouse
-from pipeline.build import build_warehouse
-from pipeline.table_parts import read_plan, read_published, written_files
-from pipeline.config import Settings
+from assets.cli.build import build as cli_build
+from pipeline.build import PartialPublish, build_warehouse
+from pipeline.config import ConfigError, Settings
 from pipeline.schemas import TABLES
-from pipeline.staging import list_digest_files
-from pipeline.warehouse_db import VIEWS, connect_readonly
+from tests.conftest import in_ci
 from tests.helpers import REPO, SAMPLES, abstract, render
 
+pytestmark = pytest.mark.faults
+
 SEED = 20260311
-RANDOM_KILLS = 14
-# Points where the child kills itself with SIGKILL: exactly inside each step.
-INJECTED_KILLS = (
-    "staging_write",  # a staging Parquet file written, not yet renamed
-    "candidate_write",  # a consolidated table half written (after its first batch)
-    "after_consolidate",  # between the tables step and the publish step
-    "mid_publish",  # two of five tables renamed into place
-    "duckdb_build",  # views created in the temporary DuckDB file, not yet renamed
-    "after_duckdb_rename",  # trends.duckdb renamed, directory not yet synced
-)
+RANDOM_KILLS = 2
+CHILD = Path(__file__).resolve().parent / "fault_child.py"
+DUCKDB_CLI = REPO / ".venv" / "bin" / "duckdb"
+
+# What trends.duckdb holds, named here rather than taken from the code under test.
+TREND_TABLES = ("recurrence_by_day", "paper_recurrence")
+VIEWS = ("daily_summary", "repo_popularity")
+IN_TRENDS_DB = (*TABLES, *TREND_TABLES, *VIEWS)
+MACROS = ("top_recurring", "daily_summary_between", "rising")
+
+# Hand-counted facts of each input (the samples: DESIGN.md; the extra digest: 200
+# papers with one GitHub link each and two title-only blocks; the pool corpus: 70
+# files of 3 new papers with a link each, one file ending in a title-only block), so
+# that the known-good states are known to be good.
+FACTS = {
+    "A": {
+        "digests": 5,
+        "papers": 298,
+        "appearances": 358,
+        "repo_links": 86,
+        "rejects": 0,
+        "recurrence_by_day": 112 + 81 + 69 + 95,
+        "paper_recurrence": 298,
+        "daily_summary": 4,
+    },
+    "B": {
+        "digests": 6,
+        "papers": 498,
+        "appearances": 558,
+        "repo_links": 286,
+        "rejects": 2,
+        "recurrence_by_day": 112 + 81 + 69 + 95 + 200,
+        "paper_recurrence": 498,
+        "daily_summary": 5,
+    },
+    "M": {
+        "digests": 75,
+        "papers": 508,
+        "appearances": 568,
+        "repo_links": 86 + 210,
+        "rejects": 1,
+        "recurrence_by_day": 112 + 81 + 69 + 95 + 210,
+        "paper_recurrence": 508,
+        "daily_summary": 4 + 10,
+    },
+}
+POOL_FILES = 70  # more than PARALLEL_MIN_FILES (64): the parse runs in a worker pool
+
+
+# --- inputs and their known-good states ------------------------------------------------
 
 
 def _extra_digest() -> str:
@@ -53,168 +100,198 @@ def _extra_digest() -> str:
     return render("Mar 15", entries) + "\n\nA last title with no abstract\n\nAnother title then nothing"
 
 
-def _corpus(root: Path, with_extra: bool) -> Path:
-    directory = root / ("raw-b" if with_extra else "raw-a")
+def _corpus(root: Path, label: str) -> Path:
+    directory = root / f"raw-{label}"
     directory.mkdir(parents=True)
     for path in SAMPLES.iterdir():
         if path.is_file() and not path.name.startswith("."):
             shutil.copyfile(path, directory / path.name)
-    if with_extra:
+    if label == "B":
         (directory / "005_extra_2026-03-15.txt").write_text(_extra_digest())
+    if label == "M":
+        for n in range(POOL_FILES):
+            entries = [
+                (f"Pooled parse paper {n} {k}", abstract(f"pool {n} {k}") + f" https://github.com/pool/repo{n}-{k}")
+                for k in range(3)
+            ]
+            (directory / f"1{n:02d}_pool.txt").write_text(
+                render(f"Mar {16 + n % 10}", entries) + ("\n\nA title alone" if n == 0 else "")
+            )
     return directory
 
 
-def _table_contents(layout) -> dict[str, pa.Table]:
-    """Every published table, rows in file order, without ingested_at (it differs per warehouse)."""
-    contents = {}
-    for table in TABLES:
-        data = read_published(layout, table)
-        if "ingested_at" in data.column_names:
-            data = data.drop_columns(["ingested_at"])
-        contents[table] = data
-    return contents
+def _visible_parts(layout, table: str) -> list[Path]:
+    """What a reader's `parquet/<table>/*.parquet` glob sees (temporaries end in .tmp)."""
+    return sorted(layout.table_dir(table).glob("*.parquet"))
 
 
-def _view_counts(path: Path) -> dict[str, int]:
-    with connect_readonly(path) as con:
-        return {view: con.execute(f"SELECT count(*) FROM {view}").fetchone()[0] for view in VIEWS}
+def _read_parquet(layout, table: str) -> pa.Table:
+    """A published table as a reader of its files gets it: the files in name order."""
+    return pa.concat_tables([pq.read_table(path) for path in _visible_parts(layout, table)])
+
+
+def _comparable(table: str, data: pa.Table) -> pa.Table:
+    """digests.ingested_at is when *this* warehouse first read a digest: it differs between
+    separate warehouses (and is kept by rebuilds of one), so it is left out of comparisons."""
+    return data.drop_columns(["ingested_at"]) if table == "digests" else data
+
+
+def _trends_db(path: Path) -> tuple[dict[str, pa.Table], str]:
+    """Every table and view of a trends.duckdb, rows as stored, and the build key it records."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        contents = {name: _comparable(name, con.sql(f'SELECT * FROM "{name}"').to_arrow_table()) for name in IN_TRENDS_DB}
+        (key,) = con.execute("SELECT build_key FROM build_info").fetchone()
+    return contents, key
+
+
+_COUNTS_SQL = "SELECT " + ", ".join(f'(SELECT count(*) FROM "{name}")' for name in IN_TRENDS_DB)
+
+
+@dataclass(frozen=True)
+class Good:
+    """A from-scratch build of one input."""
+
+    digests_dir: Path
+    parquet: dict[str, pa.Table]
+    parts: dict[str, list[str]]
+    trends: dict[str, pa.Table]
+    counts: list[int]
+    build_key: str
+
+
+def _good_build(root: Path, label: str) -> Good:
+    settings = Settings(root / f"good-{label}", _corpus(root, label), None)
+    build_warehouse(settings)
+    layout = settings.layout
+    trends, key = _trends_db(layout.duckdb_path)
+    with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+        counts = list(con.execute(_COUNTS_SQL).fetchone())
+    good = Good(
+        settings.digests_dir,
+        {table: _comparable(table, _read_parquet(layout, table)) for table in TABLES},
+        {table: [path.name for path in _visible_parts(layout, table)] for table in TABLES},
+        trends,
+        counts,
+        key,
+    )
+    for name, count in FACTS[label].items():
+        assert good.trends[name].num_rows == count, (label, name)
+        if name in TABLES:
+            assert good.parquet[name].num_rows == count, (label, name)
+    return good
 
 
 @pytest.fixture(scope="module")
-def corpora(tmp_path_factory):
-    """Digests directories A and B and their known-good snapshots, each from a fresh build."""
-    root = tmp_path_factory.mktemp("corpora")
-    snapshots = {}
-    for label, with_extra in (("A", False), ("B", True)):
-        settings = Settings(root / f"good-{label}", _corpus(root, with_extra), None)
-        build_warehouse(settings)
-        snapshots[label] = {
-            "digests_dir": settings.digests_dir,
-            "tables": _table_contents(settings.layout),
-            "views": _view_counts(settings.layout.duckdb_path),
-            "parts": {table: [path.name for path in settings.layout.table_files(table)] for table in TABLES},
-        }
-    # The two must differ in every table and view, or a test could not tell them apart.
+def good(tmp_path_factory) -> dict[str, Good]:
+    """Inputs A and B and their known-good states, each from a fresh build."""
+    root = tmp_path_factory.mktemp("inputs")
+    states = {label: _good_build(root, label) for label in ("A", "B")}
+    # The two must differ in every table and view, or a check could not tell them apart.
     for table in TABLES:
-        assert not snapshots["A"]["tables"][table].equals(snapshots["B"]["tables"][table]), table
-    for view in VIEWS:
-        assert snapshots["A"]["views"][view] != snapshots["B"]["views"][view], view
-    return snapshots
+        assert not states["A"].parquet[table].equals(states["B"].parquet[table]), table
+    for name in IN_TRENDS_DB:
+        assert not states["A"].trends[name].equals(states["B"].trends[name]), name
+    assert all(a != b for a, b in zip(states["A"].counts, states["B"].counts, strict=True))
+    assert states["A"].build_key != states["B"].build_key
+    return states
 
 
-# --- idempotency ---------------------------------------------------------------------
+def _state(layout, good: dict[str, Good]) -> tuple[dict[str, str], str]:
+    """Which known-good state each published table, and trends.duckdb as a whole, equals.
 
-
-def _published_tables(layout):
-    return {table: read_published(layout, table) for table in TABLES}
-
-
-def test_building_twice_gives_identical_tables_and_row_order(corpora, tmp_path):
-    settings = Settings(tmp_path / "warehouse", corpora["B"]["digests_dir"], None)
-    build_warehouse(settings)
-    first = _published_tables(settings.layout)
-    first_views = _view_counts(settings.layout.duckdb_path)
-    # Once with the staging kept, once re-parsing everything from scratch.
-    build_warehouse(settings)
-    second = _published_tables(settings.layout)
-    shutil.rmtree(settings.layout.staging_dir)
-    build_warehouse(settings)
-    third = _published_tables(settings.layout)
+    Fails on anything else: a table of no known-good build, or a trends.duckdb whose
+    tables and views are not all of one build.
+    """
+    tables = {}
     for table in TABLES:
-        assert second[table].equals(first[table]), table  # ingested_at and row order included
-        assert third[table].equals(first[table]), table
-    assert _view_counts(settings.layout.duckdb_path) == first_views
+        data = _comparable(table, _read_parquet(layout, table))
+        names = [path.name for path in _visible_parts(layout, table)]
+        matches = [label for label, state in good.items() if data.equals(state.parquet[table]) and names == state.parts[table]]
+        assert matches, f"parquet/{table} ({names}) is the table of no known-good build"
+        tables[table] = matches[0]
+    contents, key = _trends_db(layout.duckdb_path)
+    matches = [
+        label
+        for label, state in good.items()
+        if key == state.build_key and all(contents[name].equals(state.trends[name]) for name in IN_TRENDS_DB)
+    ]
+    assert matches, f"trends.duckdb (build {key}) is no known-good build, or a mix of two"
+    # Hidden temporaries of a killed run may remain (the next build removes them), never a
+    # second visible DuckDB file or a write-ahead log beside the published one.
+    assert sorted(path.name for path in layout.root.glob("*.duckdb*") if not path.name.startswith(".")) == ["trends.duckdb"]
+    return tables, matches[0]
 
 
-def test_dagster_reparsing_everything_gives_identical_tables(tmp_path):
-    """materialize_warehouse twice, the second time with the staging gone: same tables."""
-    digests = tmp_path / "raw"
-    digests.mkdir()
-    shutil.copyfile(SAMPLES / "000_5909103161d329a2.txt", digests / "000.txt")
-    (digests / "001_with_rejects.txt").write_text(_extra_digest())
-    settings = Settings(tmp_path / "warehouse", digests, None)
-    names = list_digest_files(digests)
-    with dg.instance_for_test() as instance:
-        assert materialize_warehouse(settings, instance, names).result.success
-        first = _published_tables(settings.layout)
-        shutil.rmtree(settings.layout.staging_dir)
-        run = materialize_warehouse(settings, instance, names)
-        assert run.result.success and run.parsed_range == (names[0], names[-1])
-    assert first["rejects"].num_rows == 2 and first["appearances"].num_rows == 81 + 200
+def _assert_finished(layout, good: dict[str, Good], label: str) -> None:
+    """Everything published is `label`'s from-scratch build, and nothing of a build is left over."""
+    assert _state(layout, good) == (dict.fromkeys(TABLES, label), label)
+    assert list(layout.root.rglob("*.tmp")) == []
+    assert not layout.candidates_dir.exists()
+
+
+def _files(paths: list[Path]) -> dict[Path, tuple[str, int, int]]:
+    """sha256, mtime_ns and inode of each file: any rewrite or replacement changes one of them."""
+    return {path: (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns, path.stat().st_ino) for path in paths}
+
+
+def _published_files(layout) -> dict[Path, tuple[str, int, int]]:
+    paths = sorted(path for path in layout.parquet_dir.rglob("*") if path.is_file()) + [layout.duckdb_path]
+    assert len(paths) >= len(TABLES) + 1
+    return _files(paths)
+
+
+# --- building twice ----------------------------------------------------------------------
+
+
+def test_building_twice_gives_identical_tables_and_row_order(good, tmp_path, capsys):
+    settings = Settings(tmp_path / "warehouse", good["B"].digests_dir, None)
+    layout = settings.layout
+    assert build_warehouse(settings).published
+    # Built in a warehouse of its own, B gives the same tables, rows in the same order, as
+    # the from-scratch build of the fixture (all but ingested_at, a time of this warehouse).
+    _assert_finished(layout, good, "B")
+    full = {table: _read_parquet(layout, table) for table in TABLES}  # ingested_at included
+    trends_full = _trends_db(layout.duckdb_path)
+    published = _published_files(layout)
+
+    # Nothing new: no file is rewritten, not even with the same bytes.
+    assert not build_warehouse(settings).published
+    assert _published_files(layout) == published
+    # The same through `papertrends build` (which then stops before any Dagster run).
+    assert cli_build(settings) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert _published_files(layout) == published
+
+    # Every digest parsed again and every table consolidated and published again (the
+    # staging and the record of what is published gone): identical tables, row order and
+    # first-ingestion times, down to the bytes of each Parquet file.
+    shutil.rmtree(layout.staging_dir)
+    assert build_warehouse(settings).published
     for table in TABLES:
-        assert _published_tables(settings.layout)[table].equals(first[table]), table
+        assert _read_parquet(layout, table).equals(full[table]), table
+    republished = _published_files(layout)
+    assert {path: state[0] for path, state in republished.items() if path.suffix == ".parquet"} == {
+        path: state[0] for path, state in published.items() if path.suffix == ".parquet"
+    }
+    assert all(republished[path][2] != published[path][2] for path in published)  # new files, renamed in
+    contents, key = _trends_db(layout.duckdb_path)
+    assert key == trends_full[1]
+    assert all(contents[name].equals(trends_full[0][name]) for name in IN_TRENDS_DB)
 
 
 # --- kill -9 ---------------------------------------------------------------------------
-
-_CHILD = r"""
-import os, signal, sys, time
-from pathlib import Path
-import pyarrow.dataset  # the build imports it lazily (0.5 s): here, so kills land in the build
-import pyarrow.parquet as pq
-import pipeline.atomic, pipeline.build, pipeline.publish, pipeline.warehouse_db
-from pipeline.config import Settings
-
-# Imports done: wait for the job, so a spare child can start while the test checks.
-print("ready", flush=True)
-warehouse, digests, inject = sys.stdin.readline().rstrip("\n").split("\t")
-
-def die():
-    os.kill(os.getpid(), signal.SIGKILL)
-
-def kill_after(module, name):
-    original = getattr(module, name)
-    def wrapper(*args, **kwargs):
-        original(*args, **kwargs)
-        die()
-    setattr(module, name, wrapper)
-
-if inject == "staging_write":
-    # Inside atomic_path: the temporary file is complete, the rename never happens.
-    original_write_table = pq.write_table
-    def write_then_die(table, where, **kwargs):
-        original_write_table(table, where, **kwargs)
-        die()
-    pq.write_table = write_then_die
-elif inject == "candidate_write":
-    original_writer_write = pq.ParquetWriter.write_table
-    def write_batch_then_die(self, table, *args, **kwargs):
-        original_writer_write(self, table, *args, **kwargs)
-        die()
-    pq.ParquetWriter.write_table = write_batch_then_die
-elif inject == "after_consolidate":
-    kill_after(pipeline.build, "consolidate")
-elif inject in ("mid_publish", "after_duckdb_rename"):
-    # os.replace is shared by every module: die after the right rename only.
-    original_replace = os.replace
-    renamed_tables = [0]
-    def replace_then_die(source, destination):
-        original_replace(source, destination)
-        name = Path(destination).name
-        if Path(destination).parent.parent.name == "parquet":  # a part of a published table
-            renamed_tables[0] += 1
-        if (inject == "mid_publish" and renamed_tables[0] == 2) or (inject == "after_duckdb_rename" and name == "trends.duckdb"):
-            die()
-    os.replace = replace_then_die
-elif inject == "duckdb_build":
-    kill_after(pipeline.warehouse_db, "create_views")
-print("started", flush=True)
-started = time.monotonic()
-pipeline.build.build_warehouse(Settings(Path(warehouse), Path(digests), None))
-print(f"done {time.monotonic() - started:.3f}", flush=True)
-"""
 
 
 class _Children:
     """Build processes started ahead of need: each waits, imports done, for its job."""
 
-    def __init__(self):
+    def __init__(self, mode: str = "pipeline"):
+        self.mode = mode
         self.spare = self._spawn()
 
-    @staticmethod
-    def _spawn() -> subprocess.Popen:
+    def _spawn(self) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-c", _CHILD],
+            [sys.executable, str(CHILD), self.mode],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -222,190 +299,194 @@ class _Children:
             text=True,
         )
 
-    def start(self, warehouse: Path, digests: Path, inject: str = "none") -> subprocess.Popen:
-        child, self.spare = self.spare, self._spawn()
-        assert child.stdout.readline().strip() == "ready", child.stderr.read()
-        child.stdin.write(f"{warehouse}\t{digests}\t{inject}\n")
+    def start(
+        self, warehouse: Path, digests: Path, inject: str, spare: bool = True, report: Path | None = None
+    ) -> subprocess.Popen:
+        child = self.spare
+        self.spare = self._spawn() if spare else None
+        assert child.stdout.readline().strip() == "ready", child.communicate()[1]
+        job = {"warehouse": str(warehouse), "digests": str(digests), "inject": inject}
+        if report is not None:
+            job["report"] = str(report)
+        child.stdin.write(json.dumps(job) + "\n")
         child.stdin.flush()
-        assert child.stdout.readline().strip() == "started", child.stderr.read()
+        assert child.stdout.readline().strip() == "started", child.communicate()[1]
         return child
 
     def close(self) -> None:
-        self.spare.kill()
-        self.spare.communicate()
+        if self.spare is not None:
+            self.spare.kill()
+            self.spare.communicate()
 
 
-def _published_state(settings, corpora) -> dict[str, str]:
-    """Which snapshot each published table equals ("A" or "B"); fails on anything else."""
-    layout = settings.layout
-    contents = _table_contents(layout)
-    state = {}
-    for table in TABLES:
-        matches = [label for label in ("A", "B") if contents[table].equals(corpora[label]["tables"][table])]
-        assert matches, f"{table} is neither the previous nor the new good table"
-        state[table] = matches[0]
-        # Only the published parts answer to a reader's glob: temporaries are hidden *.tmp.
-        visible = sorted(path.name for path in layout.table_dir(table).rglob("*.parquet"))
-        assert visible == corpora[matches[0]]["parts"][table], visible
-    # Hidden temporaries of a killed run may remain (the next run removes them), never a
-    # second visible DuckDB file or a write-ahead log beside the published one.
-    assert sorted(path.name for path in layout.root.glob("*.duckdb*") if not path.name.startswith(".")) == ["trends.duckdb"]
-    # trends.duckdb reads one snapshot whole: every view, trend views too, of A or of B.
-    assert _view_counts(layout.duckdb_path) in (corpora["A"]["views"], corpora["B"]["views"])
-    return state
+def _killed(child: subprocess.Popen) -> str:
+    """Wait for a child meant to kill itself; returns its stdout."""
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == -signal.SIGKILL, f"exit status {child.returncode}: {err}"
+    return out
 
 
-def test_kill_9_at_any_point_leaves_good_tables_and_a_rerun_is_correct(corpora, tmp_path):
+# Each point of the write path where the child kills itself, and the state it must leave:
+# "old" (nothing published), or "tables new" (the Parquet tables published, trends.duckdb
+# of the previous build), or "mixed" (some tables renamed into place, some not; trends.duckdb
+# of the previous build). Starting from A, the target alternates; the parse and the
+# staging transaction only happen on the way to B, which parses the extra digest.
+KILL_POINTS = [
+    ("parse_in_process", "B", "old"),  # the extra digest parsed, in the build's own process
+    ("after_consolidate", "A", "old"),  # candidates written, no check run
+    ("staging_commit", "B", "old"),  # rows deleted and inserted in the staging transaction, no COMMIT
+    ("mid_publish", "A", "mixed"),  # two of the five tables renamed into place
+    ("after_parquet_renames", "B", "tables new"),  # every table renamed, trends.duckdb not yet
+    ("trends_db_write", "A", "old"),  # the new trends.duckdb half written under its temporary name
+]
+
+
+@pytest.mark.slow
+def test_kill_9_at_each_point_then_a_rerun_gives_the_new_build(good, tmp_path):
     rng = random.Random(SEED)
-    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
-    build_warehouse(settings)
-    assert _published_state(settings, corpora) == dict.fromkeys(TABLES, "A")
-
-    # One unkilled run from A to B: how long a build takes, for the random kill times.
-    children = _Children()
+    settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
+    layout = settings.layout
+    children = _Children()  # importing while A is built
     try:
-        _kill_repeatedly(settings, corpora, children, rng)
+        build_warehouse(settings)
+        _assert_finished(layout, good, "A")
+        state = "A"
+        build_seconds = 0.0
+        random_targets = ["B", "A"] * (RANDOM_KILLS // 2)
+        plan = [*KILL_POINTS, *((None, target, "any") for target in random_targets)]
+        for inject, target, expected in plan:
+            assert target != state  # every kill interrupts a build that changes something
+            child = children.start(settings.warehouse_dir, good[target].digests_dir, inject or "none")
+            if inject is None:
+                # Anywhere in a build, or just after it.
+                time.sleep(rng.uniform(0, build_seconds))
+                child.send_signal(signal.SIGKILL)
+                _, err = child.communicate(timeout=300)
+                assert child.returncode in (0, -signal.SIGKILL), err
+            else:
+                _killed(child)  # also fails when the child never reached its point
+            tables, trends_db = _state(layout, good)
+            labels = sorted(tables.values())
+            if expected == "old":
+                assert (tables, trends_db) == (dict.fromkeys(TABLES, state), state), inject
+            elif expected == "mixed":
+                # Parquet readers may see some tables new, some old; trends.duckdb is still
+                # the previous build, whole.
+                assert labels == sorted([target] * 2 + [state] * 3) and trends_db == state
+            elif expected == "tables new":
+                assert (tables, trends_db) == (dict.fromkeys(TABLES, target), state)
+            else:
+                # A random time: any of the states above, or the build finished. A new
+                # trends.duckdb is renamed in only after every table.
+                assert trends_db == state or labels == [target] * len(TABLES)
+            # The rerun finishes the build: the target's from-scratch state exactly.
+            started = time.monotonic()
+            build_warehouse(Settings(settings.warehouse_dir, good[target].digests_dir, None))
+            # The longest rerun (each does most of a build) bounds the random kill times.
+            build_seconds = max(build_seconds, time.monotonic() - started)
+            _assert_finished(layout, good, target)
+            state = target
     finally:
         children.close()
 
 
-def _kill_repeatedly(settings, corpora, children, rng) -> None:
-    child = children.start(settings.warehouse_dir, corpora["B"]["digests_dir"])
-    out, err = child.communicate(timeout=300)
-    assert child.returncode == 0, err
-    build_seconds = float(out.split()[-1])
-    assert _published_state(settings, corpora) == dict.fromkeys(TABLES, "B")
-
-    plan = [(inject, None) for inject in INJECTED_KILLS] + [("none", rng.uniform(0, build_seconds)) for _ in range(RANDOM_KILLS)]
-    rng.shuffle(plan)
-    # A staging write happens only on the way to B (the extra digest is parsed); on the way
-    # to A the first Parquet writer is a candidate table's. Otherwise the target alternates.
-    needs = {"staging_write": "B", "candidate_write": "A"}
-    state = "B"
-    killed = 0
-    for inject, delay in plan:
-        target = needs.get(inject, "A" if state == "B" else "B")
-        if target == state:
-            build_warehouse(Settings(settings.warehouse_dir, corpora["A" if target == "B" else "B"]["digests_dir"], None))
-        child = children.start(settings.warehouse_dir, corpora[target]["digests_dir"], inject)
-        if delay is not None:
-            time.sleep(delay)
-            child.send_signal(signal.SIGKILL)
-        child.communicate(timeout=300)
-        killed += child.returncode == -signal.SIGKILL
-        published = _published_state(settings, corpora)
-        if inject == "mid_publish":
-            # Two tables are new, three old: each whole, and trends.duckdb still reads one build.
-            assert sorted(published.values()) == sorted([target] * 2 + [state] * 3)
-        # A rerun ends with the new good tables, and no temporary file is left.
-        build_warehouse(Settings(settings.warehouse_dir, corpora[target]["digests_dir"], None))
-        assert _published_state(settings, corpora) == dict.fromkeys(TABLES, target)
-        assert list(settings.warehouse_dir.rglob("*.tmp")) == []
-        state = target
-    assert len(plan) >= 20
-    # Every injected kill fires; random delays may outlast a build.
-    assert killed >= len(INJECTED_KILLS)
+def _alive(process: dict) -> bool:
+    """The process (pid and start time, so a reused pid does not count) still runs."""
+    try:
+        with open(f"/proc/{process['pid']}/stat") as handle:
+            stat = handle.read()
+    except OSError:
+        return False
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return fields[0] != "Z" and int(fields[19]) == process["start"]
 
 
-def test_kill_9_between_dagster_assets_then_rerun(corpora, tmp_path):
-    """Killed in trends_duckdb, after the tables step wrote its candidates: nothing published."""
-    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_bytes((REPO / "dagster.yaml").read_bytes())
-    child_code = r"""
-import os, signal, sys
-from pathlib import Path
-import dagster as dg
-import assets.warehouse
-from assets.build import materialize_warehouse
-from pipeline.config import Settings
-from pipeline.staging import list_digest_files
-def die(layout, required_checks=()):
-    os.kill(os.getpid(), signal.SIGKILL)
-if sys.argv[3] == "kill":
-    assets.warehouse.publish_candidates = die
-settings = Settings(Path(sys.argv[1]), Path(sys.argv[2]), None)
-with dg.DagsterInstance.get() as instance:
-    assert materialize_warehouse(settings, instance, list_digest_files(settings.digests_dir)).result.success
-"""
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
+@pytest.mark.slow
+def test_kill_9_during_a_parallel_parse_leaves_no_worker_and_a_rerun_is_correct(good, tmp_path):
+    children = _Children()  # importing while the known-good build of the pool corpus runs
+    try:
+        states = {**good, "M": _good_build(tmp_path / "inputs", "M")}
+        for table in TABLES:  # or a check could not tell M's tables from A's
+            assert not states["M"].parquet[table].equals(good["A"].parquet[table]), table
+        settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
+        build_warehouse(settings)
+        report = tmp_path / "below.json"
+        child = children.start(settings.warehouse_dir, states["M"].digests_dir, "parse_pool", spare=False, report=report)
+        # wait(), not communicate(): the workers share the child's stdout and stderr, whose
+        # ends come only when they are gone.
+        child.wait(timeout=300)
+    finally:
+        children.close()
+    below = json.loads(report.read_text()) if report.exists() else []
+    try:
+        # (stderr is read to its end only when no worker can be holding it.)
+        assert child.returncode == -signal.SIGKILL, f"exit status {child.returncode}: {child.stderr.read()}"
+        # The fork server (the build's child) and its workers (its grandchildren) were running.
+        assert any(process["ppid"] == child.pid for process in below)
+        assert any(process["ppid"] != child.pid for process in below)
+        # They end on their own once the build is gone: poll, with a generous deadline. A
+        # guard against processes left forever, not a timing check.
+        deadline = time.monotonic() + 30  # the workers look once a second
+        while any(_alive(process) for process in below) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [process for process in below if _alive(process)] == [], "processes of the killed build are left"
+    finally:
+        for process in below:  # whatever the outcome, nothing of the test stays behind
+            if _alive(process):
+                os.kill(process["pid"], signal.SIGKILL)
+        for stream in (child.stdin, child.stdout, child.stderr):
+            stream.close()
+    assert _state(settings.layout, states) == (dict.fromkeys(TABLES, "A"), "A")
+    build_warehouse(Settings(settings.warehouse_dir, states["M"].digests_dir, None))
+    _assert_finished(settings.layout, states, "M")
 
-    def run(digests, mode):
-        return subprocess.run(
-            [sys.executable, "-c", child_code, str(settings.warehouse_dir), str(digests), mode],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-        )
 
-    build_warehouse(settings)
-    killed = run(corpora["B"]["digests_dir"], "kill")
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert _published_state(settings, corpora) == dict.fromkeys(TABLES, "A")
-    plan = read_plan(settings.layout)  # candidates of every table, written and waiting
-    assert all(path.exists() for paths in written_files(settings.layout, plan).values() for path in paths)
-    assert all(plan[table].write for table in TABLES)
-    build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
-    assert _published_state(settings, corpora) == dict.fromkeys(TABLES, "B")
+@pytest.mark.slow
+def test_kill_9_between_dagster_assets_then_a_rerun_gives_the_new_build(good, tmp_path, capsys):
+    """`papertrends build` killed as its trends_duckdb step starts, the checks having
+    approved the candidates: nothing is published; a rerun (through Dagster) publishes B."""
+    children = _Children("cli")  # Dagster imports while A is built
+    try:
+        settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
+        build_warehouse(settings)
+        child = children.start(settings.warehouse_dir, good["B"].digests_dir, "cli_trends_step", spare=False)
+        _killed(child)
+    finally:
+        children.close()
+    layout = settings.layout
+    assert _state(layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+    # The candidates of every table wait with the approvals of the six checks.
+    assert sorted(path.name for path in layout.candidates_dir.iterdir()) == sorted([*TABLES, "approvals", "manifest.json"])
+    assert len(list((layout.candidates_dir / "approvals").glob("*.json"))) == 6
+    assert cli_build(Settings(settings.warehouse_dir, good["B"].digests_dir, None)) == 0
+    capsys.readouterr()
+    _assert_finished(layout, good, "B")
 
 
 # --- concurrent readers ------------------------------------------------------------------
 
 _READER = r"""
-import json, sys, os
+import json, os, sys, time
 import duckdb
-path, stop, kind, views = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
-# All views in one query: a mix of two builds would show as a combination of counts.
-query = "SELECT " + ", ".join(f"(SELECT count(*) FROM {view})" for view in views)
+path, stop, kind, query = sys.argv[1:5]
 # "held": one connection opened before the rebuilds, kept throughout. "fresh": a new
-# connection per query (its own process: DuckDB shares one open database per process).
-held = duckdb.connect(path, read_only=True) if kind == "held" else None
+# connection per query (its own process: DuckDB shares one open database per path and process).
+held = duckdb.connect(path, read_only=True, config={"threads": 1}) if kind == "held" else None
 print(json.dumps({"ready": True}), flush=True)
 while not os.path.exists(stop):
     try:
         if held is not None:
             counts = held.execute(query).fetchone()
         else:
-            with duckdb.connect(path, read_only=True) as con:
+            with duckdb.connect(path, read_only=True, config={"threads": 1}) as con:
                 counts = con.execute(query).fetchone()
-        print(json.dumps({"kind": kind, "counts": list(counts)}), flush=True)
+        print(json.dumps({"counts": list(counts)}), flush=True)
     except Exception as error:
-        print(json.dumps({"kind": kind, "error": f"{type(error).__name__}: {error}"}), flush=True)
+        print(json.dumps({"error": f"{type(error).__name__}: {error}"}), flush=True)
+    # A short pause: two readers spinning flat out would slow the builds on two cores
+    # several-fold, and hundreds of queries per rebuild still cover the renames.
+    time.sleep(0.01)
 """
-
-
-def test_readers_see_only_complete_snapshots_during_three_rebuilds(corpora, tmp_path):
-    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
-    build_warehouse(settings)
-    stop = tmp_path / "stop"
-    logs = {kind: tmp_path / f"{kind}.jsonl" for kind in ("held", "fresh")}
-    snapshot = {label: [corpora[label]["views"][view] for view in VIEWS] for label in ("A", "B")}
-    readers = {}
-    try:
-        for kind, log in logs.items():
-            with open(log, "w") as output:
-                command = [sys.executable, "-c", _READER, str(settings.layout.duckdb_path), str(stop), kind, ",".join(VIEWS)]
-                readers[kind] = subprocess.Popen(command, stdout=output, stderr=subprocess.PIPE, text=True)
-        for log in logs.values():
-            _wait_for(log, lambda results: len(results) >= 1)
-        for target in ("B", "A", "B"):
-            done = {kind: len(_results(log)) for kind, log in logs.items()}
-            build_warehouse(Settings(settings.warehouse_dir, corpora[target]["digests_dir"], None))
-            # Go on once a new connection has read the new build and the held one read again.
-            _wait_for(logs["fresh"], lambda results: any(r.get("counts") == snapshot[target] for r in results[done["fresh"]:]))
-            _wait_for(logs["held"], lambda results: len(results) > done["held"])
-    finally:
-        stop.touch()
-        for reader in readers.values():
-            reader.wait(timeout=60)
-    for kind, reader in readers.items():
-        assert reader.returncode == 0, reader.stderr.read()
-    held, fresh = _results(logs["held"]), _results(logs["fresh"])
-    assert [result for result in held + fresh if "error" in result] == []
-    # Every query saw one whole build: all nine counts of A or all nine of B.
-    assert all(result["counts"] in (snapshot["A"], snapshot["B"]) for result in held + fresh)
-    # The connection opened before the rebuilds keeps its snapshot (A); new ones see each build.
-    assert {tuple(result["counts"]) for result in held} == {tuple(snapshot["A"])}
-    assert {tuple(result["counts"]) for result in fresh} == {tuple(snapshot["A"]), tuple(snapshot["B"])}
 
 
 def _results(log: Path) -> list[dict]:
@@ -413,50 +494,234 @@ def _results(log: Path) -> list[dict]:
 
 
 def _wait_for(log: Path, condition, timeout: float = 120) -> None:
-    """Wait until the reader's results satisfy `condition`."""
+    """Wait until the reader's results satisfy `condition` (a deadline against a hang, not a timing check)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition(_results(log)):
             return
         time.sleep(0.02)
-    raise AssertionError("the reader made no progress")
+    raise AssertionError(f"the reader made no progress: {log.read_text()[-2000:]}")
 
 
-_COUNT_APPEARANCES = "import sys, duckdb; print(duckdb.connect(sys.argv[1], read_only=True).execute('SELECT count(*) FROM appearances').fetchone()[0])"
+@pytest.mark.slow
+def test_readers_see_one_whole_build_through_three_rebuilds(good, tmp_path):
+    settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
+    build_warehouse(settings)
+    stop = tmp_path / "stop"
+    logs = {kind: tmp_path / f"{kind}.jsonl" for kind in ("held", "fresh")}
+    readers = {}
+    try:
+        for kind, log in logs.items():
+            with open(log, "w") as output:
+                command = [sys.executable, "-c", _READER, str(settings.layout.duckdb_path), str(stop), kind, _COUNTS_SQL]
+                readers[kind] = subprocess.Popen(command, stdout=output, stderr=subprocess.PIPE, text=True)
+        for log in logs.values():
+            _wait_for(log, lambda results: len(results) >= 1)
+        for target in ("B", "A", "B"):
+            done = {kind: len(_results(log)) for kind, log in logs.items()}
+            build_warehouse(Settings(settings.warehouse_dir, good[target].digests_dir, None))
+            # Go on once a new connection has read the new build and the held one read again.
+            new_counts = good[target].counts
+            _wait_for(
+                logs["fresh"],
+                lambda results, done=done, new=new_counts: any(r.get("counts") == new for r in results[done["fresh"] :]),
+            )
+            _wait_for(logs["held"], lambda results, done=done: len(results) > done["held"])
+    finally:
+        stop.touch()
+        for reader in readers.values():
+            reader.wait(timeout=60)
+    for reader in readers.values():
+        assert reader.returncode == 0, reader.stderr.read()
+    held, fresh = _results(logs["held"]), _results(logs["fresh"])
+    assert [result for result in held + fresh if "error" in result] == []
+    # Every query saw one whole build: all nine counts of A, or all nine of B.
+    counts = {"A": tuple(good["A"].counts), "B": tuple(good["B"].counts)}
+    assert {tuple(result["counts"]) for result in held} == {counts["A"]}  # the build it was opened on
+    assert {tuple(result["counts"]) for result in fresh} == {counts["A"], counts["B"]}
 
 
-def test_a_reader_holding_the_old_file_keeps_working_and_new_connections_see_the_new(corpora, tmp_path):
-    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
+_HOLDER = r"""
+import json, sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+for line in sys.stdin:
+    print(json.dumps(con.execute(sys.argv[2]).fetchone()), flush=True)
+"""
+
+
+def _fresh_counts(path: Path) -> list[int]:
+    """Counts through a new connection, in a new process (DuckDB shares one open database per path and process)."""
+    script = (
+        "import json, sys, duckdb; print(json.dumps(duckdb.connect(sys.argv[1], read_only=True).execute(sys.argv[2]).fetchone()))"
+    )
+    return json.loads(
+        subprocess.run([sys.executable, "-c", script, str(path), _COUNTS_SQL], capture_output=True, text=True, check=True).stdout
+    )
+
+
+@pytest.mark.slow
+def test_a_reader_holding_the_old_file_keeps_working_and_new_connections_see_the_new(good, tmp_path):
+    settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
     build_warehouse(settings)
     path = settings.layout.duckdb_path
     old_inode = path.stat().st_ino
-    count_in_new_process = [sys.executable, "-c", _COUNT_APPEARANCES, str(path)]
-    with connect_readonly(path) as held:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(path), _COUNTS_SQL], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+    def held_counts() -> list[int]:
+        holder.stdin.write("query\n")
+        holder.stdin.flush()
+        return json.loads(holder.stdout.readline())
+
+    try:
+        assert held_counts() == good["A"].counts  # opened before any rebuild
         for target in ("B", "A"):
-            build_warehouse(Settings(settings.warehouse_dir, corpora[target]["digests_dir"], None))
+            build_warehouse(Settings(settings.warehouse_dir, good[target].digests_dir, None))
             assert path.stat().st_ino != old_inode  # a new file was renamed over the old one
-            # The old connection still answers, from the build it was opened on.
-            assert held.execute("SELECT count(*) FROM appearances").fetchone()[0] == corpora["A"]["views"]["appearances"]
-            # A new connection (another process: DuckDB shares one open database per process).
-            fresh = subprocess.run(count_in_new_process, capture_output=True, text=True, check=True)
-            assert int(fresh.stdout) == corpora[target]["views"]["appearances"]
-    assert _view_counts(path) == corpora["A"]["views"]
+            # The connection opened on A still answers, from A; a new one sees the new build.
+            assert held_counts() == good["A"].counts
+            assert _fresh_counts(path) == good[target].counts
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert holder.returncode == 0
 
 
-def test_old_snapshots_are_pruned_and_the_current_one_kept(corpora, tmp_path, monkeypatch):
-    import pipeline.warehouse_db as warehouse_db
+# --- a moved warehouse -------------------------------------------------------------------
 
-    monkeypatch.setattr(warehouse_db, "SNAPSHOT_GRACE_SECONDS", 0)
-    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
-    build_warehouse(settings)
-    for _ in range(warehouse_db.KEEP_SNAPSHOTS + 1):
-        warehouse_db.build_duckdb(settings.layout)
-    snapshots = sorted(settings.layout.snapshots_dir.iterdir())
-    assert len(snapshots) == warehouse_db.KEEP_SNAPSHOTS
-    with connect_readonly(settings.layout.duckdb_path) as con:
-        (sql,) = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'papers'").fetchone()
-    assert f"'{snapshots[-1] / 'papers'}/" in sql and str(settings.layout.parquet_dir) not in sql
-    assert _view_counts(settings.layout.duckdb_path) == corpora["A"]["views"]
+
+def _oracle(parquet_dir: Path) -> dict:
+    """The answers of each view and macro for the queries below, computed in Python from the
+    Parquet tables: an oracle independent of the SQL in trends.duckdb."""
+    appearances = pa.concat_tables(
+        [pq.read_table(path) for path in sorted((parquet_dir / "appearances").glob("*.parquet"))]
+    ).to_pylist()
+    digests = pa.concat_tables([pq.read_table(path) for path in sorted((parquet_dir / "digests").glob("*.parquet"))]).to_pylist()
+    links = pa.concat_tables([pq.read_table(path) for path in sorted((parquet_dir / "repo_links").glob("*.parquet"))]).to_pylist()
+    days_of = defaultdict(set)
+    per_day, distinct = Counter(), defaultdict(set)
+    for row in appearances:
+        days_of[row["paper_id"]].add(row["digest_date"])
+        per_day[row["digest_date"]] += 1
+        distinct[row["digest_date"]].add(row["paper_id"])
+    first = {paper: min(days) for paper, days in days_of.items()}
+    digests_per_day = Counter(row["digest_date"] for row in digests if row["status"] == "ok" and row["duplicate_of"] is None)
+    daily = [
+        {
+            "day": day.isoformat(),
+            "digests": digests_per_day[day],
+            "appearances": per_day[day],
+            "distinct_papers": len(distinct[day]),
+            "new_papers": sum(first[paper] == day for paper in distinct[day]),
+            "returning_papers": sum(first[paper] < day for paper in distinct[day]),
+        }
+        for day in sorted(digests_per_day)
+    ]
+
+    def window(start: str, end: str) -> dict[str, tuple[int, int, object]]:
+        """paper -> (days seen, appearances, first day seen) within [start, end]."""
+        seen: dict[str, list] = defaultdict(lambda: [set(), 0])
+        for row in appearances:
+            if start <= row["digest_date"].isoformat() <= end:
+                seen[row["paper_id"]][0].add(row["digest_date"])
+                seen[row["paper_id"]][1] += 1
+        return {paper: (len(days), count, min(days)) for paper, (days, count) in seen.items()}
+
+    top = window("2026-03-11", "2026-03-14")
+    top_ids = sorted(top, key=lambda paper: (-top[paper][0], -top[paper][1], top[paper][2], paper))[:5]
+    before, after = window("2026-03-11", "2026-03-12"), window("2026-03-13", "2026-03-14")
+    rises = {paper: days - before.get(paper, (0,))[0] for paper, (days, _, _) in after.items()}
+    rising_ids = sorted(
+        (paper for paper in rises if rises[paper] > 0),
+        key=lambda paper: (-rises[paper], -after[paper][0], -after[paper][1], paper),
+    )[:5]
+    return {
+        "counts": {"appearances": len(appearances), "repo_popularity": len({row["url"] for row in links})},
+        "daily_summary": daily,
+        "daily_summary_between": [row for row in daily if "2026-03-12" <= row["day"] <= "2026-03-13"],
+        "top_recurring": [(paper, top[paper][0]) for paper in top_ids],
+        "rising": [(paper, rises[paper]) for paper in rising_ids],
+    }
+
+
+# One statement per answer; the same text through Python and through the DuckDB CLI.
+_QUERIES = {
+    "counts": "SELECT (SELECT count(*) FROM appearances) AS appearances, (SELECT count(*) FROM repo_popularity) AS repo_popularity",
+    "daily_summary": "SELECT day, digests, appearances, distinct_papers, new_papers, returning_papers FROM daily_summary ORDER BY day",
+    # Bounds inclusive, as a string and as a DATE.
+    "daily_summary_between": (
+        "SELECT day, digests, appearances, distinct_papers, new_papers, returning_papers "
+        "FROM daily_summary_between('2026-03-12', DATE '2026-03-13')"
+    ),
+    "top_recurring": "SELECT paper_id, days_seen FROM top_recurring('2026-03-11', '2026-03-14', 5)",
+    "rising": "SELECT paper_id, rise FROM rising('2026-03-11', '2026-03-12', '2026-03-13', '2026-03-14', 5)",
+}
+
+
+def _answers(rows: list[dict], name: str):
+    if name == "counts":
+        return rows[0]
+    if name in ("top_recurring", "rising"):
+        return [tuple(row.values()) for row in rows]
+    return [{key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.items()} for row in rows]
+
+
+def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypatch):
+    original = tmp_path / "original"
+    build_warehouse(Settings(original, good["A"].digests_dir, None))
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    shutil.move(original, moved)
+    assert not original.exists()
+    path = moved / "trends.duckdb"
+    expected = _oracle(moved / "parquet")
+    assert expected["counts"]["appearances"] == 358 and len(expected["daily_summary"]) == 4
+    assert len(expected["top_recurring"]) == 5 and len(expected["rising"]) == 5
+    # Neither the old place nor the new one is the working directory.
+    workdir = tmp_path / "somewhere-else"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()}
+        names |= {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        macros = {
+            row[0]
+            for row in con.execute(
+                "SELECT function_name FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal"
+            ).fetchall()
+        }
+        # Every stored table and view answers a full scan.
+        for name in IN_TRENDS_DB:
+            con.execute(f'SELECT * FROM "{name}"').fetchall()
+        python = {}
+        for name, sql in _QUERIES.items():
+            cursor = con.execute(sql)
+            columns = [column[0] for column in cursor.description]
+            python[name] = _answers([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()], name)
+    assert names == {*IN_TRENDS_DB, "build_info"}
+    assert macros == set(MACROS)
+    assert python == expected
+
+    # The DuckDB 1.x command line, reading the file in the storage version it knows.
+    if not DUCKDB_CLI.exists() and not in_ci():
+        pytest.skip(f"no DuckDB CLI at {DUCKDB_CLI}")
+    script = "; ".join(_QUERIES.values()) + ";"
+    run = subprocess.run(
+        [str(DUCKDB_CLI), "-readonly", str(path), "-json", "-c", script], capture_output=True, text=True, cwd=workdir, timeout=120
+    )
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    decoder, position, outputs = json.JSONDecoder(), 0, []
+    text = run.stdout
+    while text[position:].strip():
+        position += len(text[position:]) - len(text[position:].lstrip())
+        value, position = decoder.raw_decode(text, position)
+        outputs.append(value)
+    assert len(outputs) == len(_QUERIES), run.stdout
+    cli = {name: _answers(rows, name) for name, rows in zip(_QUERIES, outputs, strict=True)}
+    assert cli == expected
 
 
 # --- full or read-only disk ----------------------------------------------------------------
@@ -464,12 +729,20 @@ def test_old_snapshots_are_pruned_and_the_current_one_kept(corpora, tmp_path, mo
 
 @pytest.fixture
 def small_tmpfs(tmp_path):
-    """A real 4 MB file system (root only): writes beyond it fail with ENOSPC."""
+    """A real 16 MB file system (needs root): writes beyond it fail with ENOSPC.
+
+    Room for a warehouse of A and a build of B beside it (a new trends.duckdb is written
+    before the old one goes), once the filler is gone.
+    """
     mount_point = tmp_path / "small"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root); the ENOSPC simulation below still runs")
+        if in_ci():
+            pytest.fail(f"cannot mount a tmpfs: {mounted.stderr}")
+        pytest.skip("cannot mount a tmpfs here (needs root); the simulated ENOSPC tests still run")
     try:
         yield mount_point
     finally:
@@ -485,95 +758,176 @@ def _fill(directory: Path) -> None:
                 filler.flush()
         except OSError as error:
             assert error.errno == errno.ENOSPC
+    assert shutil.disk_usage(directory).free < 65536
 
 
-def test_a_full_disk_gives_a_clear_error_and_keeps_the_good_tables(corpora, small_tmpfs):
-    settings = Settings(small_tmpfs / "warehouse", corpora["A"]["digests_dir"], None)
+def _the_line(stderr: str) -> str:
+    """The one line `papertrends build` prints about a failure (Dagster may log the step's error above it)."""
+    lines = [line for line in stderr.splitlines() if line.startswith("papertrends:")]
+    assert len(lines) == 1, stderr
+    assert stderr.rstrip().endswith(lines[0]), stderr
+    return lines[0]
+
+
+def test_a_full_disk_fails_with_enospc_and_keeps_the_good_tables(good, small_tmpfs):
+    settings = Settings(small_tmpfs / "warehouse", good["A"].digests_dir, None)
     build_warehouse(settings)
-    before = _published_tables(settings.layout)
+    published = _published_files(settings.layout)
     _fill(small_tmpfs)
-    with pytest.raises(OSError) as raised:
-        build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
-    assert raised.value.errno == errno.ENOSPC or "No space left on device" in str(raised.value)
-    for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table]), table
-    assert _view_counts(settings.layout.duckdb_path) == corpora["A"]["views"]
+    with pytest.raises(Exception) as raised:
+        build_warehouse(Settings(settings.warehouse_dir, good["B"].digests_dir, None))
+    # The error says the disk is full, not what failed while handling that.
+    assert "No space left on device" in str(raised.value), repr(raised.value)
+    assert _published_files(settings.layout) == published
+    assert _state(settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
     # Space again: the next build is correct.
     (small_tmpfs / "filler").unlink()
-    build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
-    contents = _table_contents(settings.layout)
-    assert all(contents[table].equals(corpora["B"]["tables"][table]) for table in TABLES)
+    build_warehouse(Settings(settings.warehouse_dir, good["B"].digests_dir, None))
+    _assert_finished(settings.layout, good, "B")
+
+
+@pytest.mark.parametrize("dagster_home", ["on the full disk", "elsewhere"])
+def test_papertrends_build_on_a_full_disk_says_so_in_one_line(good, small_tmpfs, tmp_path, monkeypatch, capsys, dagster_home):
+    """Dagster's own storage on the full disk fails first; with DAGSTER_HOME elsewhere, a step of the build does."""
+    if dagster_home == "elsewhere":
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    settings = Settings(small_tmpfs / "warehouse", good["A"].digests_dir, None)
+    build_warehouse(settings)
+    published = _published_files(settings.layout)
+    _fill(small_tmpfs)
+    assert cli_build(Settings(settings.warehouse_dir, good["B"].digests_dir, None)) == 1
+    line = _the_line(capsys.readouterr().err)
+    assert line.startswith("papertrends: build failed") and f"(the disk holding {settings.warehouse_dir} is full)" in line
+    if dagster_home == "elsewhere":
+        # The staging transaction's COMMIT is what fails: the line gives its cause.
+        assert "No space left on device" in line and "nothing was published" in line
+    assert _published_files(settings.layout) == published
+    assert _state(settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+
+
+def test_a_read_only_warehouse_is_refused_in_one_line_and_keeps_the_good_tables(good, small_tmpfs, capsys):
+    settings = Settings(small_tmpfs / "warehouse", good["A"].digests_dir, None)
+    build_warehouse(settings)
+    published = _published_files(settings.layout)
+    to_b = Settings(settings.warehouse_dir, good["B"].digests_dir, None)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+    try:
+        with pytest.raises(ConfigError, match="not writable"):
+            build_warehouse(to_b)
+        # Refused before anything runs: status 2, "when it cannot run" (README, Configuration).
+        assert cli_build(to_b) == 2
+        line = _the_line(capsys.readouterr().err)
+        assert line == f"papertrends: the warehouse directory is not writable: {settings.warehouse_dir}"
+        # The good tables stay readable where they are.
+        assert _state(settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+        assert _published_files(settings.layout) == published
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
+
+
+@dataclass
+class _Fault:
+    """A good build of A with a fault in place: `settings` builds B; `cure()` removes the fault."""
+
+    settings: Settings
+    published: dict
+    patch: pytest.MonkeyPatch
+    previous_build: str = ""
+
+    def cure(self) -> None:
+        self.patch.undo()
 
 
 @pytest.fixture
-def parquet_writes_fail_with_enospc(corpora, tmp_path, monkeypatch):
-    """A good build of corpus A, then every Parquet write raises ENOSPC; yields (settings, tables before)."""
-    settings = Settings(tmp_path / "warehouse", corpora["A"]["digests_dir"], None)
-    build_warehouse(settings)
-    before = _published_tables(settings.layout)
+def candidate_writes_fail_with_enospc(good, tmp_path):
+    """Every Parquet file written stops half way with ENOSPC.
 
-    def no_space(*args, **kwargs):
+    Candidate tables are the only Parquet files a build writes (pipeline.store.atomic.write_parquet).
+    """
+    settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
+    build_warehouse(settings)
+
+    def half_then_no_space(table, where, **kwargs):
+        with open(where, "wb") as handle:
+            handle.write(b"PAR1" + b"\0" * 1000)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(pq.ParquetWriter, "write_table", no_space)
-    return settings, before
+    patch = pytest.MonkeyPatch()
+    patch.setattr(pq, "write_table", half_then_no_space)
+    yield _Fault(Settings(settings.warehouse_dir, good["B"].digests_dir, None), _published_files(settings.layout), patch)
+    patch.undo()
 
 
-def test_a_simulated_enospc_while_writing_parquet_keeps_the_good_tables(corpora, parquet_writes_fail_with_enospc):
-    """Without root there is no small file system: the Parquet writer raises ENOSPC instead."""
-    settings, before = parquet_writes_fail_with_enospc
+def test_a_simulated_enospc_while_writing_candidates_keeps_the_good_tables(good, candidate_writes_fail_with_enospc):
+    fault = candidate_writes_fail_with_enospc
     with pytest.raises(OSError, match="No space left on device"):
-        build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
-    for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table]), table
-    assert list(settings.warehouse_dir.rglob("*.tmp")) == []
+        build_warehouse(fault.settings)
+    assert _published_files(fault.settings.layout) == fault.published
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+    assert list(fault.settings.warehouse_dir.rglob("*.tmp")) == []  # the half-written file is removed
+    fault.cure()
+    build_warehouse(fault.settings)
+    _assert_finished(fault.settings.layout, good, "B")
 
 
-def test_a_read_only_warehouse_gives_a_clear_error_and_keeps_the_good_tables(corpora, small_tmpfs):
-    settings = Settings(small_tmpfs / "warehouse", corpora["A"]["digests_dir"], None)
+def test_papertrends_build_names_the_cause_when_writing_candidates_fails(good, candidate_writes_fail_with_enospc, capsys):
+    fault = candidate_writes_fail_with_enospc
+    assert cli_build(fault.settings) == 1
+    line = _the_line(capsys.readouterr().err)
+    assert line.startswith("papertrends: build failed in consolidated_tables")
+    assert "No space left on device" in line and "nothing was published" in line
+    assert _published_files(fault.settings.layout) == fault.published
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+
+
+@pytest.fixture
+def trends_db_rename_fails(good, tmp_path):
+    """Renaming a new trends.duckdb into place fails (EIO): after the tables were renamed.
+
+    `previous_build` is the time trends.duckdb of A records.
+    """
+    settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
     build_warehouse(settings)
-    before = _published_tables(settings.layout)
-    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
-    try:
-        from pipeline.config import ConfigError
+    with duckdb.connect(str(settings.layout.duckdb_path), read_only=True) as con:
+        (built_at,) = con.execute("SELECT built_at FROM build_info").fetchone()
+    original = os.replace
 
-        with pytest.raises(ConfigError, match="not writable"):
-            build_warehouse(Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
-    finally:
-        subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
-    for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table]), table
+    def replace(source, destination, **kwargs):
+        if Path(destination).name == "trends.duckdb":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return original(source, destination, **kwargs)
 
-
-def _cli_build(monkeypatch, capsys, settings) -> tuple[int, str]:
-    monkeypatch.setenv("PAPERTRENDS_WAREHOUSE_DIR", str(settings.warehouse_dir))
-    monkeypatch.setenv("PAPERTRENDS_DIGESTS_DIR", str(settings.digests_dir))
-    monkeypatch.setenv("DAGSTER_HOME", "")
-    monkeypatch.delenv("DAGSTER_HOME")  # unset again after the test, though the CLI sets it
-    code = cli.main(["build"])
-    return code, capsys.readouterr().err
+    patch = pytest.MonkeyPatch()
+    patch.setattr(os, "replace", replace)
+    settings_b = Settings(settings.warehouse_dir, good["B"].digests_dir, None)
+    yield _Fault(settings_b, _published_files(settings.layout), patch, built_at.isoformat(timespec="seconds"))
+    patch.undo()
 
 
-def test_papertrends_build_on_a_full_disk_says_so_in_one_line(corpora, small_tmpfs, monkeypatch, capsys):
-    settings = Settings(small_tmpfs / "warehouse", corpora["A"]["digests_dir"], None)
-    build_warehouse(settings)
-    before = _published_tables(settings.layout)
-    _fill(small_tmpfs)
-    code, stderr = _cli_build(monkeypatch, capsys, Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
-    assert code == 1
-    (line,) = stderr.strip().splitlines()
-    assert line.startswith("papertrends: build failed") and f"(the disk holding {settings.warehouse_dir} is full)" in line
-    for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table]), table
+def test_a_failure_after_the_parquet_renames_says_what_was_published(good, trends_db_rename_fails):
+    fault = trends_db_rename_fails
+    with pytest.raises(PartialPublish) as raised:
+        build_warehouse(fault.settings)
+    message = str(raised.value)
+    assert "tables published" in message and f"trends.duckdb still holds the build of {fault.previous_build}" in message
+    assert "Input/output error" in message and "untouched" not in message
+    # The tables are B's; trends.duckdb is still A's whole build, readable.
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "B"), "A")
+    fault.cure()
+    build_warehouse(fault.settings)
+    _assert_finished(fault.settings.layout, good, "B")
 
 
-def test_papertrends_build_names_the_cause_when_a_step_fails(corpora, parquet_writes_fail_with_enospc, monkeypatch, capsys):
-    settings, before = parquet_writes_fail_with_enospc
-    code, stderr = _cli_build(monkeypatch, capsys, Settings(settings.warehouse_dir, corpora["B"]["digests_dir"], None))
-    assert code == 1
-    # Dagster logs the step's error above; the last line is the one-line summary.
-    line = stderr.strip().splitlines()[-1]
-    assert line.startswith("papertrends: build failed in step(s) parsed_digest")
-    assert "No space left on device" in line and "the previous tables are untouched" in line
-    for table in TABLES:
-        assert read_published(settings.layout, table).equals(before[table]), table
+@pytest.mark.slow
+def test_papertrends_build_says_what_was_published_when_trends_db_is_not_renamed(good, trends_db_rename_fails, capsys):
+    fault = trends_db_rename_fails
+    assert cli_build(fault.settings) == 1
+    line = _the_line(capsys.readouterr().err)
+    assert line.startswith("papertrends: build failed in trends_duckdb")
+    assert f"tables published, or partly; trends.duckdb still holds the build of {fault.previous_build}: rerun to finish" in line
+    assert "untouched" not in line and "nothing was published" not in line
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "B"), "A")
+    fault.cure()
+    assert cli_build(fault.settings) == 0
+    capsys.readouterr()
+    _assert_finished(fault.settings.layout, good, "B")

@@ -28,8 +28,8 @@ from pipeline.config import Settings
 from pipeline.read.links import extract_links
 from pipeline.read.reader import DIGEST_STATUSES, REJECT_REASONS, parse_digest
 from pipeline.schemas import TABLES
-from pipeline.staging import list_digest_files
-from pipeline.warehouse_db import connect_readonly
+from pipeline.serve.trends_db import connect_readonly
+from pipeline.store.digest_files import list_digest_files
 from tests.helpers import HEADER, REPO, abstract, read_table, rows
 
 SEED = 7
@@ -225,7 +225,7 @@ def _entries_of(settings, source_name) -> list[dict]:
             """,
             {"name": source_name},
         )
-        return [dict(zip(("title", "abstract", "line"), row)) for row in cursor.fetchall()]
+        return [dict(zip(("title", "abstract", "line"), row, strict=False)) for row in cursor.fetchall()]
 
 
 def _rejects_of(settings, source_name) -> list[dict]:
@@ -399,7 +399,7 @@ def test_a_50_mb_digest(tmp_path):
     assert (digest["status"], digest["entry_count"], digest["block_count"]) == ("ok", 26_000, blocks)
     papers = read_table(settings.layout, "papers").sort_by("paper_id")
     expected = sorted(entries)
-    assert sorted(zip(papers["title"].to_pylist(), papers["abstract"].to_pylist())) == expected
+    assert sorted(zip(papers["title"].to_pylist(), papers["abstract"].to_pylist(), strict=False)) == expected
 
 
 _UNREADABLE_BUILD = """
@@ -448,7 +448,9 @@ def test_a_file_without_read_permission_is_recorded_unreadable():
         assert completed.returncode == 0, completed.stderr
         settings = Settings(warehouse, digests, None)
         digests_rows = _digest_rows(settings)
-        assert set(digests_rows) == {"readable.txt", "locked.txt"}
+        # The sub-directory is an entry of the digests directory too: recorded, not read.
+        assert set(digests_rows) == {"readable.txt", "locked.txt", "warm-up"}
+        assert digests_rows["warm-up"]["status"] == "unreadable" and "a directory" in digests_rows["warm-up"]["error"]
         assert (digests_rows["readable.txt"]["status"], digests_rows["readable.txt"]["entry_count"]) == ("ok", 3)
         locked_row = digests_rows["locked.txt"]
         assert locked_row["status"] == "unreadable"

@@ -1,5 +1,6 @@
 """The warehouse lock: a second writer waits for the first, and a killed holder frees it."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -7,12 +8,12 @@ import threading
 
 import pytest
 
-from pipeline.lock import warehouse_lock
+from pipeline.store.lock import LockRefused, warehouse_lock
 from tests.helpers import REPO
 
 _HOLD = (
-    "import sys; from pathlib import Path; from pipeline.lock import warehouse_lock\n"
-    "with warehouse_lock(Path(sys.argv[1])):\n"
+    "import sys; from pathlib import Path; from pipeline.store.lock import warehouse_lock\n"
+    "with warehouse_lock(Path(sys.argv[1]) / '.papertrends.lock'):\n"
     "    print('held', flush=True); sys.stdin.read()\n"
 )
 
@@ -32,7 +33,7 @@ def test_a_second_writer_waits_until_the_holder_is_gone(tmp_path, release):
             waiting.set()
 
         def second_writer():
-            with warehouse_lock(tmp_path, on_wait=on_wait):
+            with warehouse_lock(tmp_path / ".papertrends.lock", on_wait=on_wait):
                 acquired.set()
 
         thread = threading.Thread(target=second_writer)
@@ -48,3 +49,20 @@ def test_a_second_writer_waits_until_the_holder_is_gone(tmp_path, release):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_symbolic_link_at_the_lock_path_is_refused_and_its_target_untouched(tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    (tmp_path / "warehouse").mkdir()
+    (tmp_path / "warehouse" / ".papertrends.lock").symlink_to(target)
+    with pytest.raises(LockRefused, match="symbolic link"), warehouse_lock(tmp_path / "warehouse" / ".papertrends.lock"):
+        pass
+    assert target.read_text() == "keep me"
+
+
+def test_the_holder_writes_its_pid_only_once_it_holds_the_lock(tmp_path):
+    path = tmp_path / ".papertrends.lock"
+    path.write_text("12345\n")  # left by an earlier holder
+    with warehouse_lock(path):
+        assert path.read_text() == f"{os.getpid()}\n"

@@ -149,7 +149,7 @@ def test_ascii_titles_normalize_as_the_general_rule_says(title):
 @_FAST
 @given(st.lists(st.text(_CHARACTERS, min_size=1, max_size=20), max_size=12), st.lists(st.integers(1, 4), min_size=12, max_size=12))
 def test_blocks_know_their_first_line_and_offset(lines, gaps):
-    text = normalize_text("".join(line + "\n" * gap for line, gap in zip(lines, gaps)))
+    text = normalize_text("".join(line + "\n" * gap for line, gap in zip(lines, gaps, strict=False)))
     text_lines = text.split("\n")
     for block in split_blocks(text):
         assert text[block.offset : block.offset + len(block.text)] == block.text

@@ -12,11 +12,11 @@ import pytest
 from assets.report import trend_report
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
-from pipeline import report
 from pipeline.read.links import CODE_KINDS
-from pipeline.report import CHARTS, REPORT_FILE, load_report_data, shorten, terminal_summary, write_report
-from tests.test_dagster import run_cli
-from tests.trend_corpus import SCRIPT_TITLE, build_corpus, small_settings  # noqa: F401 (fixture)
+from pipeline.report import CHARTS, REPORT_FILE, ReportData, load_report_data, shorten, terminal_summary, write_report
+from pipeline.report import charts as report
+from tests.helpers import run_cli
+from tests.trend_corpus import SCRIPT_TITLE, build_corpus
 from tests.trend_reference import Tables, expected_daily_summary, expected_paper_recurrence, expected_repo_popularity
 
 IMAGE = re.compile(r'<img id="chart-([a-z_]+)" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
@@ -46,11 +46,11 @@ def test_terminal_summary_on_the_samples(sample_settings):
 
 
 @pytest.fixture(scope="module")
-def small_report(small_settings):  # noqa: F811
+def small_report(small_settings):
     return write_report(small_settings.layout)
 
 
-def test_html_report_is_written_whole_under_the_warehouse(small_settings, small_report):  # noqa: F811
+def test_html_report_is_written_whole_under_the_warehouse(small_settings, small_report):
     assert small_report.path == small_settings.layout.root / "report" / REPORT_FILE
     assert [path.name for path in small_report.path.parent.iterdir()] == [REPORT_FILE]  # no temporary left
 
@@ -66,7 +66,8 @@ def test_html_report_has_every_chart_as_an_offline_svg(small_report):
     # Nothing to fetch: no script, no external source, no stylesheet link; the policy forbids them too.
     assert "<script" not in page.lower()
     assert not re.search(r'(src|href)="(?!data:)', page)
-    assert html.escape("default-src 'none'") in page
+    [policy] = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert html.unescape(policy) == "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 def test_html_report_escapes_the_data(small_report):
@@ -75,7 +76,7 @@ def test_html_report_escapes_the_data(small_report):
     assert SCRIPT_TITLE not in page
 
 
-def test_html_report_is_the_same_for_the_same_data(small_settings, small_report):  # noqa: F811
+def test_html_report_is_the_same_for_the_same_data(small_settings, small_report):
     first = small_report.path.read_bytes()
     assert write_report(small_settings.layout).path.read_bytes() == first
 
@@ -94,7 +95,7 @@ def test_report_of_a_warehouse_without_dated_digests(tmp_path):
     assert len(IMAGE.findall(report.path.read_text("utf-8"))) == len(CHARTS)
 
 
-def test_trend_report_asset_shows_its_chart_in_the_ui(small_settings):  # noqa: F811
+def test_trend_report_asset_shows_its_chart_in_the_ui(small_settings):
     result = dg.materialize([trend_report], resources={"warehouse": WarehouseResource.from_settings(small_settings)})
     assert result.success
     [event] = result.get_asset_materialization_events()
@@ -132,7 +133,7 @@ def test_day_charts_draw_the_latest_month_of_a_long_series():
          "distinct_papers": 10, "papers_with_code": 3, "code_share": 0.3}
         for n in range(40)
     ]
-    data = report.ReportData(days=days, top_papers=[], top_repos=[], hosts=[], totals={})
+    data = ReportData(days=days, top_papers=[], top_repos=[], hosts=[], totals={})
     figure = report.chart_appearances(data)
     ax = figure.axes[0]
     assert len(ax.patches) == 2 * report.CHART_DAYS  # new and returning bars, one pair a day

@@ -5,21 +5,20 @@ import shutil
 import pytest
 
 from pipeline.report import CHARTS, write_report
-from tests.browser import browser  # noqa: F401 (fixture)
 from tests.helpers import REPO
-from tests.trend_corpus import SCRIPT_TITLE, small_settings  # noqa: F401 (fixture)
+from tests.trend_corpus import SCRIPT_TITLE
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = REPO / "test-output"
 
 
 @pytest.fixture(params=["samples", "small"])
-def report(request, sample_settings, small_settings):  # noqa: F811
+def report(request, sample_settings, small_settings):
     settings = sample_settings if request.param == "samples" else small_settings
     return request.param, write_report(settings.layout)
 
 
-def test_report_renders_offline_with_every_chart(browser, report, tmp_path):  # noqa: F811
+def test_report_renders_offline_with_every_chart(browser, report, tmp_path):
     name, written = report
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     problems, requests, dialogs = [], [], []

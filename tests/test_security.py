@@ -3,7 +3,7 @@
 import ast
 import hashlib
 import os
-import re
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,11 +12,13 @@ import pytest
 from assets import cli
 from assets.metadata import markdown_preview
 from pipeline.build import build_warehouse
-from pipeline.config import ConfigError, Layout, Settings
+from pipeline.config import ConfigError, Layout, Settings, part_file_name
 from pipeline.schemas import TABLES
+from pipeline.serve.trends_db import connect_readonly
 from pipeline.sql import identifier, string_list_literal, string_literal
-from pipeline.staging import STAGED_KINDS, batch_file, read_batch_rows, read_digest_bytes, stage_batch
-from pipeline.warehouse_db import connect_readonly
+from pipeline.store.digest_files import UNREACHABLE, ListedFile, read_digest_bytes
+from pipeline.store.parse import ParseSettings, parse_files
+from pipeline.store.staging import ChangePlan, apply_changes, open_staging
 from tests.helpers import REPO, SAMPLES, abstract, render, rows
 
 SOURCE_DIRS = ("pipeline", "assets")
@@ -25,34 +27,39 @@ _SQL_VERBS = ("SELECT", "CREATE", "INSERT", "UPDATE", "DELETE", "DROP", "ALTER",
 _SAFE_CALLS = {"identifier", "string_literal", "string_list_literal", "int"}
 # SQL text that is code, not data (file, expression as written).
 _CODE_CONSTANTS = {
-    ("pipeline/warehouse_db.py", "query"),  # a trend view's SELECT, from pipeline/trends_sql.py
-    ("pipeline/trend_rows.py", "TREND_VIEWS[VIEW]"),  # recurrence_by_day's SELECT, from there too
-    ("pipeline/trend_rows.py", "TREND_ROWS_COPY_OPTIONS"),  # fixed COPY options
-    ("pipeline/warehouse_db.py", "TREND_ROWS_COPY_OPTIONS"),
-    ("pipeline/summary.py", "', '.join(DAILY_COLUMNS)"),  # a fixed tuple of column names
-    ("pipeline/trends_sql.py", "_HAS_CODE"),  # a fixed condition on link kinds
-    ("pipeline/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
-    ("pipeline/warehouse_db.py", "signature"),
-    ("pipeline/consolidate.py", "_FIRST"),  # a fixed ordering expression
-    ("pipeline/consolidate.py", "_DIGEST_MONTH"),  # a fixed expression: the month of a row
-    ("pipeline/consolidate.py", "_FIRST_SEEN_MONTH"),
-    ("pipeline/consolidate.py", "_ORDER_STEP"),  # a fixed integer: 2**31
-    ("pipeline/expectations.py", "select_list"),  # column names, each through identifier()
-    ("pipeline/consolidate.py", "_MEMORY_LIMIT"),  # a fixed setting  # macro parameter names, each through identifier()
+    ("pipeline/serve/trends_db.py", "query"),  # a trend table's or view's SELECT, from trends_sql.py
+    ("pipeline/serve/trends_db.py", "signature"),  # macro parameter names, each through identifier()
+    ("pipeline/serve/trends_db.py", "DATABASE"),  # a fixed name
+    ("pipeline/serve/trends_db.py", "BUILD_INFO"),  # a fixed name
+    ("pipeline/serve/trends_sql.py", "_HAS_CODE"),  # a fixed condition on link kinds
+    ("pipeline/report/text.py", "', '.join(DAILY_COLUMNS)"),  # a fixed tuple of column names
+    ("pipeline/validate/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
+    ("pipeline/store/consolidate.py", "_PREVIOUS_INGESTIONS"),  # a fixed name
+    ("pipeline/store/consolidate.py", "_ORDER_STEP"),  # a fixed integer: 2**31
+    ("pipeline/store/consolidate.py", "WHOLE_PART"),  # a fixed part name
+
+    ("pipeline/store/consolidate.py", "_MONTH.format(column='f.first_seen_date')"),  # a fixed expression
+    ("pipeline/store/consolidate.py", "_MONTH.format(column='digest_date')"),
 }
 
 
 def _sql_fstrings(tree: ast.AST):
     """f-strings that are SQL: passed to execute/sql, or starting with an SQL verb."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("execute", "sql"):
-            if node.args and isinstance(node.args[0], (ast.JoinedStr, ast.BinOp)):
-                yield node.args[0]
-            elif node.args and isinstance(node.args[0], ast.Call) and getattr(node.args[0].func, "attr", "") == "format":
-                yield node.args[0]
-        if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
-            if str(node.values[0].value).lstrip().upper().startswith(_SQL_VERBS):
-                yield node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("execute", "sql") and node.args:
+            first = node.args[0]
+            pasted = isinstance(first, (ast.JoinedStr, ast.BinOp))
+            formatted = isinstance(first, ast.Call) and getattr(first.func, "attr", "") == "format"
+            if pasted or formatted:
+                yield first
+        starts_with_a_verb = (
+            isinstance(node, ast.JoinedStr)
+            and node.values
+            and isinstance(node.values[0], ast.Constant)
+            and str(node.values[0].value).lstrip().upper().startswith(_SQL_VERBS)
+        )
+        if starts_with_a_verb:
+            yield node
 
 
 def _unsafe_parts(relative: str, node: ast.AST) -> list[str]:
@@ -113,17 +120,35 @@ def test_a_warehouse_path_full_of_sql_works_and_injects_nothing(tmp_path):
         assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == 298
 
 
+@pytest.mark.parametrize("pattern", ["wh*", "wh[12]", "wh{1,2}"])  # "?" is refused (see above)
+def test_glob_characters_in_the_warehouse_path_match_nothing_else(sample_settings, tmp_path, pattern):
+    """Next to directories the pattern would match, the build reads its own files only."""
+    one_digest = tmp_path / "raw"
+    one_digest.mkdir()
+    shutil.copy(SAMPLES / sorted(os.listdir(SAMPLES))[0], one_digest)
+    for twin in ("wh1", "wh2", "whX"):  # warehouses of all five samples
+        shutil.copytree(sample_settings.warehouse_dir, tmp_path / twin)
+    settings = Settings(tmp_path / pattern, one_digest, None)
+    build_warehouse(settings)
+    with connect_readonly(settings.layout.duckdb_path) as con:
+        assert con.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM appearances").fetchone()[0] == 81
+    assert len(rows(settings.layout, "appearances")) == 81
+
+
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..", "a/b.txt", "/etc/passwd", "x\0y", "..\\..\\x"])
-def test_staging_file_names_never_come_from_the_digest_name(tmp_path, name):
+def test_digest_names_are_data_never_paths(tmp_path, name):
+    """A name is read as a file inside the digests directory or refused; staging writes one database."""
     layout = Layout(tmp_path / "warehouse")
     (tmp_path / "raw").mkdir()
-    [staged] = stage_batch(layout, tmp_path / "raw", [name], None)
-    assert staged.status == "unreadable" and staged.source_name == name
-    written = sorted(path for path in layout.staging_dir.rglob("*") if path.is_file())
-    assert written == sorted(batch_file(layout, kind, staged.batch) for kind in STAGED_KINDS)
-    assert re.fullmatch(r"\d{20}-\d+-[0-9a-f]{8}", staged.batch)
-    rows = read_batch_rows(layout, "digests", {name: staged.batch}).to_pylist()
-    assert [row["source_name"] for row in rows] == [name]
+    listed = ListedFile(name, UNREACHABLE)
+    settings = ParseSettings(None, "test", "test", __import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").timezone.utc))
+    with open_staging(layout.staging_db) as con:
+        apply_changes(con, ChangePlan(parse=[listed]), parse_files(tmp_path / "raw", [listed], settings))
+        staged = con.execute("SELECT source_name, status FROM staged_files").fetchall()
+    assert staged == [(name, "unreadable")]
+    written = sorted(path.name for path in tmp_path.rglob("*") if path.is_file())
+    assert written == ["staging.duckdb"]
 
 
 @pytest.mark.parametrize("name", ["../outside.txt", "..", ".", "", "sub/inner.txt", "/etc/passwd", "x\0y"])
@@ -157,12 +182,11 @@ def test_unknown_table_names_cannot_become_paths(tmp_path):
         with pytest.raises(ValueError, match="unknown table"):
             layout.table_dir(table)
         with pytest.raises(ValueError, match="unknown table"):
-            layout.candidate_file(table, "part-0")
-    for part in ("../x", "2026-03/../../y", "", "part-0.parquet", "/etc/passwd"):
+            layout.candidate_dir(table)
+    for part in ("../x", "2026-03/../../y", "", "part-0.parquet", "/etc/passwd", "2026-3", "part-1"):
         with pytest.raises(ValueError, match="not a table part"):
-            layout.table_file("papers", part)
-        with pytest.raises(ValueError, match="not a table part"):
-            layout.candidate_file("papers", part)
+            part_file_name(part)
+    assert (part_file_name("2026-03"), part_file_name("part-0")) == ("2026-03.parquet", "part-0.parquet")
 
 
 def test_configured_paths_are_absolute_and_the_layout_stays_inside_the_warehouse(tmp_path, monkeypatch):
@@ -171,9 +195,8 @@ def test_configured_paths_are_absolute_and_the_layout_stays_inside_the_warehouse
     assert settings.warehouse_dir == tmp_path.resolve() / "wh"
     assert settings.digests_dir == tmp_path.resolve() / "in"
     layout = settings.layout
-    paths = [layout.parquet_dir, layout.staging_dir, layout.snapshots_dir, layout.duckdb_path, layout.dagster_home]
-    paths += [layout.table_file(table, part) for table in TABLES for part in ("part-0", "2026-03")]
-    paths += [layout.candidate_file(table, part) for table in TABLES for part in ("part-0", "2026-03")]
+    paths = [layout.parquet_dir, layout.staging_dir, layout.staging_db, layout.duckdb_path, layout.dagster_home, layout.lock_path]
+    paths += [layout.table_dir(table) for table in TABLES] + [layout.candidate_dir(table) for table in TABLES]
     for path in paths:
         assert path.is_absolute() and path.resolve().is_relative_to(settings.warehouse_dir), path
 
@@ -208,11 +231,13 @@ def test_the_ui_binds_127_0_0_1_unless_asked(tmp_path, monkeypatch):
     """`papertrends ui` hands dagster dev --host 127.0.0.1 by default, another host only if given."""
     launched = []
 
-    def fake_execv(executable, argv):
-        launched.append(argv)
+    def fake_popen(command, **kwargs):
+        launched.append(command)
         raise SystemExit(0)
 
-    monkeypatch.setattr(cli.os, "execv", fake_execv)
+    import assets.cli.ui
+
+    monkeypatch.setattr(assets.cli.ui.subprocess, "Popen", fake_popen)
     monkeypatch.setenv("PAPERTRENDS_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     monkeypatch.setenv("PAPERTRENDS_DIGESTS_DIR", str(SAMPLES))
     monkeypatch.setenv("DAGSTER_HOME", "")
@@ -242,11 +267,3 @@ def test_titles_are_escaped_in_dagster_metadata():
     assert "<script>" not in preview
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview
     assert "a &#124; b" in preview
-
-
-def test_readme_documents_every_reject_reason_and_status():
-    from pipeline.read.reader import DIGEST_STATUSES, REJECT_REASONS
-
-    section = (REPO / "README.md").read_text().split("## Guarantees and how they are tested", 1)[1]
-    for name in (*REJECT_REASONS, *DIGEST_STATUSES):
-        assert f"| `{name}` |" in section, name

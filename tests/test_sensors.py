@@ -1,30 +1,250 @@
-"""digest_files_sensor on a temporary digests directory, and the runs it asks for."""
+"""digest_files_sensor: what a tick sees in the digests directory, and the runs it asks for."""
 
+import hashlib
 import os
 import shutil
 import time
 
 import dagster as dg
+import duckdb
 import pytest
 
-from assets import sensors
-from assets.build import materialize_warehouse
-from assets.definitions import ALL_ASSETS, ALL_CHECKS
-from assets.partitions import DIGEST_PARTITIONS
+from assets import sensor
+from assets.definitions import ASSETS, CHECKS
 from assets.resources import WarehouseResource
-from assets.sensors import PARTITION_RANGE_END, PARTITION_RANGE_START, digest_files_sensor
+from assets.sensor import Cursor, digest_files_sensor, plan_tick, run_key
 from pipeline.config import Settings
-from pipeline.incremental import read_index
-from pipeline.staging import STAGED_KINDS, batch_file, list_digest_files, read_batch_rows
 from tests.helpers import SAMPLES, abstract, read_table, render
 
-SAMPLE_NAMES = list_digest_files(SAMPLES)
-# Long enough ago that the sensor takes the files as complete on its first tick.
-_SETTLED = time.time() - 3600
+pytestmark = pytest.mark.dagster
+
+SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir())
+# A fixed clock for plan_tick: files get mtimes relative to it, so no test depends on the real time.
+NOW = 1_800_000_000.0
+LONG_AGO = NOW - 3600
 
 
-def _set_mtime(path, seconds):
-    os.utime(path, (seconds, seconds))
+def _set_mtime(path, seconds: float) -> None:
+    ns = int(round(seconds * 1e9))
+    os.utime(path, ns=(ns, ns))
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _digest(title_seed: str, day: str = "Mar 20", count: int = 2) -> str:
+    return render(day, [(f"{title_seed} paper {n}", abstract(f"{title_seed} {n}")) for n in range(count)])
+
+
+@pytest.fixture
+def raw(tmp_path):
+    directory = tmp_path / "raw"
+    directory.mkdir()
+    return directory
+
+
+# --- plan_tick: one tick's view of the directory -------------------------------------------------
+
+
+def test_settle_seconds_is_the_documented_ten():
+    assert sensor.SETTLE_SECONDS == 10
+
+
+def test_new_settled_files_are_changed_and_remembered_with_their_sha256(raw):
+    for name in ("a.txt", "b.txt"):
+        (raw / name).write_text(_digest(name))
+        _set_mtime(raw / name, LONG_AGO)
+    plan = plan_tick(raw, Cursor(), NOW)
+    assert (plan.changed, plan.removed, plan.run_needed) == (["a.txt", "b.txt"], [], True)
+    assert plan.cursor.pending == {}
+    for name in ("a.txt", "b.txt"):
+        entry = plan.cursor.files[name]
+        assert entry[-1] == _sha256(raw / name)
+        stat = (raw / name).stat()
+        assert entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns and entry[3] == stat.st_ino
+
+
+def test_an_empty_directory_needs_no_run(raw):
+    plan = plan_tick(raw, Cursor(), NOW)
+    assert (plan.changed, plan.removed, plan.run_needed, plan.cursor.files) == ([], [], False, {})
+
+
+def test_unchanged_files_are_not_read_again(raw, monkeypatch):
+    (raw / "a.txt").write_text(_digest("a"))
+    _set_mtime(raw / "a.txt", LONG_AGO)
+    first = plan_tick(raw, Cursor(), NOW)
+
+    def no_reading(*args):
+        raise AssertionError(f"read {args}")
+
+    monkeypatch.setattr(sensor, "read_digest_bytes", no_reading)
+    second = plan_tick(raw, Cursor.load(first.cursor.dump()), NOW + 30)
+    assert (second.changed, second.removed, second.run_needed) == ([], [], False)
+    assert second.cursor.files == first.cursor.files
+
+
+def test_a_file_touched_with_the_same_bytes_needs_no_run(raw):
+    (raw / "a.txt").write_text(_digest("a"))
+    _set_mtime(raw / "a.txt", LONG_AGO)
+    first = plan_tick(raw, Cursor(), NOW)
+    _set_mtime(raw / "a.txt", LONG_AGO + 60)  # saved again, same bytes
+    touched = plan_tick(raw, first.cursor, NOW)
+    assert (touched.changed, touched.removed, touched.run_needed) == ([], [], False)
+    # Its new signature is remembered, with the same sha256: the next tick does not read it.
+    assert touched.cursor.files["a.txt"][1] == (raw / "a.txt").stat().st_mtime_ns
+    assert touched.cursor.files["a.txt"][-1] == first.cursor.files["a.txt"][-1]
+    # Copied back over itself (a new inode, the same bytes): no run either.
+    shutil.copyfile(raw / "a.txt", raw / "copy.tmp")
+    os.replace(raw / "copy.tmp", raw / "a.txt")
+    _set_mtime(raw / "a.txt", LONG_AGO + 120)
+    assert plan_tick(raw, touched.cursor, NOW).run_needed is False
+
+
+def test_a_changed_file_is_changed(raw):
+    for name in ("a.txt", "b.txt"):
+        (raw / name).write_text(_digest(name))
+        _set_mtime(raw / name, LONG_AGO)
+    first = plan_tick(raw, Cursor(), NOW)
+    (raw / "b.txt").write_text(_digest("b", count=3))
+    _set_mtime(raw / "b.txt", LONG_AGO + 60)
+    changed = plan_tick(raw, first.cursor, NOW)
+    assert (changed.changed, changed.removed) == (["b.txt"], [])
+    assert changed.cursor.files["b.txt"][-1] == _sha256(raw / "b.txt") != first.cursor.files["b.txt"][-1]
+    assert changed.cursor.files["a.txt"] == first.cursor.files["a.txt"]
+
+
+def test_a_removed_file_is_removed(raw):
+    for name in ("a.txt", "b.txt"):
+        (raw / name).write_text(_digest(name))
+        _set_mtime(raw / name, LONG_AGO)
+    first = plan_tick(raw, Cursor(), NOW)
+    (raw / "a.txt").unlink()
+    removed = plan_tick(raw, first.cursor, NOW)
+    assert (removed.changed, removed.removed, removed.run_needed) == ([], ["a.txt"], True)
+    assert list(removed.cursor.files) == ["b.txt"]
+    # Forgotten once removed: the next tick has nothing to do.
+    assert plan_tick(raw, removed.cursor, NOW).run_needed is False
+
+
+def test_hidden_and_temporary_names_are_never_digests(raw):
+    for name in (".hidden.txt", "c.txt.part", "d.txt.tmp", "e.txt.partial", "f.txt.crdownload", "g.txt~"):
+        (raw / name).write_text(_digest(name))
+        _set_mtime(raw / name, LONG_AGO)
+    plan = plan_tick(raw, Cursor(), NOW)
+    assert (plan.changed, plan.cursor.files, plan.cursor.pending) == ([], {}, {})
+
+
+@pytest.mark.parametrize(
+    ("age", "settled"),
+    [(sensor.SETTLE_SECONDS - 0.001, False), (sensor.SETTLE_SECONDS, True), (sensor.SETTLE_SECONDS + 0.001, True)],
+    ids=["just before", "at", "just past"],
+)
+def test_a_file_is_read_once_untouched_for_settle_seconds(raw, age, settled):
+    (raw / "a.txt").write_text(_digest("a"))
+    _set_mtime(raw / "a.txt", NOW - 100)
+    plan = plan_tick(raw, Cursor(), NOW - 100 + age)
+    assert plan.changed == (["a.txt"] if settled else [])
+    assert ("a.txt" in plan.cursor.pending) is not settled
+    assert ("a.txt" in plan.cursor.files) is settled
+
+
+def test_a_file_still_being_written_is_read_when_its_signature_holds_for_a_tick(raw):
+    growing = raw / "a.txt"
+    text = _digest("growing", count=3)
+    growing.write_text(text[:200])
+    _set_mtime(growing, NOW)  # just written
+    first = plan_tick(raw, Cursor(), NOW + 1)
+    assert (first.changed, first.run_needed, list(first.cursor.pending)) == ([], False, ["a.txt"])
+    growing.write_text(text)  # still being written: a new signature
+    _set_mtime(growing, NOW + 2)
+    second = plan_tick(raw, Cursor.load(first.cursor.dump()), NOW + 3)
+    assert (second.changed, second.run_needed, list(second.cursor.pending)) == ([], False, ["a.txt"])
+    # The same signature on the next tick, still younger than SETTLE_SECONDS: complete.
+    third = plan_tick(raw, Cursor.load(second.cursor.dump()), NOW + 4)
+    assert (third.changed, third.cursor.pending) == (["a.txt"], {})
+    assert third.cursor.files["a.txt"][-1] == _sha256(growing)
+
+
+def test_a_changed_file_still_being_written_keeps_its_last_content_and_is_not_removed(raw):
+    (raw / "a.txt").write_text(_digest("a"))
+    _set_mtime(raw / "a.txt", LONG_AGO)
+    first = plan_tick(raw, Cursor(), NOW)
+    (raw / "a.txt").write_text(_digest("a", count=4))
+    _set_mtime(raw / "a.txt", NOW)
+    writing = plan_tick(raw, first.cursor, NOW + 1)
+    assert (writing.changed, writing.removed, writing.run_needed) == ([], [], False)
+    assert writing.cursor.files["a.txt"] == first.cursor.files["a.txt"]  # what the warehouse holds
+    assert "a.txt" in writing.cursor.pending
+    done = plan_tick(raw, Cursor.load(writing.cursor.dump()), NOW + 2)
+    assert (done.changed, done.removed) == (["a.txt"], [])
+
+
+def test_a_new_file_removed_while_still_being_written_was_never_there(raw):
+    (raw / "a.txt").write_text(_digest("a"))
+    _set_mtime(raw / "a.txt", NOW)
+    first = plan_tick(raw, Cursor(), NOW + 1)
+    (raw / "a.txt").unlink()
+    gone = plan_tick(raw, first.cursor, NOW + 2)
+    assert (gone.changed, gone.removed, gone.run_needed, gone.cursor.pending) == ([], [], False, {})
+
+
+def test_a_damaged_or_old_cursor_starts_over():
+    assert Cursor.load(None) == Cursor() and Cursor.load("") == Cursor() and Cursor.load("{not json") == Cursor()
+    assert Cursor.load('{"version": 1, "files": {"a.txt": [1, "x"]}, "pending": {}}') == Cursor()
+    cursor = Cursor({"a.txt": [1, 2, 3, 4, 5, 6, 7, 8, "ab"]}, {"b.txt": [1, 2, 3, 4, 5, 6, 7, 8]})
+    assert Cursor.load(cursor.dump()) == cursor
+
+
+# --- run keys -----------------------------------------------------------------------------------
+
+
+def test_the_run_key_is_the_same_for_the_same_content(raw):
+    for name in ("a.txt", "b.txt"):
+        (raw / name).write_text(_digest(name))
+        _set_mtime(raw / name, LONG_AGO)
+    first = plan_tick(raw, Cursor(), NOW)
+    # The same tick evaluated again (its cursor update lost): the same key, so no second run.
+    assert run_key(plan_tick(raw, Cursor(), NOW + 5)) == run_key(first)
+    (raw / "b.txt").write_text(_digest("b", count=3))
+    _set_mtime(raw / "b.txt", LONG_AGO + 60)
+    assert run_key(plan_tick(raw, first.cursor, NOW)) != run_key(first)
+
+
+def test_content_returning_to_an_earlier_state_gets_a_new_run_key(raw):
+    """The daemon skips a RunRequest whose run_key an earlier run of the sensor used. A file
+    changed back to its earlier bytes, or removed and put back, must still start a run: the
+    warehouse holds the content in between, not the earlier one."""
+    for name in ("a.txt", "b.txt"):
+        (raw / name).write_text(_digest(name))
+        _set_mtime(raw / name, LONG_AGO)
+    original = plan_tick(raw, Cursor(), NOW)
+    used = {run_key(original)}
+    # b.txt changed, then changed back.
+    first_bytes = (raw / "b.txt").read_bytes()
+    (raw / "b.txt").write_text(_digest("b", count=3))
+    _set_mtime(raw / "b.txt", LONG_AGO + 60)
+    changed = plan_tick(raw, original.cursor, NOW)
+    used.add(run_key(changed))
+    (raw / "b.txt").write_bytes(first_bytes)
+    _set_mtime(raw / "b.txt", LONG_AGO + 120)
+    back = plan_tick(raw, changed.cursor, NOW)
+    assert back.changed == ["b.txt"]
+    assert run_key(back) not in used
+    used.add(run_key(back))
+    # a.txt removed, then put back.
+    moved = (raw / "a.txt").read_bytes()
+    (raw / "a.txt").unlink()
+    removed = plan_tick(raw, back.cursor, NOW)
+    used.add(run_key(removed))
+    (raw / "a.txt").write_bytes(moved)
+    _set_mtime(raw / "a.txt", LONG_AGO + 180)
+    restored = plan_tick(raw, removed.cursor, NOW)
+    assert restored.changed == ["a.txt"]
+    assert run_key(restored) not in used
+
+
+# --- the sensor as the daemon evaluates it -------------------------------------------------------
 
 
 @pytest.fixture
@@ -33,17 +253,19 @@ def warehouse(tmp_path):
     raw.mkdir()
     for name in SAMPLE_NAMES:
         shutil.copyfile(SAMPLES / name, raw / name)
-        _set_mtime(raw / name, _SETTLED)
+        _set_mtime(raw / name, time.time() - 3600)  # long finished, as files in place before a tick are
     return Settings(tmp_path / "warehouse", raw, None)
 
 
 class Ticker:
-    """Evaluates the sensor as the daemon does: its cursor kept, its partition requests applied."""
+    """Evaluates the sensor as the daemon does: the cursor kept between ticks, and a RunRequest
+    whose run_key an earlier run already used skipped (dagster._daemon.sensor)."""
 
     def __init__(self, instance, settings):
         self.instance = instance
         self.settings = settings
         self.cursor = None
+        self.used_keys: set[str] = set()
 
     def evaluate(self, cursor=None):
         context = dg.build_sensor_context(
@@ -55,189 +277,103 @@ class Ticker:
 
     def tick(self):
         result = self.evaluate()
-        for request in result.dynamic_partitions_requests:
-            if isinstance(request, dg.AddDynamicPartitionsRequest):
-                self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-            else:
-                for key in request.partition_keys:
-                    self.instance.delete_dynamic_partition(request.partitions_def_name, key)
         self.cursor = result.cursor
         return result
 
-    def partitions(self):
-        return list(self.instance.get_dynamic_partitions(DIGEST_PARTITIONS.name))
-
-    def run(self, request):
-        """Execute a run request in process, as the daemon's run would."""
-        selection = request.asset_selection or [key for asset in ALL_ASSETS for key in asset.keys]
-        result = dg.materialize(
-            [*ALL_ASSETS, *ALL_CHECKS],
-            selection=selection,
+    def launch(self, result):
+        """Run the tick's one request in process, as the daemon's run would; None if it is skipped."""
+        [request] = result.run_requests
+        if request.run_key in self.used_keys:
+            return None
+        self.used_keys.add(request.run_key)
+        run = dg.materialize(
+            [*ASSETS, *CHECKS],
             instance=self.instance,
             resources={"warehouse": WarehouseResource.from_settings(self.settings)},
             tags=request.tags,
         )
-        assert result.success
-        return result
+        assert run.success
+        return run
 
 
-def _partition_range(request):
-    return request.tags.get(PARTITION_RANGE_START), request.tags.get(PARTITION_RANGE_END)
+def _parsed(run) -> list[str]:
+    [event] = [event for event in run.get_asset_materialization_events() if event.asset_key == dg.AssetKey("staged_digests")]
+    return [record.data["source_name"] for record in event.materialization.metadata["parsed_files"].records]
 
 
-def _parsed_partitions(result):
-    return sorted(
-        event.partition
-        for event in result.get_asset_materialization_events()
-        if event.asset_key == dg.AssetKey("parsed_digest")
-    )
+def _daily_summary(settings) -> dict[str, tuple[int, int]]:
+    """day -> (digests, appearances), read from trends.duckdb read-only."""
+    with duckdb.connect(str(settings.layout.duckdb_path), read_only=True) as con:
+        return {str(day): (digests, appearances) for day, digests, appearances in con.execute("SELECT day, digests, appearances FROM daily_summary ORDER BY day").fetchall()}
 
 
-def test_sensor_ticks_on_new_unchanged_changed_and_removed_files(warehouse):
-    raw = warehouse.digests_dir
-    with dg.instance_for_test() as instance:
-        ticker = Ticker(instance, warehouse)
-
-        first = ticker.tick()
-        assert [list(request.partition_keys) for request in first.dynamic_partitions_requests] == [SAMPLE_NAMES]
-        assert len(first.run_requests) == 1
-        assert _partition_range(first.run_requests[0]) == (SAMPLE_NAMES[0], SAMPLE_NAMES[-1])
-        assert first.run_requests[0].asset_selection is None  # the parse and everything downstream
-
-        # The same tick evaluated again (a cursor update lost) asks for the same run key.
-        assert ticker.evaluate(cursor="").run_requests[0].run_key == first.run_requests[0].run_key
-
-        second = ticker.tick()
-        assert second.run_requests == [] and second.dynamic_partitions_requests == []
-        assert second.skip_reason is not None
-
-        # Saved again with the same bytes: nothing to do.
-        _set_mtime(raw / SAMPLE_NAMES[1], _SETTLED + 60)
-        assert ticker.tick().run_requests == []
-
-        changed = raw / SAMPLE_NAMES[2]
-        original = changed.read_bytes()
-        changed.write_bytes(original + b"\n\nOne more title\n\n" + abstract("more").encode())
-        _set_mtime(changed, _SETTLED + 120)
-        third = ticker.tick()
-        assert third.dynamic_partitions_requests == []
-        assert _partition_range(third.run_requests[0]) == (SAMPLE_NAMES[2], SAMPLE_NAMES[2])
-
-        # Changed back to bytes that ran before: they are not what the warehouse holds now.
-        changed.write_bytes(original)
-        _set_mtime(changed, _SETTLED + 180)
-        back = ticker.tick()
-        assert _partition_range(back.run_requests[0]) == (SAMPLE_NAMES[2], SAMPLE_NAMES[2])
-        assert back.run_requests[0].run_key not in {first.run_requests[0].run_key, third.run_requests[0].run_key}
-
-        (raw / SAMPLE_NAMES[0]).unlink()
-        removed = ticker.tick()
-        [delete] = removed.dynamic_partitions_requests
-        assert isinstance(delete, dg.DeleteDynamicPartitionsRequest)
-        assert list(delete.partition_keys) == [SAMPLE_NAMES[0]]
-        assert ticker.partitions() == SAMPLE_NAMES[1:]
-        rebuild = removed.run_requests[0]
-        assert _partition_range(rebuild) == (None, None)
-        assert {key.to_user_string() for key in rebuild.asset_selection} == {
-            key.to_user_string() for asset in ALL_ASSETS for key in asset.keys
-        } - {"parsed_digest"}
-        assert ticker.tick().run_requests == []
-
-
-def test_sensor_waits_for_a_file_being_written(warehouse, monkeypatch):
+def test_a_tick_with_nothing_new_skips(warehouse):
     with dg.instance_for_test() as instance:
         ticker = Ticker(instance, warehouse)
         ticker.tick()
-        # Files just written are not yet settled by age, whatever the machine's speed.
-        monkeypatch.setattr(sensors, "SETTLE_SECONDS", 10**9)
-        growing = warehouse.digests_dir / "005_growing.txt"
-        text = render("Mar 15", [(f"Growing title {n}", abstract(f"growing {n}")) for n in range(3)])
-        growing.write_text(text[:200])
-        assert ticker.tick().run_requests == []
-        growing.write_text(text)
-        _set_mtime(growing, time.time() + 5)  # a later write, whatever the clock's resolution
-        assert ticker.tick().run_requests == []
-        assert "005_growing.txt" not in ticker.partitions()
-        # Same size and mtime as on the previous tick: complete.
-        done = ticker.tick()
-        assert [list(request.partition_keys) for request in done.dynamic_partitions_requests] == [["005_growing.txt"]]
-        assert _partition_range(done.run_requests[0]) == ("005_growing.txt", "005_growing.txt")
-        # Hidden and temporary names are never digests.
-        (warehouse.digests_dir / ".005_hidden.txt").write_text(text)
-        (warehouse.digests_dir / "006.txt.part").write_text(text)
-        assert ticker.tick().run_requests == [] and ticker.tick().run_requests == []
+        again = ticker.tick()
+        assert again.run_requests == []
+        assert again.skip_reason is not None and "no digest file added, changed or removed" in again.skip_reason.skip_message
 
 
-def test_sensor_runs_add_one_digest_incrementally_and_remove_one(warehouse):
-    raw = warehouse.digests_dir
-    layout = warehouse.layout
-    newest = SAMPLE_NAMES[-1]
-    shutil.move(raw / newest, raw.parent / newest)
+def test_a_missing_or_empty_digests_directory_skips(tmp_path):
+    with dg.instance_for_test() as instance:
+        missing = Ticker(instance, Settings(tmp_path / "warehouse", tmp_path / "none", None)).tick()
+        assert missing.run_requests == [] and f"digests directory not found: {tmp_path / 'none'}" in missing.skip_reason.skip_message
+        (tmp_path / "empty").mkdir()
+        empty = Ticker(instance, Settings(tmp_path / "warehouse", tmp_path / "empty", None)).tick()
+        assert empty.run_requests == [] and empty.skip_reason is not None
+
+
+def test_new_digests_give_one_run_request_of_every_asset(warehouse):
     with dg.instance_for_test() as instance:
         ticker = Ticker(instance, warehouse)
-        first = ticker.run(ticker.tick().run_requests[0])
-        assert _parsed_partitions(first) == SAMPLE_NAMES[:-1]
-        staged_before = {name: [_stat(path) for path in _staged_files(layout, name)] for name in SAMPLE_NAMES[:-1]}
-
-        shutil.move(raw.parent / newest, raw / newest)
-        added = ticker.run(ticker.tick().run_requests[0])
-        # Only the new digest is parsed; the others' staged parses are the same files, untouched.
-        assert _parsed_partitions(added) == [newest]
-        for name, stats in staged_before.items():
-            assert [_stat(path) for path in _staged_files(layout, name)] == stats
-        assert read_table(layout, "appearances").num_rows == 358
-        assert read_table(layout, "papers").num_rows == 298
-
-        gone = SAMPLE_NAMES[1]
-        gone_rows = read_batch_rows(layout, "digests", {gone: read_index(layout)[gone]["batch"]}).to_pylist()[0]
-        (raw / gone).unlink()
-        removed = ticker.run(ticker.tick().run_requests[0])
-        assert _parsed_partitions(removed) == []
-        # Its staging is forgotten: the index no longer names it (its rows in a shared batch are dead).
-        assert gone not in read_index(layout) and len(read_index(layout)) == len(SAMPLE_NAMES) - 1
-        digests = read_table(layout, "digests").to_pylist()
-        assert gone not in {row["source_name"] for row in digests}
-        assert read_table(layout, "appearances").num_rows == 358 - gone_rows["entry_count"]
-        assert gone_rows["digest_id"] not in set(read_table(layout, "appearances").column("digest_id").to_pylist())
-
-
-def _staged_files(layout, name):
-    """The files of the batch holding a digest's current parse."""
-    batch = read_index(layout)[name]["batch"]
-    return [batch_file(layout, kind, batch) for kind in STAGED_KINDS]
-
-
-def test_build_parses_only_the_added_digest(warehouse):
-    """`papertrends build`'s path (materialize_warehouse): N digests plus one parses one."""
-    raw, layout = warehouse.digests_dir, warehouse.layout
-    newest = SAMPLE_NAMES[-1]
-    shutil.move(raw / newest, raw.parent / newest)
-    with dg.instance_for_test() as instance:
-        assert materialize_warehouse(warehouse, instance, list_digest_files(raw)).result.success
-        staged_before = {name: [_stat(path) for path in _staged_files(layout, name)] for name in SAMPLE_NAMES[:-1]}
-        shutil.move(raw.parent / newest, raw / newest)
-        run = materialize_warehouse(warehouse, instance, list_digest_files(raw))
-        assert run.result.success and run.added == [newest] and run.parsed_range == (newest, newest)
-        assert _parsed_partitions(run.result) == [newest]
-        assert {name: [_stat(path) for path in _staged_files(layout, name)] for name in SAMPLE_NAMES[:-1]} == staged_before
-        assert read_table(layout, "appearances").num_rows == 358
-
-
-def _stat(path):
-    return path.stat().st_ino, path.stat().st_mtime_ns
-
-
-def test_first_tick_after_papertrends_build_starts_no_run_for_what_the_warehouse_holds(warehouse):
-    raw = warehouse.digests_dir
-    with dg.instance_for_test() as instance:
-        assert materialize_warehouse(warehouse, instance, SAMPLE_NAMES).result.success
-        ticker = Ticker(instance, warehouse)  # no cursor yet: the sensor never ticked
         first = ticker.tick()
-        assert first.run_requests == [] and first.dynamic_partitions_requests == []
-        assert "no digest file added, changed or removed" in first.skip_reason
-        # The cursor now knows every file: a change to one runs that one.
-        changed = raw / SAMPLE_NAMES[3]
-        changed.write_bytes(changed.read_bytes() + b"\n\nOne more title\n\n" + abstract("more").encode())
-        _set_mtime(changed, _SETTLED + 60)
-        second = ticker.tick()
-        assert _partition_range(second.run_requests[0]) == (SAMPLE_NAMES[3], SAMPLE_NAMES[3])
+        [request] = first.run_requests  # five new files, one run
+        assert request.asset_selection is None  # the sensor's target: every asset
+        assert request.tags["papertrends/reason"] == "5 file(s) new or changed, 0 removed"
+        # Evaluated again from the same cursor (an update lost): the same run_key.
+        assert ticker.evaluate(cursor="").run_requests[0].run_key == request.run_key
+        assert ticker.tick().run_requests == []
+        new = warehouse.digests_dir / "005_new.txt"
+        new.write_text(_digest("new"))
+        _set_mtime(new, time.time() - 3600)
+        [one] = ticker.tick().run_requests
+        assert one.tags["papertrends/reason"] == "1 file(s) new or changed, 0 removed"
+        assert one.run_key != request.run_key
+
+
+@pytest.mark.slow
+def test_sensor_runs_add_a_digest_remove_one_and_put_it_back(warehouse):
+    raw = warehouse.digests_dir
+    held_back, removed = "001_9c5fc94d0d78b2e4.txt", "004_6cac52fbde9842e0.txt"  # Mar 14 (95), Mar 13 (69)
+    shutil.move(raw / held_back, raw.parent / held_back)
+    with dg.instance_for_test() as instance:
+        ticker = Ticker(instance, warehouse)
+        first = ticker.launch(ticker.tick())
+        assert _parsed(first) == [name for name in SAMPLE_NAMES if name != held_back]
+        assert _daily_summary(warehouse) == {"2026-03-11": (2, 113), "2026-03-12": (1, 81), "2026-03-13": (1, 69)}
+        assert ticker.tick().run_requests == []
+
+        # A digest dropped in: one run, which parses only it; its day appears.
+        shutil.move(raw.parent / held_back, raw / held_back)
+        added = ticker.launch(ticker.tick())
+        assert _parsed(added) == [held_back]
+        assert _daily_summary(warehouse) == {"2026-03-11": (2, 113), "2026-03-12": (1, 81), "2026-03-13": (1, 69), "2026-03-14": (1, 95)}
+        assert read_table(warehouse.layout, "appearances").num_rows == 358
+
+        # A digest removed: its rows are gone from every table.
+        [gone] = [row for row in read_table(warehouse.layout, "digests").to_pylist() if row["source_name"] == removed]
+        shutil.move(raw / removed, raw.parent / removed)
+        after_removal = ticker.launch(ticker.tick())
+        assert _parsed(after_removal) == []
+        assert _daily_summary(warehouse) == {"2026-03-11": (2, 113), "2026-03-12": (1, 81), "2026-03-14": (1, 95)}
+        assert removed not in {row["source_name"] for row in read_table(warehouse.layout, "digests").to_pylist()}
+        appearances = read_table(warehouse.layout, "appearances")
+        assert appearances.num_rows == 358 - 69 and gone["digest_id"] not in set(appearances.column("digest_id").to_pylist())
+
+        # Put back: the same content the second run had, but not what the warehouse holds now.
+        shutil.move(raw.parent / removed, raw / removed)
+        restored = ticker.launch(ticker.tick())
+        assert restored is not None, "the daemon would skip this run: its run_key was used by an earlier run"
+        assert _daily_summary(warehouse)["2026-03-13"] == (1, 69)

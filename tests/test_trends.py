@@ -10,10 +10,10 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipeline.trends_sql import TREND_VIEWS
-from pipeline.warehouse_db import MACROS, connect_readonly
+from pipeline.serve.trends_db import MACROS, connect_readonly
+from pipeline.serve.trends_sql import TREND_TABLES, TREND_VIEWS
 from tests.helpers import REPO
-from tests.trend_corpus import PAPERS, SCRIPT_TITLE, small_settings  # noqa: F401 (fixture)
+from tests.trend_corpus import PAPERS, SCRIPT_TITLE
 from tests.trend_reference import (
     EXPECTED_VIEWS,
     Tables,
@@ -35,13 +35,13 @@ def query(settings, sql: str, params: dict | None = None) -> list[dict]:
     with connect_readonly(settings.layout.duckdb_path) as con:
         cursor = con.execute(sql, params or {})
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
 # --- the views ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("view", TREND_VIEWS)
+@pytest.mark.parametrize("view", [*TREND_TABLES, *TREND_VIEWS])
 def test_view_matches_the_plain_python_figures(corpus, view):
     expected = EXPECTED_VIEWS[view](Tables.load(corpus))
     assert expected, "the reference must have rows to compare"
@@ -220,10 +220,9 @@ def test_a_bad_window_bound_is_a_clear_error(small_settings):
         query(small_settings, "SELECT * FROM daily_summary_between('March', '2026-03-05')")
 
 
-def test_readme_documents_every_column_and_macro(sample_settings):
-    readme = (REPO / "README.md").read_text("utf-8")
-    section = readme.split("## Trend views and macros", 1)[1].split("\n## ", 1)[0]
-    for view in TREND_VIEWS:
+def test_docs_document_every_column_and_macro(sample_settings):
+    section = (REPO / "docs" / "trends.md").read_text("utf-8")
+    for view in [*TREND_TABLES, *TREND_VIEWS]:
         assert f"`{view}`" in section
         for row in query(sample_settings, f"DESCRIBE {view}"):
             assert f"`{row['column_name']}`" in section, (view, row["column_name"])

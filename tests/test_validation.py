@@ -1,602 +1,994 @@
-"""Validation: GX suites, cross-table checks, blocking asset checks and the Data Docs site."""
+"""Validation: the GX suites rule by rule, the checks across tables, the blocking Dagster checks, the Data Docs.
 
+The suite tests build each table by hand (a few rows in the contract's schema, written
+to Parquet) and break one rule at a time; every expected value is written out here.
+"""
+
+import copy
 import datetime as dt
 import hashlib
 import json
 import re
 import shutil
-import subprocess
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-import assets.build
-import assets.checks
-import assets.ingest
-import assets.tables
-from assets.build import materialize_warehouse
-from assets.checks import CROSS_TABLE_CHECK
-from pipeline import expectations, validation_pool
-from pipeline.atomic import write_parquet
+import assets.definitions
+from assets.checks import failures_markdown
+from assets.resources import WarehouseResource
+from pipeline.build import REQUIRED_CHECKS, ChecksFailed, build_warehouse, consolidate_tables, run_check
 from pipeline.config import Settings
-from pipeline.consolidate import consolidate
-from pipeline.cross_checks import CROSS_CHECKS, run_cross_checks
-from pipeline.publish import approval_file
+from pipeline.read.identity import ARXIV_ID_PATTERN
+from pipeline.read.reader import ABSTRACT_MAX_CHARS, TITLE_MAX_CHARS
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
-from pipeline.staging import list_digest_files
-from pipeline.table_parts import read_plan, written_files
-from tests.browser import browser  # noqa: F401
-from tests.helpers import REPO, SAMPLES, read_table
+from pipeline.store.publish import approval_path, read_manifest
+from pipeline.validate import docs
+from pipeline.validate.cross_checks import CROSS_CHECKS, CROSS_TABLE_CHECK, run_cross_checks
+from pipeline.validate.results import CheckResult, RuleResult
+from pipeline.validate.suites import (
+    DIGEST_ID_PATTERN,
+    HTTPS_HOST_PATTERN,
+    SUITE_RULES,
+    validate_table_files,
+)
+from tests.helpers import REPO, SAMPLES, abstract, render
+from tests.helpers import rows as table_rows
 
-TABLE_CHECKS = {f"{table}_expectations" for table in TABLES}
-SCRIPT_TITLE = "<script>alert(1)</script> Attention Is All You Need"
+# --- the rules, in words, as the Data Docs and the docs show them (written out by hand) ----------
 
+RULE_TEXTS = {
+    "digests": [
+        "source_name is set",
+        "source_name is unique (the key)",
+        "digest_id is 64 lower-case hex digits",
+        "digest_id is unique among the rows whose duplicate_of is null",
+        "digest_date is set where the digest was read (status ok or duplicate)",
+        "date_source is one of date_line, file_name, config, reference_year",
+        "status is one of ok, duplicate, empty, binary, undated, unreadable",
+        "entry_count is not negative",
+        "reject_count is not negative",
+        "duplicate_of, where set, is the source_name of a row with the same digest_id",
+    ],
+    "papers": [
+        "paper_id is set",
+        "paper_id is unique (the key)",
+        "title is set",
+        "title is not blank",
+        "title is 1 to 300 characters (the reader's title bound)",
+        "abstract is 1 to 5,000 characters",
+        "arxiv_id, where set, is an arXiv id (2303.12345)",
+        "first_seen_date <= last_seen_date",
+    ],
+    "appearances": [
+        "(digest_id, position) is unique",
+        "(digest_id, paper_id) is unique: a paper once per digest",
+        "position is at least 1",
+        "position is at most the digest's entry_count",
+    ],
+    "repo_links": [
+        "(paper_id, url) is unique",
+        "url starts with https:// and a host",
+        "kind is one of github, gitlab, gitee, bitbucket, huggingface, github_pages, anonymous_review, project_page, other",
+        "owner is set for a github/gitlab/gitee repository link (host/owner/repo...)",
+        "repo is set for a github/gitlab/gitee repository link (host/owner/repo...)",
+    ],
+    "rejects": [
+        "reason is one of binary_file, control_characters, abstract_without_title, title_without_abstract, "
+        "truncated_entry, invalid_date, extra_date_line, undated_digest, repeated_entry, oversized_entry",
+        "line is at least 1",
+    ],
+}
+CROSS_RULE_TEXTS = {
+    "papers_paper_id_unique": "paper_id is unique across all parts of papers",
+    "appearances_paper_in_papers": "every appearances.paper_id exists in papers",
+    "repo_links_paper_in_papers": "every repo_links.paper_id exists in papers",
+    "appearances_digest_in_digests": "every appearances.digest_id exists in digests",
+    "rejects_digest_in_digests": "every rejects.digest_id exists in digests",
+    "appearance_count_is_entry_count": "the appearance count of each digest (status ok, duplicate_of null) equals its entry_count",
+}
+CHECK_NAMES = [
+    "digests_expectations",
+    "papers_expectations",
+    "appearances_expectations",
+    "repo_links_expectations",
+    "rejects_expectations",
+    "cross_table_integrity",
+]
+# The samples (tests/helpers.py, brief): rows per table.
+SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0}
 
-def _rows(paths):
-    paths = paths if isinstance(paths, list) else [paths]
-    return [row for path in paths for row in pq.read_table(path).to_pylist()]
-
-
-def _full_consolidation(layout, source_names, **kwargs):
-    """consolidate as on a first build: without the published manifest, every part is written."""
-    layout.published_manifest_path.unlink(missing_ok=True)
-    counts = consolidate(layout, source_names, **kwargs)
-    return counts, {table: _only(files) for table, files in written_files(layout, read_plan(layout)).items()}
-
-
-def _only(files):
-    assert len(files) == 1, files  # the samples are one month: one part per table
-    return files[0]
-
-
-def _write(path, table, rows):
-    write_parquet(pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMAS[table]), path)
-
-
-def _sha256(paths):
-    digest = hashlib.sha256()
-    for path in paths if isinstance(paths, list) else [paths]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _published_state(layout):
-    return {table: _sha256(layout.table_files(table)) for table in TABLES} | {"trends.duckdb": _sha256(layout.duckdb_path)}
-
-
-# Each break edits one candidate table as a faulty consolidation would, and returns the
-# value that must show up in the failing check's metadata.
-def _duplicate_paper_id(rows):
-    rows[1]["paper_id"] = rows[0]["paper_id"]
-    return rows[0]["paper_id"]
-
-
-def _bad_duplicate_of(rows):
-    rows[1]["duplicate_of"], rows[1]["status"] = rows[0]["source_name"], "duplicate"
-    return rows[1]["source_name"]  # the row, whose digest_id differs from the one it names
-
-
-def _duplicate_position(rows):
-    assert rows[0]["digest_id"] == rows[1]["digest_id"]
-    rows[1]["position"] = rows[0]["position"]
-    return rows[0]["position"]
-
-
-def _http_url(rows):
-    rows[0]["url"] = rows[0]["url"].replace("https://", "http://", 1)
-    return rows[0]["url"]
-
-
-def _bad_reason(rows):
-    # The samples have no rejects: add one as a broken reader would.
-    rows.append({"digest_id": "0" * 64, "source_name": "x.txt", "line": 3, "reason": "looks_odd", "raw_text": "t", "detail": "d"})
-    return "looks_odd"
-
-
-def _orphan_paper_id(rows):
-    rows[0]["paper_id"] = "ffffffffffffffff"
-    return "ffffffffffffffff"
-
-
-def _wrong_entry_count(rows):
-    rows[0]["entry_count"] += 1
-    return rows[0]["entry_count"]
-
-
-def _script_title(rows):
-    rows[0]["title"], rows[0]["abstract"] = SCRIPT_TITLE, ""
-    return SCRIPT_TITLE
+SCRIPT_TITLE = "<script>alert(1)</script>"
+IMG_TITLE = '"><img src=x onerror=alert(1)>'
 
 
-# case -> (table broken, how, the checks that must fail, the failing rule: GX type or cross-check name)
-BREAKS = {
-    "papers_duplicate_key": ("papers", _duplicate_paper_id, {"papers_expectations", CROSS_TABLE_CHECK}, "expect_column_values_to_be_unique"),
-    "digests_bad_duplicate_of": ("digests", _bad_duplicate_of, {"digests_expectations"}, "expect_column_pair_values_to_be_equal"),
-    "appearances_duplicate_position": ("appearances", _duplicate_position, {"appearances_expectations"}, "expect_compound_columns_to_be_unique"),
-    "repo_links_http_url": ("repo_links", _http_url, {"repo_links_expectations"}, "expect_column_values_to_match_regex"),
-    "rejects_bad_reason": ("rejects", _bad_reason, {"rejects_expectations", CROSS_TABLE_CHECK}, "expect_column_values_to_be_in_set"),
-    "appearances_orphan_paper_id": ("appearances", _orphan_paper_id, {CROSS_TABLE_CHECK}, "appearances_paper_in_papers"),
-    "digests_wrong_entry_count": ("digests", _wrong_entry_count, {CROSS_TABLE_CHECK}, "appearance_count_is_entry_count"),
+def test_the_rules_are_those_written_here():
+    assert {table: [rule.text for rule in rules] for table, rules in SUITE_RULES.items()} == RULE_TEXTS
+    assert {name: rule for name, (rule, _) in CROSS_CHECKS.items()} == CROSS_RULE_TEXTS
+    assert list(REQUIRED_CHECKS) == CHECK_NAMES
+    assert CROSS_TABLE_CHECK == "cross_table_integrity"
+    # The bounds and patterns the cases below spell out.
+    assert (TITLE_MAX_CHARS, ABSTRACT_MAX_CHARS) == (300, 5000)
+    assert (DIGEST_ID_PATTERN, ARXIV_ID_PATTERN) == (r"^[0-9a-f]{64}$", r"^\d{4}\.\d{4,5}$")
+    assert HTTPS_HOST_PATTERN.startswith("^https://[^") and HTTPS_HOST_PATTERN.endswith("/]+")
+
+
+# --- tables by hand ------------------------------------------------------------------------------
+
+A = "a" * 64  # a.txt, and b.txt (a copy of it)
+C = "c" * 64  # c.txt, an empty file
+P1 = "0123456789abcdef"
+P2 = "fedcba9876543210"
+MAR_11, MAR_12, MAR_13 = dt.date(2026, 3, 11), dt.date(2026, 3, 12), dt.date(2026, 3, 13)
+INGESTED = dt.datetime(2026, 3, 11, 8, 0, tzinfo=dt.UTC)
+GITHUB_REPO = "https://github.com/tensorflow/tensor2tensor"
+OTHER_URL = "https://example.org/a/b"
+
+
+def _digest(source_name, digest_id, status, digest_date, entry_count, **other):
+    row = {
+        "digest_id": digest_id,
+        "source_name": source_name,
+        "date_line": "Mar 11" if digest_date else None,
+        "digest_date": digest_date,
+        "date_source": "date_line" if digest_date else None,
+        "entry_count": entry_count,
+        "reject_count": 0,
+        "byte_size": 1234,
+        "parser_version": "1",
+        "ingested_at": INGESTED,
+        "duplicate_of": None,
+        "status": status,
+        "error": None,
+        "encoding": "utf-8",
+        "block_count": 6,
+        "header_block_count": 4,
+    }
+    return {**row, **other}
+
+
+def _link(paper_id, url, host, kind, owner, repo):
+    return {"paper_id": paper_id, "url": url, "raw_url": url, "host": host, "kind": kind, "owner": owner, "repo": repo}
+
+
+BASE = {
+    "digests": [
+        _digest("a.txt", A, "ok", MAR_11, 2),
+        _digest("b.txt", A, "duplicate", MAR_11, 2, duplicate_of="a.txt"),
+        _digest("c.txt", C, "empty", None, 0, reject_count=1, error="no entries"),
+    ],
+    "papers": [
+        {
+            "paper_id": P1,
+            "title": "Attention Is All You Need",
+            "abstract": "We propose a new simple network architecture, the Transformer.",
+            "arxiv_id": "1706.03762",
+            "first_seen_date": MAR_11,
+            "last_seen_date": MAR_12,
+        },
+        # One character of title and of abstract: the lower bounds, which hold.
+        {"paper_id": P2, "title": "T", "abstract": "A", "arxiv_id": None, "first_seen_date": MAR_11, "last_seen_date": MAR_11},
+    ],
+    "appearances": [
+        {"digest_id": A, "paper_id": P1, "digest_date": MAR_11, "position": 1, "line": 9},
+        {"digest_id": A, "paper_id": P2, "digest_date": MAR_11, "position": 2, "line": 11},
+    ],
+    "repo_links": [
+        _link(P1, GITHUB_REPO, "github.com", "github", "tensorflow", "tensor2tensor"),
+        _link(P1, "https://github.com/tensorflow", "github.com", "github", None, None),  # a profile: no repository
+        _link(P2, "https://proj.github.io", "proj.github.io", "github_pages", "proj", None),
+        _link(P2, OTHER_URL, "example.org", "other", None, None),
+    ],
+    "rejects": [
+        {"digest_id": C, "source_name": "c.txt", "line": 1, "reason": "truncated_entry", "raw_text": "x", "detail": "a title at the end"},
+    ],
 }
 
 
-def _shown(failure: dict) -> list:
-    """Every value a failure shows: its unexpected values and the values of its rows."""
-    return failure["unexpected_values"] + [value for row in failure["unexpected_rows"] for value in row.values()]
+def _schema(table: str, rows: list[dict]) -> pa.Schema:
+    """The contract's schema; where a test puts a null in a column it declares required, the same
+    columns and types with that column nullable (a Parquet file cannot hold nulls in a required column)."""
+    schema = PUBLISHED_SCHEMAS[table]
+    for index, field in enumerate(schema):
+        if not field.nullable and any(row.get(field.name) is None for row in rows):
+            schema = schema.set(index, field.with_nullable(True))
+    return schema
 
 
-# --- pipeline/: the suites and cross-checks on frames and files, no Dagster -------------
+def _write(path: Path, table: str, rows: list[dict], drop: tuple[str, ...] = ()) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrow = pa.Table.from_pylist(rows, schema=_schema(table, rows))
+    pq.write_table(arrow.drop_columns(list(drop)), path)
+    return path
+
+
+def _base() -> dict[str, list[dict]]:
+    return copy.deepcopy(BASE)
+
+
+def _validate(tmp_path: Path, table: str, rows: list[dict], digests: list[dict] | None = None) -> CheckResult:
+    """The table's suite over its rows written to a file (appearances: with the digests' file)."""
+    path = _write(tmp_path / "tables" / f"{table}.parquet", table, rows)
+    digests_path = _write(tmp_path / "tables" / "digests-for-appearances.parquet", "digests", digests or BASE["digests"])
+    return validate_table_files(table, [path], [digests_path])
+
+
+def _failed(result: CheckResult) -> set[str]:
+    return {rule.rule for rule in result.failures}
+
+
+def _shown(rule: RuleResult) -> list:
+    """Every value a failed rule shows: its unexpected values and the values of its rows."""
+    values = []
+    for value in rule.unexpected_values:
+        values += value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+    return values + [value for row in rule.rows for value in row.values()]
+
+
+# --- every suite on the samples ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_every_suite_passes_on_the_samples(sample_settings, table):
     layout = sample_settings.layout
-    result = expectations.validate_table_file(table, layout.table_files(table), layout.table_files("digests"))
-    assert result.success, [outcome for outcome in result.failures]
-    assert result.row_count == read_table(layout, table).num_rows
-    assert len(result.outcomes) == len(expectations.SUITE_RULES[table])
+    result = validate_table_files(table, layout.table_files(table), layout.table_files("digests"))
+    assert result.failures == []
+    assert [rule.rule for rule in result.rules] == RULE_TEXTS[table]
+    assert result.row_count == SAMPLE_ROWS[table]
+    # The samples are one month: one file per table, named with its directory.
+    [path] = layout.table_files(table)
+    assert result.source == f"{path.parent}/: {path.name}"
 
 
-def test_conditional_rules_apply_to_their_rows_only(sample_settings):
-    layout = sample_settings.layout
-    digests = expectations.read_frame(layout.table_files("digests"))
-    # A duplicate copy: same digest_id as the row it names, so both rules hold.
-    copy = digests.iloc[[0]].copy()
-    copy["source_name"], copy["duplicate_of"], copy["status"] = "zzz-copy.txt", digests.loc[0, "source_name"], "duplicate"
-    # An empty file: no date, which is allowed when the digest was not read.
-    empty = digests.iloc[[1]].copy()
-    empty["source_name"], empty["digest_date"], empty["status"], empty["digest_id"] = "zzz-empty.txt", None, "empty", "e" * 64
-    import pandas as pd
+# --- each rule broken alone ----------------------------------------------------------------------
 
-    frame = pd.concat([digests, copy, empty], ignore_index=True)
-    assert expectations.validate_frame("digests", expectations.prepare_frame("digests", frame)).success
-    frame.loc[len(digests), "duplicate_of"] = None  # now two rows with no duplicate_of share a digest_id
-    frame.loc[len(digests) + 1, "status"] = "ok"  # a read digest without a date
-    failures = expectations.validate_frame("digests", expectations.prepare_frame("digests", frame)).failures
-    assert {(failure.expectation, tuple(failure.columns)) for failure in failures} == {
-        ("expect_column_values_to_be_unique", ("digest_id",)),
-        ("expect_column_values_to_not_be_null", ("digest_date",)),
+
+@dataclass(frozen=True)
+class Break:
+    table: str
+    rule: str  # the one rule that must fail
+    edit: Callable[[list[dict]], object]  # breaks the rows in place
+    shown: object  # the offending value the failed rule must show
+    count: int = 1  # rows that break it (both rows of a duplicate)
+
+
+def _set(index: int, **values) -> Callable[[list[dict]], None]:
+    return lambda rows: rows[index].update(values)
+
+
+def _append_copy_of(index: int) -> Callable[[list[dict]], None]:
+    return lambda rows: rows.append(dict(rows[index]))
+
+
+R = RULE_TEXTS
+BREAKS = {
+    # digests
+    "digests: no source_name": Break("digests", R["digests"][0], _set(2, source_name=None), C),
+    "digests: source_name twice": Break("digests", R["digests"][1], _set(2, source_name="b.txt"), "b.txt", count=2),
+    "digests: digest_id of 65 digits": Break("digests", R["digests"][2], _set(2, digest_id="c" * 65), "c" * 65),
+    "digests: digest_id twice, duplicate_of null": Break("digests", R["digests"][3], _set(2, digest_id=A), A, count=2),
+    "digests: ok without a date": Break("digests", R["digests"][4], _set(0, digest_date=None), "a.txt"),
+    "digests: unknown date_source": Break("digests", R["digests"][5], _set(0, date_source="guessed"), "guessed"),
+    "digests: unknown status": Break("digests", R["digests"][6], _set(2, status="missing"), "missing"),
+    "digests: negative entry_count": Break("digests", R["digests"][7], _set(2, entry_count=-1), -1),
+    "digests: negative reject_count": Break("digests", R["digests"][8], _set(2, reject_count=-1), -1),
+    "digests: duplicate_of another content": Break("digests", R["digests"][9], _set(1, duplicate_of="c.txt"), "b.txt"),
+    # papers
+    "papers: no paper_id": Break("papers", R["papers"][0], _set(1, paper_id=None), "T"),
+    "papers: paper_id twice": Break("papers", R["papers"][1], _set(1, paper_id=P1), P1, count=2),
+    "papers: no title": Break("papers", R["papers"][2], _set(1, title=None), P2),
+    "papers: blank title": Break("papers", R["papers"][3], _set(1, title=" \t "), " \t "),
+    "papers: title of 301": Break("papers", R["papers"][4], _set(1, title="t" * 301), "t" * 301),
+    "papers: abstract of 5,001": Break("papers", R["papers"][5], _set(1, abstract="a" * 5001), 5001),
+    "papers: arxiv_id of 3 digits": Break("papers", R["papers"][6], _set(0, arxiv_id="2303.123"), "2303.123"),
+    "papers: first after last": Break("papers", R["papers"][7], _set(0, first_seen_date=MAR_13), P1),
+    # appearances (digest a.txt has entry_count 2)
+    "appearances: position twice": Break("appearances", R["appearances"][0], _set(1, position=1), P2, count=2),
+    "appearances: paper twice": Break("appearances", R["appearances"][1], _set(1, paper_id=P1), P1, count=2),
+    "appearances: position 0": Break("appearances", R["appearances"][2], _set(0, position=0), 0),
+    "appearances: position past entry_count": Break("appearances", R["appearances"][3], _set(1, position=3), 3),
+    # repo_links
+    "repo_links: link twice": Break("repo_links", R["repo_links"][0], _append_copy_of(2), "https://proj.github.io", count=2),
+    "repo_links: http url": Break("repo_links", R["repo_links"][1], _set(3, url="http://example.org/a/b"), "http://example.org/a/b"),
+    "repo_links: unknown kind": Break("repo_links", R["repo_links"][2], _set(3, kind="gitlub"), "gitlub"),
+    "repo_links: repository without owner": Break("repo_links", R["repo_links"][3], _set(0, owner=None), GITHUB_REPO),
+    "repo_links: repository without repo": Break("repo_links", R["repo_links"][4], _set(0, repo=None), GITHUB_REPO),
+    # rejects
+    "rejects: unknown reason": Break("rejects", R["rejects"][0], _set(0, reason="looks_odd"), "looks_odd"),
+    "rejects: line 0": Break("rejects", R["rejects"][1], _set(0, line=0), 0),
+}
+
+
+def test_every_rule_has_a_break():
+    assert {(case.table, case.rule) for case in BREAKS.values()} == {
+        (table, text) for table, texts in RULE_TEXTS.items() for text in texts
     }
-    unique = next(failure for failure in failures if failure.expectation == "expect_column_values_to_be_unique")
-    assert unique.unexpected_values[0] == digests.loc[0, "digest_id"]
-    assert {row["source_name"] for row in unique.unexpected_rows} == {digests.loc[0, "source_name"], "zzz-copy.txt"}
 
 
-def test_papers_and_links_rules_report_their_values(sample_settings):
+@pytest.mark.parametrize("case", BREAKS)
+def test_a_table_breaking_one_rule_fails_that_rule_alone(tmp_path, case):
+    broken = BREAKS[case]
+    rows = _base()[broken.table]
+    broken.edit(rows)
+    result = _validate(tmp_path, broken.table, rows)
+    assert not result.success
+    assert _failed(result) == {broken.rule}
+    (failure,) = result.failures
+    assert failure.error is None  # it ran, and found the value
+    assert failure.unexpected_count == broken.count
+    assert broken.shown in _shown(failure), failure
+
+
+# --- bounds: at, one before and one past; conditional rules --------------------------------------
+
+# Rows added to a hand-built table that every rule must let through: values at a bound and one
+# before it, and rows a conditional rule does not apply to. One table per suite (each GX run
+# costs a third of a second); a value that broke a rule would show in the failure.
+HOLDING_ROWS = {
+    "digests": [
+        _digest("d64.txt", "0123456789abcdef" * 4, "ok", MAR_12, 0),  # 64 hex digits; entry_count 0
+        _digest("r0.txt", "1" * 64, "ok", MAR_12, 1, reject_count=0),  # reject_count 0
+        # Not read: no date needed.
+        _digest("empty.txt", "2" * 64, "empty", None, 0),
+        _digest("binary.txt", "3" * 64, "binary", None, 0),
+        _digest("undated.txt", "4" * 64, "undated", None, 0),
+        _digest("unreadable.txt", "5" * 64, "unreadable", None, 0),
+        # Copies share their first copy's digest_id: unique only among rows without duplicate_of.
+        _digest("copy2.txt", A, "duplicate", MAR_11, 2, duplicate_of="a.txt"),
+        _digest("copy-empty.txt", C, "empty", None, 0, duplicate_of="c.txt"),
+    ],
+    "papers": [
+        {"paper_id": "1" * 16, "title": "t" * 299, "abstract": "a" * 4999, "arxiv_id": "0704.0001", "first_seen_date": MAR_11, "last_seen_date": MAR_13},
+        {"paper_id": "2" * 16, "title": "t" * 300, "abstract": "a" * 5000, "arxiv_id": "2303.12345", "first_seen_date": MAR_12, "last_seen_date": MAR_12},
+        {"paper_id": "3" * 16, "title": "Ti", "abstract": "Ab", "arxiv_id": None, "first_seen_date": MAR_12, "last_seen_date": MAR_13},
+    ],
+    "appearances": [
+        # No digests row for this digest: no position bound here (the check across tables reports it).
+        {"digest_id": "d" * 64, "paper_id": P1, "digest_date": MAR_11, "position": 40, "line": 3},
+    ],
+    "repo_links": [
+        _link(P2, "https://e.org", "e.org", "other", None, None),
+        _link(P2, "https://example.org/x", "example.org", "other", None, None),
+        # Not repository links: owner and repo may be null.
+        _link(P2, "https://github.com/owner", "github.com", "github", None, None),
+        _link(P2, "https://github.com/owner?tab=repositories", "github.com", "github", None, None),
+        _link(P2, "https://gitlab.com/group", "gitlab.com", "gitlab", "group", None),
+        _link(P2, "https://bitbucket.org/owner/repo", "bitbucket.org", "bitbucket", None, None),
+        _link(P2, "https://huggingface.co/org/model", "huggingface.co", "huggingface", None, None),
+        _link(P2, "https://example.org/owner/repo", "example.org", "other", None, None),
+        _link(P2, "https://owner.github.io/repo", "owner.github.io", "github_pages", "owner", None),
+    ],
+    "rejects": [
+        {"digest_id": C, "source_name": "c.txt", "line": 2, "reason": "oversized_entry", "raw_text": "y", "detail": "d"},
+    ],
+}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_values_at_and_before_each_bound_hold(tmp_path, table):
+    rows = _base()[table] + copy.deepcopy(HOLDING_ROWS[table])
+    result = _validate(tmp_path, table, rows)
+    assert [(rule.rule, rule.success, rule.error) for rule in result.rules] == [(text, True, None) for text in RULE_TEXTS[table]], result.failures
+    assert (result.name, result.row_count) == (f"{table}_expectations", len(BASE[table]) + len(HOLDING_ROWS[table]))
+
+
+# One past a bound, or off a pattern, beyond the values of BREAKS (title of 301, abstract of
+# 5,001, arxiv_id 2303.123, position 0 and entry_count + 1, line 0, an http url, counts of -1,
+# first_seen a day after last): (table, row, column, value, the one rule that fails).
+PAST_BOUNDS = {
+    "digest_id of 65 hex digits": ("digests", 2, "digest_id", "0123456789abcdef" * 4 + "0", R["digests"][2]),
+    "digest_id of 63 hex digits": ("digests", 2, "digest_id", ("0123456789abcdef" * 4)[:63], R["digests"][2]),
+    "digest_id in upper case": ("digests", 2, "digest_id", "C" * 64, R["digests"][2]),
+    "digest_id not hex": ("digests", 2, "digest_id", "g" * 64, R["digests"][2]),
+    "title of ideographic spaces": ("papers", 0, "title", "\u3000\u3000", R["papers"][3]),
+    "abstract of 0": ("papers", 0, "abstract", "", R["papers"][5]),
+    "arxiv_id 4.6": ("papers", 0, "arxiv_id", "2303.123456", R["papers"][6]),
+    "arxiv_id 5.5": ("papers", 0, "arxiv_id", "12303.12345", R["papers"][6]),
+    "arxiv_id 3.5": ("papers", 0, "arxiv_id", "303.12345", R["papers"][6]),
+    "arxiv_id with a version": ("papers", 0, "arxiv_id", "2303.12345v2", R["papers"][6]),
+    "url https without a host": ("repo_links", 3, "url", "https:///path", R["repo_links"][1]),
+    "url https alone": ("repo_links", 3, "url", "https://", R["repo_links"][1]),
+    "url https and a space": ("repo_links", 3, "url", "https:// example.org", R["repo_links"][1]),
+    "url https and a no-break space": ("repo_links", 3, "url", "https://\u00a0example.org", R["repo_links"][1]),
+    "url without a scheme": ("repo_links", 3, "url", "example.org/a/b", R["repo_links"][1]),
+}
+
+
+@pytest.mark.parametrize("case", PAST_BOUNDS)
+def test_one_past_a_bound_fails_that_rule(tmp_path, case):
+    table, index, column, value, failing = PAST_BOUNDS[case]
+    rows = _base()[table]
+    rows[index][column] = value
+    result = _validate(tmp_path, table, rows)
+    assert _failed(result) == {failing}
+    # The abstract is validated as its length; dates show in ISO form.
+    expected = len(value) if column == "abstract" else value.isoformat() if isinstance(value, dt.date) else value
+    assert expected in _shown(result.failures[0]), result.failures[0]
+    assert result.failures[0].unexpected_count == 1
+
+
+def test_positions_up_to_entry_count_hold_and_one_past_fails(tmp_path):
+    """A digest (and its copy) of 3 entries: positions 1, 2, 3 hold (3 at the bound); 4 fails."""
+    digests = _base()["digests"]
+    digests[0]["entry_count"] = digests[1]["entry_count"] = 3
+    rows = _base()["appearances"] + [{"digest_id": A, "paper_id": "1111111111111111", "digest_date": MAR_11, "position": 3, "line": 13}]
+    assert _validate(tmp_path, "appearances", rows, digests).success
+    rows[2]["position"] = 4
+    result = _validate(tmp_path, "appearances", rows, digests)
+    assert _failed(result) == {R["appearances"][3]}
+    assert result.failures[0].rows == [{"digest_id": A, "paper_id": "1111111111111111", "position": 4}]
+    assert result.failures[0].unexpected_values == [[3, 4]]  # (entry_count, position)
+
+
+def test_the_position_bound_is_the_entry_count_of_the_digest_that_counts(tmp_path):
+    """A copy of a dated digest that is itself undated (no date in its name) has entry_count 0;
+    the bound of the appearances is still the first copy's entry_count."""
+    digests = _base()["digests"]
+    digests[1].update(source_name="zz-copy.txt", status="undated", digest_date=None, date_source=None, entry_count=0)
+    assert _validate(tmp_path, "appearances", _base()["appearances"], digests).success
+
+
+def test_a_build_with_an_undated_copy_of_a_dated_digest_publishes(tmp_path):
+    """The same through a build: a byte-identical copy whose name has no date is undated, with no entries."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = render(None, [("A first title about things", abstract("one")), ("A second title about stuff", abstract("two"))])
+    (raw / "2026-03-11.txt").write_text(text, encoding="utf-8")  # dated by its file name
+    (raw / "zz-copy.txt").write_text(text, encoding="utf-8")
+    settings = Settings(tmp_path / "warehouse", raw, None)
+    try:
+        build = build_warehouse(settings)
+    except ChecksFailed as error:
+        pytest.fail(f"checks failed on valid input: {[(result.name, [rule.rule for rule in result.failures]) for result in error.failed]}")
+    assert build.published
+    digests = {row["source_name"]: (row["status"], row["entry_count"], row["duplicate_of"]) for row in table_rows(settings.layout, "digests")}
+    assert digests == {"2026-03-11.txt": ("ok", 2, None), "zz-copy.txt": ("undated", 0, "2026-03-11.txt")}
+    assert [row["position"] for row in table_rows(settings.layout, "appearances")] == [1, 2]
+
+
+@pytest.mark.parametrize("status", ["ok", "duplicate"])
+def test_digest_date_is_required_where_the_digest_was_read(tmp_path, status):
+    rows = _base()["digests"]
+    rows[2].update(status=status, digest_date=None)  # c.txt: its own content, duplicate_of null
+    result = _validate(tmp_path, "digests", rows)
+    assert _failed(result) == {R["digests"][4]}
+    assert result.failures[0].rows == [{"source_name": "c.txt", "digest_id": C, "status": status, "duplicate_of": None}]
+
+
+def test_digest_id_is_unique_only_among_rows_without_duplicate_of(tmp_path):
+    rows = _base()["digests"]
+    rows.append(_digest("d.txt", A, "duplicate", MAR_11, 2, duplicate_of="a.txt"))  # a third copy of a.txt
+    assert _validate(tmp_path, "digests", rows).success
+    rows[3]["duplicate_of"] = None  # now two rows without duplicate_of share a digest_id
+    result = _validate(tmp_path, "digests", rows)
+    assert _failed(result) == {R["digests"][3]}
+    failure = result.failures[0]
+    assert failure.unexpected_values == [A, A]
+    assert {row["source_name"] for row in failure.rows} == {"a.txt", "d.txt"}
+
+
+def test_duplicate_of_naming_no_row_fails(tmp_path):
+    rows = _base()["digests"]
+    rows[1]["duplicate_of"] = "gone.txt"
+    result = _validate(tmp_path, "digests", rows)
+    assert _failed(result) == {R["digests"][9]}
+    assert result.failures[0].rows == [{"source_name": "b.txt", "digest_id": A, "status": "duplicate", "duplicate_of": "gone.txt"}]
+
+
+@pytest.mark.parametrize(
+    "link, failing",
+    [
+        (_link(P2, "https://gitlab.com/group/project", "gitlab.com", "gitlab", "group", None), {R["repo_links"][4]}),
+        (_link(P2, "https://gitee.com/owner/repo", "gitee.com", "gitee", None, "repo"), {R["repo_links"][3]}),
+        (_link(P2, "https://github.com/owner/repo/tree/main", "github.com", "github", None, None), {R["repo_links"][3], R["repo_links"][4]}),
+    ],
+    ids=["gitlab without repo", "gitee without owner", "github deep link without either"],
+)
+def test_owner_and_repo_are_required_for_repository_links(tmp_path, link, failing):
+    """(Links that are no repository's pass with null owner and repo: HOLDING_ROWS.)"""
+    result = _validate(tmp_path, "repo_links", _base()["repo_links"] + [link])
+    assert _failed(result) == failing
+    for failure in result.failures:
+        assert failure.rows == [{"paper_id": P2, "url": link["url"], "kind": link["kind"]}]
+
+
+# --- a check that cannot run never passes --------------------------------------------------------
+
+
+def test_a_missing_column_fails_its_rules_with_the_error(tmp_path):
+    path = _write(tmp_path / "digests.parquet", "digests", _base()["digests"], drop=("date_source",))
+    result = validate_table_files("digests", [path])
+    assert not result.success
+    assert _failed(result) == {R["digests"][5]}
+    assert "date_source" in result.failures[0].error
+
+
+@pytest.mark.parametrize("table, column", [("papers", "abstract"), ("appearances", "digest_id"), ("repo_links", "url"), ("digests", "duplicate_of")])
+def test_a_missing_column_the_check_needs_to_prepare_raises(tmp_path, table, column):
+    path = _write(tmp_path / f"{table}.parquet", table, _base()[table], drop=(column,))
+    digests = _write(tmp_path / "whole" / "digests.parquet", "digests", _base()["digests"])
+    with pytest.raises(Exception, match=column):
+        validate_table_files(table, [path], [digests])
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_an_unreadable_file_raises(tmp_path, table):
+    path = tmp_path / "2026-03.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(pa.ArrowInvalid, match="2026-03.parquet"):
+        validate_table_files(table, [path], [path])
+    files = {name: [_write(tmp_path / name / "part-0.parquet", name, BASE[name])] for name in TABLES}
+    files[table] = [path]
+    with pytest.raises(pa.ArrowInvalid):
+        run_cross_checks(files)
+
+
+def test_run_check_that_cannot_run_withdraws_its_approval(sample_settings, tmp_path):
+    settings = _copy_warehouse(sample_settings, tmp_path)
+    layout = settings.layout
+    consolidate_tables(settings)  # the copy's published record no longer matches: candidates again
+    assert run_check(layout, "rejects_expectations").success
+    approval = approval_path(layout, "rejects_expectations")
+    assert approval.is_file()
+    manifest = read_manifest(layout)
+    (layout.candidate_dir("rejects") / "part-0.parquet").write_bytes(b"garbage")
+    assert manifest is not None
+    with pytest.raises(pa.ArrowInvalid):
+        run_check(layout, "rejects_expectations")
+    assert not approval.exists()
+
+
+def test_a_check_that_cannot_run_shows_its_failure_in_the_data_docs(sample_settings, tmp_path):
+    """Its page is the check's result: after a failure to run it must not still show the last pass."""
+    settings = _copy_warehouse(sample_settings, tmp_path)
+    layout = settings.layout
+    consolidate_tables(settings)
+    assert run_check(layout, "papers_expectations").success
+    candidate = layout.candidate_dir("papers") / "2026-03.parquet"
+    pq.write_table(pq.read_table(candidate).drop_columns(["abstract"]), candidate)
+    with pytest.raises(KeyError):
+        run_check(layout, "papers_expectations")
+    page = docs.read_page(layout.validation_dir, "papers_expectations")
+    assert not page.latest.success
+    assert any(rule.error and "abstract" in rule.error for rule in page.latest.rules)
+    assert [run["success"] for run in page.history[:2]] == [False, True]
+    index = (layout.validation_dir / "index.html").read_text()
+    assert re.search(r'<a href="papers_expectations.html">papers_expectations</a></td>\s*<td><span class="failed">FAILED</span>', index)
+
+
+# --- checks across tables ------------------------------------------------------------------------
+
+
+def test_cross_checks_pass_on_the_samples(sample_settings):
     layout = sample_settings.layout
-    papers = expectations.read_frame(layout.table_files("papers"))
-    papers.loc[0, "arxiv_id"] = "2303.1"
-    papers.loc[1, "abstract"] = "x" * (expectations.ABSTRACT_MAX_CHARS + 1)
-    papers.loc[2, "first_seen_date"] = papers.loc[2, "last_seen_date"] + dt.timedelta(days=1)
-    papers.loc[3, "title"] = " \t "
-    prepared = expectations.prepare_frame("papers", papers)
-    assert "abstract" not in prepared.columns  # validated as its lengths
-    failures = {failure.columns[0]: failure for failure in expectations.validate_frame("papers", prepared).failures}
-    assert set(failures) == {"arxiv_id", expectations.ABSTRACT_CHARS, "last_seen_date", "title"}
-    assert failures["arxiv_id"].unexpected_values == ["2303.1"]
-    assert (failures["title"].rule, failures["title"].unexpected_values) == ("title is not blank", [" \t "])
-    abstract = failures[expectations.ABSTRACT_CHARS]
-    assert (abstract.rule, abstract.unexpected_values) == ("abstract is 1 to 5,000 characters", [expectations.ABSTRACT_MAX_CHARS + 1])
-    assert abstract.unexpected_rows == [{"paper_id": papers.loc[1, "paper_id"], "title": papers.loc[1, "title"]}]
-
-    links = expectations.read_frame(layout.table_files("repo_links"))
-    github = links.index[links["kind"] == "github"][0]
-    pages = links.index[links["kind"] == "github_pages"][0]
-    links.loc[github, "repo"] = None  # a github.com/owner/repo link must name its repo
-    links.loc[pages, "repo"] = None  # github.io links have no repo: allowed (it is null already)
-    links.loc[pages, "kind"] = "gitlub"
-    failures = expectations.validate_frame("repo_links", expectations.prepare_frame("repo_links", links)).failures
-    assert {(failure.columns[0], tuple(failure.unexpected_values)) for failure in failures} == {("repo", (None,)), ("kind", ("gitlub",))}
-
-
-def test_papers_are_validated_with_abstract_lengths_not_text(sample_settings):
-    files = sample_settings.layout.table_files("papers")
-    papers = expectations.read_frame(files)
-    frame = expectations.read_validation_frame("papers", files)
-    assert "abstract" not in frame.columns
-    assert frame[expectations.ABSTRACT_CHARS].tolist() == [len(text) for text in papers["abstract"]]
-    assert frame.drop(columns=[expectations.ABSTRACT_CHARS]).equals(papers.drop(columns=["abstract"]))
-    # Read from the files or prepared from a frame with the text: the same frame.
-    assert expectations.prepare_frame("papers", papers).equals(expectations.prepare_frame("papers", frame))
-    empty = expectations.read_validation_frame("papers", [])
-    assert (len(empty), expectations.ABSTRACT_CHARS in empty.columns, "abstract" in empty.columns) == (0, True, False)
-
-
-def test_a_table_of_many_parts_is_read_in_order(sample_settings, tmp_path):
-    papers = pq.read_table(sample_settings.layout.table_files("papers"))
-    thirds = [papers.slice(start, 100) for start in (0, 100, 200)]
-    files = []
-    for number, part in enumerate(thirds):
-        files.append(tmp_path / f"part-{number}.parquet")
-        pq.write_table(part, files[-1])
-    files = [files[2], files[0], files[1]]  # the order given, not the names' order
-    frame = expectations.read_validation_frame("papers", files)
-    expected = pa.concat_tables([thirds[2], thirds[0], thirds[1]])
-    assert frame["paper_id"].tolist() == expected["paper_id"].to_pylist()
-    assert frame[expectations.ABSTRACT_CHARS].tolist() == [len(text) for text in expected["abstract"].to_pylist()]
-
-
-def test_the_spelled_out_whitespace_is_pythons_and_pyarrow_reads_it_so():
-    characters = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF]
-    python_blank = [character.isspace() for character in characters]
-    assert [not re.search(expectations.NOT_BLANK_PATTERN, character) for character in characters] == python_blank
-    # pandas hands these patterns to pyarrow (RE2), where it sent \S to Python's re one value
-    # at a time (pandas is pinned; _needs_python_regex is its own test for that)...
-    strings = pd.Series(["a"], dtype="str").array
-    assert strings._needs_python_regex(r"\S") and not strings._needs_python_regex(expectations.NOT_BLANK_PATTERN)
-    assert not strings._needs_python_regex(expectations.HTTPS_HOST_PATTERN)
-    # ...and RE2 must agree with Python's re.
-    matched = pc.match_substring_regex(pa.array(characters), expectations.NOT_BLANK_PATTERN).to_pylist()
-    assert [not match for match in matched] == python_blank
-    urls = ["https://github.com/a/b", "https://\u3000github.com", "https://\x0bx", "https:///a", "http://x.org"]
-    assert pc.match_substring_regex(pa.array(urls), expectations.HTTPS_HOST_PATTERN).to_pylist() == [True, False, False, False, False]
-
-
-def test_a_title_of_unicode_spaces_is_blank_and_a_url_must_name_a_host(sample_settings):
-    layout = sample_settings.layout
-    papers = expectations.read_frame(layout.table_files("papers"))
-    papers.loc[5, "title"] = "\u3000\u2029\x1c"  # whitespace to Python, not to RE2's \s
-    failures = expectations.validate_frame("papers", expectations.prepare_frame("papers", papers)).failures
-    assert [(failure.rule, failure.unexpected_values) for failure in failures] == [("title is not blank", ["\u3000\u2029\x1c"])]
-    links = expectations.read_frame(layout.table_files("repo_links"))
-    links.loc[0, "url"] = "https://\u00a0github.com/a/b"
-    failures = expectations.validate_frame("repo_links", expectations.prepare_frame("repo_links", links)).failures
-    assert [(failure.rule, failure.unexpected_values) for failure in failures] == [
-        ("url starts with https:// and a host", ["https://\u00a0github.com/a/b"])
+    result = run_cross_checks({table: layout.table_files(table) for table in TABLES})
+    assert result.name == "cross_table_integrity"
+    assert [(rule.check, rule.rule, rule.success, rule.unexpected_count) for rule in result.rules] == [
+        (name, text, True, 0) for name, text in CROSS_RULE_TEXTS.items()
     ]
 
 
-def test_appearances_keys_read_as_categories_still_find_duplicates_across_parts(sample_settings, tmp_path):
-    appearances = pq.read_table(sample_settings.layout.table_files("appearances"))
-    first, second = appearances.slice(0, 200), appearances.slice(200)
-    # The second part repeats the first row's (digest_id, paper_id) at another position.
-    repeated = first.slice(0, 1).set_column(3, first.schema.field("position"), pa.array([999], pa.int32()))
-    files = [tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"]
-    pq.write_table(first, files[0])
-    pq.write_table(pa.concat_tables([second, repeated]), files[1])
-    frame = expectations.read_validation_frame("appearances", files)
-    assert str(frame["digest_id"].dtype) == "category"
-    assert frame["digest_id"].astype(str).tolist() == appearances["digest_id"].to_pylist() + [first["digest_id"][0].as_py()]
-    result = expectations.validate_table_file("appearances", files, sample_settings.layout.table_files("digests"))
-    failures = [(failure.rule, failure.unexpected_rows) for failure in result.failures]
-    duplicate = {"digest_id": first["digest_id"][0].as_py(), "paper_id": first["paper_id"][0].as_py()}
-    assert [rule for rule, _ in failures] == ["(digest_id, paper_id) is unique: a paper once per digest", "position is at most the digest's entry_count"]
-    assert all(row["digest_id"] == duplicate["digest_id"] and row["paper_id"] == duplicate["paper_id"] for row in failures[0][1])
-    assert len(failures[0][1]) == 2
+def _cross(tmp_path: Path, tables: dict[str, list[dict]]) -> CheckResult:
+    files = {table: [_write(tmp_path / "cross" / table / "part-0.parquet", table, rows)] for table, rows in tables.items()}
+    return run_cross_checks(files)
 
 
-def test_validation_does_not_fingerprint_the_frame(sample_settings, monkeypatch):
-    from great_expectations.execution_engine import pandas_execution_engine
-
-    hashed = []
-    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", lambda frame: hashed.append(len(frame)) or "0")
-    result = expectations.validate_table_file("papers", sample_settings.layout.table_files("papers"))
-    assert (result.success, result.row_count, hashed) == (True, 298, [])
+def _cross_failures(result: CheckResult) -> dict[str, RuleResult]:
+    return {rule.check: rule for rule in result.failures}
 
 
-def test_a_missing_column_fails_its_rule_with_the_error(sample_settings):
-    papers = expectations.read_frame(sample_settings.layout.table_files("papers")).drop(columns=["arxiv_id"])
-    failures = expectations.validate_frame("papers", expectations.prepare_frame("papers", papers)).failures
-    assert [(failure.columns, failure.success) for failure in failures] == [(["arxiv_id"], False)]
-    assert 'column "arxiv_id"' in failures[0].error and "does not exist" in failures[0].error
+def test_cross_checks_pass_on_the_hand_built_tables(tmp_path):
+    """b.txt (a duplicate) and c.txt (empty) have no appearances, and need none."""
+    assert _cross(tmp_path, _base()).success
 
 
-def test_position_is_bounded_by_the_digest_entry_count(sample_settings):
-    layout = sample_settings.layout
-    digests = expectations.read_frame(layout.table_files("digests"))
-    appearances = expectations.read_frame(layout.table_files("appearances"))
-    last = appearances["position"].idxmax()
-    entry_count = int(digests.set_index("digest_id").loc[appearances.loc[last, "digest_id"], "entry_count"])
-    assert appearances.loc[last, "position"] == entry_count  # the bound is tight on the samples
-    appearances.loc[last, "position"] = entry_count + 1
-    failures = expectations.validate_frame("appearances", expectations.prepare_frame("appearances", appearances, digests)).failures
-    assert [(failure.expectation, failure.unexpected_values) for failure in failures] == [
-        ("expect_column_pair_values_a_to_be_greater_than_b", [[entry_count, entry_count + 1]])
-    ]
+def _orphan_appearance(tables):
+    tables["appearances"][1]["paper_id"] = "9999999999999999"
 
 
-def test_cross_checks_pass_on_the_samples_and_report_orphans(sample_settings, tmp_path):
-    layout = sample_settings.layout
-    files = {table: layout.table_files(table) for table in TABLES}
-    assert all(outcome.success for outcome in run_cross_checks(files))
-
-    links = _rows(files["repo_links"])
-    for row in links[:7]:
-        row["paper_id"] = "0000000000000000"
-    files["repo_links"] = tmp_path / "repo_links.parquet"
-    _write(files["repo_links"], "repo_links", links)
-    failed = {outcome.name: outcome for outcome in run_cross_checks(files) if not outcome.success}
-    assert set(failed) == {"repo_links_paper_in_papers"}
-    assert failed["repo_links_paper_in_papers"].offending_count == 7
-    assert len(failed["repo_links_paper_in_papers"].offending_rows) == expectations.SAMPLE_SIZE
-    assert {row["paper_id"] for row in failed["repo_links_paper_in_papers"].offending_rows} == {"0000000000000000"}
+def _digestless_appearance(tables):
+    tables["appearances"].append({"digest_id": "d" * 64, "paper_id": P1, "digest_date": MAR_11, "position": 1, "line": 9})
 
 
-# --- Dagster: blocking checks in write-audit-publish -------------------------------------
+def _orphan_link(tables):
+    tables["repo_links"][3]["paper_id"] = "9999999999999999"
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """The samples built through Dagster once; the break tests rebuild it, each with one fault."""
-    settings = Settings(tmp_path_factory.mktemp("validated"), SAMPLES, None)
-    with dg.instance_for_test() as instance:
-        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
-        yield settings, instance, run
+def _orphan_reject(tables):
+    tables["rejects"][0]["digest_id"] = "e" * 64
 
 
-def _evaluations(result):
+def _paper_twice(tables):
+    tables["papers"].append(dict(tables["papers"][0], title="Attention Is All You Need (again)"))
+
+
+def _entry_count_off(tables):
+    tables["digests"][0]["entry_count"] = 3
+
+
+CROSS_BREAKS = {
+    "paper missing in papers (appearances)": (
+        _orphan_appearance,
+        "appearances_paper_in_papers",
+        [{"paper_id": "9999999999999999", "digest_id": A, "position": 2}],
+    ),
+    "paper missing in papers (repo_links)": (
+        _orphan_link,
+        "repo_links_paper_in_papers",
+        [{"paper_id": "9999999999999999", "url": OTHER_URL}],
+    ),
+    "digest missing in digests (appearances)": (
+        _digestless_appearance,
+        "appearances_digest_in_digests",
+        [{"digest_id": "d" * 64, "appearances": 1}],
+    ),
+    "digest missing in digests (rejects)": (
+        _orphan_reject,
+        "rejects_digest_in_digests",
+        [{"digest_id": "e" * 64, "source_name": "c.txt", "rejects": 1}],
+    ),
+    "paper_id twice across parts": (_paper_twice, "papers_paper_id_unique", [{"paper_id": P1, "rows": 2}]),
+    "entry_count mismatch": (
+        _entry_count_off,
+        "appearance_count_is_entry_count",
+        [{"source_name": "a.txt", "digest_id": A, "entry_count": 3, "appearances": 2}],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CROSS_BREAKS)
+def test_a_broken_table_fails_its_cross_check_alone_with_the_orphans(tmp_path, case):
+    breaker, check, offending = CROSS_BREAKS[case]
+    tables = _base()
+    breaker(tables)
+    failures = _cross_failures(_cross(tmp_path, tables))
+    assert set(failures) == {check}
+    assert failures[check].rule == CROSS_RULE_TEXTS[check]
+    assert failures[check].rows == offending
+    assert failures[check].unexpected_count == len(offending)
+
+
+def test_only_read_first_copies_count_toward_entry_count(tmp_path):
+    """A duplicate, empty or undated digest with an entry_count and no appearances is no mismatch."""
+    tables = _base()
+    tables["digests"][2].update(entry_count=5)  # c.txt: empty
+    tables["digests"].append(_digest("u.txt", "f" * 64, "undated", None, 4))
+    assert _cross(tmp_path, tables).success
+    tables["digests"][3]["status"] = "ok"  # read, with 4 entries and no appearances: a mismatch
+    failures = _cross_failures(_cross(tmp_path, tables))
+    assert set(failures) == {"appearance_count_is_entry_count"}
+    assert failures["appearance_count_is_entry_count"].rows == [{"source_name": "u.txt", "digest_id": "f" * 64, "entry_count": 4, "appearances": 0}]
+
+
+@pytest.mark.parametrize("orphans, shown", [(4, 4), (5, 5), (6, 5), (7, 5)])
+def test_a_cross_check_counts_every_orphan_and_shows_five(tmp_path, orphans, shown):
+    tables = _base()
+    tables["repo_links"] = [_link(f"{n:016x}", f"https://example.org/{n}", "example.org", "other", None, None) for n in range(orphans)]
+    failure = _cross_failures(_cross(tmp_path, tables))["repo_links_paper_in_papers"]
+    assert failure.unexpected_count == orphans
+    assert failure.rows == [{"paper_id": f"{n:016x}", "url": f"https://example.org/{n}"} for n in range(shown)]
+
+
+# --- Dagster: the blocking checks ----------------------------------------------------------------
+
+
+def _copy_warehouse(settings: Settings, tmp_path: Path) -> Settings:
+    """A copy of a built warehouse: its files' signatures differ, so its tables are consolidated and checked anew."""
+    target = tmp_path / "warehouse"
+    shutil.copytree(settings.warehouse_dir, target, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    return Settings(target, SAMPLES, None)
+
+
+def _materialize(settings: Settings, selection=None, instance=None) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*assets.definitions.ASSETS, *assets.definitions.CHECKS],
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        selection=selection,
+    )
+
+
+def _evaluations(result) -> dict:
     return {evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()}
 
 
-def _materialized(result):
+def _materialized(result) -> set[str]:
     return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
 
 
-def test_every_check_passes_on_the_samples(warehouse):
-    settings, _, run = warehouse
-    assert run.result.success
-    evaluations = _evaluations(run.result)
-    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK}
-    assert all(evaluation.passed for evaluation in evaluations.values())
-    assert "trends_duckdb" in _materialized(run.result)
-    index = settings.layout.validation_dir / "index.html"
-    for evaluation in evaluations.values():
-        assert evaluation.metadata["data_docs"].value == str(index)
-        assert evaluation.metadata["rules_failed"].value == 0
-    assert evaluations["papers_expectations"].metadata["rows"].value == 298
-    assert index.exists() and "FAILED" not in index.read_text()
+def _step_failure(result) -> str:
+    failures = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    assert len(failures) == 1, failures
+    return str(failures[0].event_specific_data.error)
 
 
-def test_a_large_parse_starts_the_worker_that_the_checks_then_use(tmp_path, monkeypatch):
-    taken = []
-    take = validation_pool.take
-    monkeypatch.setattr(validation_pool, "take", lambda: taken.append(take()) or taken[-1])
-    monkeypatch.setattr(assets.ingest, "PARALLEL_MIN_DIGESTS", len(list_digest_files(SAMPLES)))  # the samples count as large
-    monkeypatch.setattr(validation_pool, "worth_starting", lambda: True)  # GX is imported here already
-    settings = Settings(tmp_path / "warehouse", SAMPLES, None)
-    with dg.instance_for_test() as instance:
-        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
-        logged = [entry.user_message for entry in instance.all_logs(run.result.run_id)]
-    assert run.result.success and taken[0] is not None and validation_pool.take() is None
-    assert any("worker that imported Great Expectations" in message for message in logged)
-    evaluations = _evaluations(run.result)
-    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK} and all(evaluation.passed for evaluation in evaluations.values())
-    assert evaluations["appearances_expectations"].metadata["rows"].value == 358
+def _file_state(path: Path):
+    stat = path.stat()
+    return hashlib.sha256(path.read_bytes()).hexdigest(), stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
-def _materialize(warehouse, selection):
-    """Materialize `selection` of the project's assets and checks on the warehouse fixture, as the CLI does."""
-    settings, instance, _ = warehouse
-    return assets.build._materialize(settings, instance, selection, tags=None, quiet=False)
-
-
-def test_one_check_runs_alone(warehouse):
-    """The six checks share a step, but the UI can still run one of them."""
-    result = _materialize(warehouse, dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("repo_links"), "repo_links_expectations")))
-    assert result.success
-    evaluations = _evaluations(result)
-    assert set(evaluations) == {"repo_links_expectations"}
-    assert evaluations["repo_links_expectations"].passed and evaluations["repo_links_expectations"].metadata["rows"].value == 86
-
-
-def test_a_check_that_cannot_run_fails_after_the_others_report(warehouse, monkeypatch):
-    settings = warehouse[0]
-    _full_consolidation(settings.layout, list_digest_files(SAMPLES))  # candidates to approve
-    assert _materialize(warehouse, dg.AssetSelection.all_asset_checks()).success
-    approval = approval_file(settings.layout, CROSS_TABLE_CHECK)
-    assert approval.exists()
-
-    def unreadable(layout):
-        raise OSError("the parts cannot be read")
-
-    monkeypatch.setattr(assets.checks, "_cross_check", unreadable)
-    result = _materialize(warehouse, dg.AssetSelection.all_asset_checks())
-    assert not result.success
-    evaluations = _evaluations(result)
-    assert {name for name, evaluation in evaluations.items() if evaluation.passed} == TABLE_CHECKS
-    assert "the parts cannot be read" in evaluations[CROSS_TABLE_CHECK].metadata["error"].value
-    assert not approval.exists()  # an earlier pass no longer counts
-    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
-    assert "the parts cannot be read" in str(failure.event_specific_data.error)
-    monkeypatch.undo()  # readable again: the checks pass and the candidates are published
-    assert _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks()).success
-    assert read_plan(settings.layout) is None
-
-
-def test_a_damaged_plan_fails_each_check_with_its_error_not_the_step_alone(warehouse):
-    settings = warehouse[0]
-    _full_consolidation(settings.layout, list_digest_files(SAMPLES))
-    plan = json.loads(settings.layout.plan_path.read_text())
-    settings.layout.plan_path.write_text(json.dumps({table: {"parts": "?"} for table in plan}))  # the right tables, wrong fields
-    result = _materialize(warehouse, dg.AssetSelection.all_asset_checks())
-    assert not result.success
-    evaluations = _evaluations(result)
-    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK}
-    assert not any(evaluation.passed for evaluation in evaluations.values())
-    assert all("could not run: ValueError(\"not a table part" in evaluation.metadata["error"].value for evaluation in evaluations.values())
-    _full_consolidation(settings.layout, list_digest_files(SAMPLES))  # a good plan again: the checks pass, and publish
-    assert _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks()).success
-    assert read_plan(settings.layout) is None
-
-
-@pytest.fixture(scope="module", params=["validated here", "validated in a worker started ahead"])
-def broken_run(request, warehouse, tmp_path_factory):
-    """One materialize_warehouse run whose consolidation writes every table broken (all BREAKS at once).
-
-    The tables' suites run in this process, or in the worker a large parse starts
-    ahead (pipeline.validation_pool), which reads the broken files itself.
-    """
-    settings, instance, _ = warehouse
+def _published_state(settings: Settings) -> dict:
     layout = settings.layout
-    before = _published_state(layout)
-    broken_values = {}
-
-    def faulty_consolidate(layout_, source_names, **kwargs):
-        counts, candidates = _full_consolidation(layout_, source_names, **kwargs)
-        for table in TABLES:
-            rows = _rows(candidates[table])
-            for case, (broken_table, breaker, _, _) in BREAKS.items():
-                if broken_table == table:
-                    broken_values[case] = breaker(rows)
-            _write(candidates[table], table, rows)
-        return counts
-
-    taken = []
-    take = validation_pool.take
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(assets.tables, "consolidate", faulty_consolidate)
-        patch.setattr(validation_pool, "take", lambda: taken.append(take()) or taken[-1])
-        if request.param == "validated in a worker started ahead":
-            patch.setattr(validation_pool, "worth_starting", lambda: True)  # GX is imported here already
-            validation_pool.start_ahead()
-        run = materialize_warehouse(settings, instance, list_digest_files(SAMPLES))
-    assert len(taken) == 1 and (taken[0] is not None) == (request.param != "validated here")
-    return run, before, _published_state(layout), broken_values
-
-
-@pytest.mark.parametrize("case", BREAKS)
-def test_a_broken_table_fails_the_right_check_with_the_value_in_its_metadata(broken_run, case):
-    run, _, _, broken_values = broken_run
-    _, _, failing_checks, failing_rule = BREAKS[case]
-    evaluations = _evaluations(run.result)
-    check = next(iter(failing_checks - {CROSS_TABLE_CHECK}), CROSS_TABLE_CHECK)
-    assert not evaluations[check].passed
-    failure = next(item for item in evaluations[check].metadata["failures"].value if item["check"] == failing_rule)
-    assert broken_values[case] in _shown(failure)
-
-
-def test_a_failed_check_blocks_publishing_and_trends_duckdb(broken_run, warehouse):
-    run, before, after, _ = broken_run
-    layout = warehouse[0].layout
-    assert not run.result.success
-    evaluations = _evaluations(run.result)
-    assert set(evaluations) == TABLE_CHECKS | {CROSS_TABLE_CHECK}  # every check ran and reported
-    assert not any(evaluation.passed for evaluation in evaluations.values())
-    assert run.failed_steps == ["table_checks"]
-    assert run.failed_checks == sorted(TABLE_CHECKS | {CROSS_TABLE_CHECK})  # what `papertrends build` names
-    assert "trends_duckdb" not in _materialized(run.result)
-    assert after == before  # the previous Parquet tables and trends.duckdb stay in place
-    plan = read_plan(layout)  # nothing was published: every candidate part still waits
-    assert all(path.exists() for paths in written_files(layout, plan).values() for path in paths)
-    index = (layout.validation_dir / "index.html").read_text()
-    assert index.count("FAILED") == len(evaluations)
-
-
-@pytest.mark.parametrize("case", BREAKS)
-def test_each_break_fails_only_its_own_checks(sample_settings, tmp_path, case):
-    """The same breaks, one at a time, through the functions the checks call (no Dagster run)."""
-    table, breaker, failing_checks, failing_rule = BREAKS[case]
-    layout = sample_settings.layout
-    files = {name: layout.table_files(name) for name in TABLES}
-    rows = _rows(files[table])
-    value = breaker(rows)
-    files[table] = tmp_path / f"{table}.parquet"
-    _write(files[table], table, rows)
-    failed = {}
-    # Only a changed file can change a suite's result (appearances reads digests too);
-    # the unchanged tables pass, as test_every_suite_passes_on_the_samples shows.
-    for name in {table} | ({"appearances"} if table == "digests" else set()):
-        result = expectations.validate_table_file(name, files[name], files["digests"])
-        if not result.success:
-            failed[f"{name}_expectations"] = [outcome.to_dict() for outcome in result.failures]
-    crossed = [outcome for outcome in run_cross_checks(files) if not outcome.success]
-    if crossed:
-        failed[CROSS_TABLE_CHECK] = [
-            {"check": outcome.name, "unexpected_values": [], "unexpected_rows": outcome.offending_rows} for outcome in crossed
-        ]
-    assert set(failed) == failing_checks
-    check = next(iter(failing_checks - {CROSS_TABLE_CHECK}), CROSS_TABLE_CHECK)
-    failure = next(item for item in failed[check] if item.get("check", item.get("expectation")) == failing_rule)
-    assert value in _shown(failure)
+    files = sorted(layout.parquet_dir.rglob("*")) + [layout.duckdb_path, layout.published_record]
+    return {str(path.relative_to(layout.root)): _file_state(path) if path.is_file() else "dir" for path in files}
 
 
 @pytest.fixture(scope="module")
-def script_title_docs(warehouse, tmp_path_factory):
-    """dg.materialize of the checks and trends_duckdb on a hand-broken candidate: a title with markup.
+def dagster_warehouse(sample_settings, tmp_path_factory):
+    """A copy of the samples' warehouse materialized through Dagster: all assets and checks, once."""
+    settings = _copy_warehouse(sample_settings, tmp_path_factory.mktemp("dagster"))
+    instance = dg.DagsterInstance.ephemeral()
+    return settings, instance, _materialize(settings, instance=instance)
 
-    Returns a copy of the Data Docs site as that run left it.
-    """
-    settings, _, _ = warehouse
+
+def test_every_check_passes_on_the_samples_with_its_metadata(dagster_warehouse):
+    settings, _, result = dagster_warehouse
+    assert result.success
+    evaluations = _evaluations(result)
+    assert sorted(evaluations) == sorted(CHECK_NAMES)
+    validation = settings.layout.validation_dir
+    rules = {"digests": 10, "papers": 8, "appearances": 4, "repo_links": 5, "rejects": 2}
+    for name, evaluation in evaluations.items():
+        metadata = {key: value.value for key, value in evaluation.metadata.items()}
+        assert evaluation.passed, metadata
+        assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+        assert metadata["data_docs"] == str(validation / "index.html")
+        assert metadata["result_page"] == str(validation / f"{name}.html")
+        assert Path(metadata["result_page"]).is_file()
+        assert (metadata["rules_failed"], metadata["failed_rules"], metadata["reused"]) == (0, "every rule holds", False)
+        table = name.removesuffix("_expectations")
+        if name == "cross_table_integrity":
+            assert evaluation.asset_key == dg.AssetKey("appearances")
+            assert metadata["rules"] == 6 and "rows" not in metadata
+        else:
+            assert evaluation.asset_key == dg.AssetKey(table)
+            assert (metadata["rules"], metadata["rows"]) == (rules[table], SAMPLE_ROWS[table])
+    assert {"trends_duckdb", "trend_report"} <= _materialized(result)
+    assert read_manifest(settings.layout) is None  # published: no candidates left
+
+
+def test_one_check_runs_alone(dagster_warehouse):
+    """The six checks share a step, but one of them can run by itself (as from the UI)."""
+    settings, instance, _ = dagster_warehouse
+    key = dg.AssetCheckKey(dg.AssetKey("repo_links"), "repo_links_expectations")
+    result = _materialize(settings, dg.AssetSelection.checks(key), instance)
+    assert result.success
+    evaluations = _evaluations(result)
+    assert list(evaluations) == ["repo_links_expectations"]
+    metadata = evaluations["repo_links_expectations"].metadata
+    assert evaluations["repo_links_expectations"].passed and metadata["rows"].value == 86
+    assert _materialized(result) == set()
+
+
+def test_a_second_run_with_nothing_new_reuses_the_passing_results(dagster_warehouse):
+    settings, instance, _ = dagster_warehouse
+    page = settings.layout.validation_dir / "papers_expectations.html"
+    before = _file_state(page)
+    published = _published_state(settings)
+    result = _materialize(settings, instance=instance)
+    assert result.success
+    evaluations = _evaluations(result)
+    assert sorted(evaluations) == sorted(CHECK_NAMES) and all(evaluation.passed for evaluation in evaluations.values())
+    assert all(evaluation.metadata["reused"].value for evaluation in evaluations.values())
+    assert evaluations["papers_expectations"].metadata["rows"].value == 298
+    assert _file_state(page) == before
+    assert _published_state(settings) == published
+
+
+CONSOLIDATE_ONLY = dg.AssetSelection.assets("staged_digests", *TABLES).without_checks()
+CHECKS_AND_PUBLISH = dg.AssetSelection.assets("trends_duckdb", "trend_report") | dg.AssetSelection.all_asset_checks()
+
+
+def test_a_broken_candidate_fails_its_check_and_blocks_trends_duckdb(dagster_warehouse, tmp_path):
+    settings = _copy_warehouse(dagster_warehouse[0], tmp_path)
     layout = settings.layout
-    _, candidates = _full_consolidation(layout, list_digest_files(SAMPLES))
-    rows = _rows(candidates["papers"])
-    _script_title(rows)
-    _write(candidates["papers"], "papers", rows)
-    before = _published_state(layout)
-    result = _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb") | dg.AssetSelection.all_asset_checks())
-    site = tmp_path_factory.mktemp("docs") / "validation"
-    shutil.copytree(layout.validation_dir, site)
-    return result, before, _published_state(layout), site, rows[0]["paper_id"]
+    instance = dg.DagsterInstance.ephemeral()
+    consolidated = _materialize(settings, CONSOLIDATE_ONLY, instance)
+    assert consolidated.success and _materialized(consolidated) == {"staged_digests", *TABLES}
+    assert _evaluations(consolidated) == {}
+    candidate = layout.candidate_dir("papers") / "2026-03.parquet"
+    rows = pq.read_table(candidate).to_pylist()
+    broken_id = rows[7]["paper_id"]
+    rows[7]["title"] = "t" * 301
+    _write(candidate, "papers", rows)
+    published = _published_state(settings)
+    duckdb_bytes = layout.duckdb_path.read_bytes()
 
-
-def test_dg_materialize_blocks_trends_duckdb_on_a_failed_check(script_title_docs):
-    result, before, after, _, paper_id = script_title_docs
+    result = _materialize(settings, CHECKS_AND_PUBLISH, instance)
     assert not result.success
     evaluations = _evaluations(result)
+    assert sorted(evaluations) == sorted(CHECK_NAMES)  # every check ran and reported
     assert {name for name, evaluation in evaluations.items() if not evaluation.passed} == {"papers_expectations"}
-    failure = evaluations["papers_expectations"].metadata["failures"].value[0]
-    assert (failure["check"], failure["columns"], failure["unexpected_values"]) == ("expect_column_values_to_be_between", [expectations.ABSTRACT_CHARS], [0])
-    assert failure["unexpected_rows"] == [{"paper_id": paper_id, "title": SCRIPT_TITLE}]
-    assert "&lt;script&gt;" in evaluations["papers_expectations"].metadata["failed_expectations"].value
-    assert "trends_duckdb" not in _materialized(result)
-    assert after == before
+    metadata = {key: value.value for key, value in evaluations["papers_expectations"].metadata.items()}
+    assert (metadata["rules_failed"], metadata["rows"]) == (1, 298)
+    assert "title is 1 to 300 characters" in metadata["failed_rules"] and broken_id in metadata["failed_rules"]
+    assert "t" * 100 in metadata["failed_rules"]
+    assert "DagsterAssetCheckFailedError" in _step_failure(result) and "papers_expectations" in _step_failure(result)
+    assert _materialized(result) == set()  # trends_duckdb (and the report) blocked
+    assert _published_state(settings) == published and layout.duckdb_path.read_bytes() == duckdb_bytes
+    assert not approval_path(layout, "papers_expectations").exists()
+    assert candidate.exists()  # the candidates wait, unpublished
+    page = (layout.validation_dir / "papers_expectations.html").read_text()
+    assert "FAILED" in page and broken_id in page
+
+    # trends_duckdb alone later still refuses them.
+    alone = _materialize(settings, dg.AssetSelection.assets("trends_duckdb"), instance)
+    assert not alone.success and _materialized(alone) == set()
+    assert "UncheckedCandidates" in _step_failure(alone) and "papers_expectations has not passed" in _step_failure(alone)
+    assert _published_state(settings) == published
 
 
-def test_trends_duckdb_alone_later_still_refuses_the_failed_candidates(warehouse, script_title_docs):
-    """A later run of trends_duckdb without the checks must not publish what failed them."""
-    settings, _, _ = warehouse
-    _, _, after_failed_run, _, _ = script_title_docs
-    result = _materialize(warehouse, dg.AssetSelection.assets("trends_duckdb"))
-    assert not result.success and "trends_duckdb" not in _materialized(result)
-    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
-    assert "refusing to publish: papers_expectations has not passed" in str(failure.event_specific_data.error)
-    assert _published_state(settings.layout) == after_failed_run
+def test_a_check_that_cannot_run_fails_after_the_others_report(dagster_warehouse, tmp_path):
+    settings = _copy_warehouse(dagster_warehouse[0], tmp_path)
+    layout = settings.layout
+    instance = dg.DagsterInstance.ephemeral()
+    assert _materialize(settings, CONSOLIDATE_ONLY, instance).success
+    # papers without its abstract column: its suite cannot read it; the check across tables reads paper_id only.
+    candidate = layout.candidate_dir("papers") / "2026-03.parquet"
+    pq.write_table(pq.read_table(candidate).drop_columns(["abstract"]), candidate)
+    published = _published_state(settings)
+
+    result = _materialize(settings, CHECKS_AND_PUBLISH, instance)
+    assert not result.success
+    evaluations = _evaluations(result)
+    assert sorted(evaluations) == sorted(CHECK_NAMES)  # the four after papers still reported
+    assert {name for name, evaluation in evaluations.items() if evaluation.passed} == set(CHECK_NAMES) - {"papers_expectations"}
+    error = evaluations["papers_expectations"].metadata["error"].value
+    assert error.startswith("could not run: ") and "abstract" in error
+    assert "abstract" in _step_failure(result)
+    assert _materialized(result) == set()
+    assert _published_state(settings) == published
+    assert not approval_path(layout, "papers_expectations").exists()
 
 
-def test_data_docs_escape_titles(script_title_docs):
-    *_, site, _ = script_title_docs
-    page = (site / "papers.html").read_text()
-    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Attention" in page
-    results = json.loads((site / "results" / "papers.json").read_text())
-    assert results["success"] is False and results["name"] == "papers"
+# --- Data Docs -----------------------------------------------------------------------------------
+
+
+def test_pages_describe_the_whole_table_and_a_build_with_nothing_new_leaves_them(sample_settings, tmp_path):
+    settings = _copy_warehouse(sample_settings, tmp_path)
+    validation = settings.layout.validation_dir
+    assert build_warehouse(settings).published  # the copy is consolidated, checked and published anew
+    page = validation / "papers_expectations.html"
+    assert "<li>rows: 298</li>" in page.read_text()
+    before = {path.name: path.stat().st_mtime_ns for path in validation.rglob("*") if path.is_file()}
+    again = build_warehouse(settings)
+    assert (again.published, again.results) == (False, [])
+    assert "<li>rows: 298</li>" in page.read_text()
+    assert {path.name: path.stat().st_mtime_ns for path in validation.rglob("*") if path.is_file()} == before
+    index = (validation / "index.html").read_text()
+    for name, rows in [("papers_expectations", 298), ("appearances_expectations", 358), ("repo_links_expectations", 86)]:
+        assert re.search(rf'<a href="{name}.html">{name}</a></td>\s*<td><span class="passed">passed</span></td>\s*<td>0 of \d+</td>\s*<td>{rows}</td>', index)
+
+
+def _result(validated_at: str, success: bool = True) -> CheckResult:
+    rule = RuleResult(rule="line is at least 1", check="expect_column_values_to_be_between", success=success, columns=["line"])
+    return CheckResult("rejects_expectations", "Expectation suite for rejects", "part-0.parquet", 3, [rule], "key", validated_at)
+
+
+@pytest.mark.parametrize("runs, kept", [(19, 19), (20, 20), (21, 20), (25, 20)])
+def test_history_lists_runs_newest_first_up_to_twenty(tmp_path, runs, kept):
+    assert docs.HISTORY_RUNS == 20
+    times = [f"2026-03-{day:02d}T08:00:00+00:00" for day in range(1, runs + 1)]
+    for number, when in enumerate(times):
+        docs.write_result(tmp_path, _result(when, success=number % 3 != 0))
+    page = docs.read_page(tmp_path, "rejects_expectations")
+    assert [run["validated_at"] for run in page.history] == times[::-1][:kept]
+    assert [run["success"] for run in page.history] == [number % 3 != 0 for number in range(runs)][::-1][:kept]
+    assert page.latest.validated_at == times[-1]
+    html = (tmp_path / "rejects_expectations.html").read_text()
+    history = html.split("<h2>Recent validations</h2>", 1)[1]
+    assert re.findall(r"<tr><td>(2026-03-\d\dT08:00:00\+00:00)</td>", history) == times[::-1][:kept]
+
+
+@pytest.fixture(scope="module")
+def markup_pages(tmp_path_factory) -> Path:
+    """Data Docs of failed checks whose rows hold markup: papers titles and a digest's source_name."""
+    tmp_path = tmp_path_factory.mktemp("markup")
+    validation = tmp_path / "validation"
+    papers = _base()["papers"]
+    papers[0].update(title=SCRIPT_TITLE, abstract="")
+    papers[1].update(title=IMG_TITLE, abstract="")
+    docs.write_result(validation, _validate(tmp_path, "papers", papers))
+    digests = _base()["digests"]
+    digests[1]["source_name"] = digests[0]["source_name"] = f"{SCRIPT_TITLE}.txt"
+    docs.write_result(validation, _validate(tmp_path, "digests", digests))
+    tables = _base()
+    tables["rejects"][0].update(digest_id="e" * 64, source_name=IMG_TITLE)
+    docs.write_result(validation, _cross(tmp_path, tables))
+    return validation
+
+
+def test_markup_in_titles_is_escaped_in_every_page(markup_pages):
+    validation = markup_pages
+    pages = sorted(validation.glob("*.html"))
+    assert [page.name for page in pages] == [
+        "cross_table_integrity.html",
+        "digests_expectations.html",
+        "index.html",
+        "papers_expectations.html",
+    ]
+    for page in pages:
+        text = page.read_text()
+        assert "<script" not in text.lower() and "<img" not in text.lower(), page.name
+        assert "onerror=alert(1)>" not in text, page.name
+    papers = (validation / "papers_expectations.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in papers
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in papers
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;.txt" in (validation / "digests_expectations.html").read_text()
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in (validation / "cross_table_integrity.html").read_text()
+    # The JSON beside each page keeps the values as they are.
+    data = json.loads((validation / "results" / "papers_expectations.json").read_text())
+    assert {row["title"] for row in data["latest"]["rules"][5]["rows"]} == {SCRIPT_TITLE, IMG_TITLE}
+
+
+def test_the_check_metadata_escapes_markup(tmp_path):
+    papers = _base()["papers"]
+    papers[0].update(title=SCRIPT_TITLE, abstract="")
+    markdown = failures_markdown(_validate(tmp_path, "papers", papers))
+    assert "<script" not in markdown and "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+
+
+def _csp(text: str) -> dict[str, str]:
+    metas = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', text)
+    assert len(metas) == 1, metas
+    return {directive.split()[0]: " ".join(directive.split()[1:]) for directive in metas[0].split(";") if directive.strip()}
+
+
+def test_every_page_carries_a_policy_that_forbids_scripts(markup_pages):
+    validation = markup_pages
+    for page in validation.glob("*.html"):
+        policy = _csp(page.read_text())
+        assert policy["default-src"] == "'none'", page.name
+        assert "script-src" not in policy and "script-src-elem" not in policy and "script-src-attr" not in policy, page.name
 
 
 @pytest.mark.browser
-def test_data_docs_open_in_a_browser_and_run_no_script(script_title_docs, browser, tmp_path):  # noqa: F811
-    *_, site, _ = script_title_docs
+def test_data_docs_in_a_browser_run_no_script_and_show_the_title_as_text(markup_pages, browser):
+    validation = markup_pages
     page = browser.new_page()
-    dialogs, console = [], []
+    dialogs, errors, requests = [], [], []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.on("console", lambda message: console.append(message.text))
-    page.goto((site / "index.html").as_uri())
-    assert page.title() == "papertrends validation"
-    output = REPO / "test-output"
-    output.mkdir(exist_ok=True)
-    page.screenshot(path=str(tmp_path / "data-docs-index.png"), full_page=True)
-    shutil.copyfile(tmp_path / "data-docs-index.png", output / "data-docs-index.png")
-    row = page.locator("tr", has=page.locator("a", has_text="papers"))
-    assert row.locator(".failed").inner_text() == "FAILED"
-    row.locator("a", has_text="papers").click()
-    page.wait_for_load_state()
-    assert page.url.endswith("/papers.html")
-    cell = page.get_by_text(SCRIPT_TITLE, exact=True)
-    assert cell.is_visible()
-    assert page.get_by_text("abstract is 1 to 5,000 characters").is_visible()
-    page.screenshot(path=str(tmp_path / "data-docs-papers.png"), full_page=True)
-    shutil.copyfile(tmp_path / "data-docs-papers.png", output / "data-docs-papers.png")
-    assert dialogs == [] and not any("alert" in text for text in console)
-    page.close()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto((validation / "index.html").as_uri(), wait_until="load")
+        assert page.title() == "papertrends validation"
+        row = page.locator("tr", has=page.locator("a", has_text="papers_expectations"))
+        assert row.locator(".failed").inner_text() == "FAILED"
+        row.locator("a", has_text="papers_expectations").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/papers_expectations.html")
+        assert page.get_by_text(SCRIPT_TITLE, exact=True).is_visible()
+        assert page.get_by_text(IMG_TITLE, exact=True).is_visible()
+        assert page.get_by_text("abstract is 1 to 5,000 characters").is_visible()
+        assert page.locator("script").count() == 0 and page.locator("img").count() == 0
+        page.goto((validation / "digests_expectations.html").as_uri(), wait_until="load")
+        assert page.get_by_text(f"{SCRIPT_TITLE}.txt", exact=True).first.is_visible()
+        assert page.locator("script").count() == 0
+        output = REPO / "test-output"
+        output.mkdir(exist_ok=True)
+        page.goto((validation / "papers_expectations.html").as_uri(), wait_until="load")
+        page.screenshot(path=str(output / "data-docs-papers.png"), full_page=True)
+    finally:
+        page.close()
+    assert dialogs == [] and errors == []
+    assert {url.split(":", 1)[0] for url in requests} == {"file"}
 
 
-def test_readme_lists_every_rule():
-    readme = " ".join((REPO / "README.md").read_text().split())
-    for table, rules in expectations.SUITE_RULES.items():
-        for rule in rules:
-            assert f"- {rule.text}" in readme, (table, rule.text)
-    for rule, _ in CROSS_CHECKS.values():
-        assert rule in readme
+# --- every rule is documented --------------------------------------------------------------------
+
+
+def test_docs_list_every_rule():
+    path = REPO / "docs" / "validation.md"
+    if not path.is_file():
+        pytest.fail(f"{path.relative_to(REPO)} does not exist: it must list every validation rule (the suites' and the cross-table checks')")
+    text = " ".join(path.read_text(encoding="utf-8").split())
+    missing = [text_ for texts in RULE_TEXTS.values() for text_ in texts if text_ not in text]
+    missing += [text_ for text_ in CROSS_RULE_TEXTS.values() if text_ not in text]
+    assert missing == [], f"{path.relative_to(REPO)} does not list: {missing}"

@@ -181,7 +181,8 @@ def _words_at(text: str, positions: list[int]):
         word_start = position
         while word_start and not text[word_start - 1].isspace():
             word_start -= 1
-        word_end = _WORD_REST.match(text, position).end()
+        match = _WORD_REST.match(text, position)  # \S* matches at any position
+        word_end = match.end() if match else position
         yield word_start, word_end
 
 

@@ -1,0 +1,63 @@
+"""The `papertrends` command: build the warehouse through Dagster, report on it, open the UI."""
+
+import argparse
+import sys
+
+from pipeline.config import ConfigError, Settings
+
+
+def report(settings: Settings) -> int:
+    """Print the trend summary and (re)write the HTML report beside it."""
+    from pipeline.report import terminal_summary, write_report
+
+    path = settings.layout.duckdb_path
+    if not path.exists():
+        print(f"papertrends: no warehouse at {path}: run `papertrends build` first", file=sys.stderr)
+        return 2
+    try:
+        written = write_report(settings.layout)
+    except OSError as error:
+        print(f"papertrends: cannot write the report in {settings.layout.report_dir}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(terminal_summary(written.data))
+    print()
+    print(f"HTML report: {written.path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="papertrends", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="materialize every asset through Dagster and print a summary")
+    build_parser.add_argument("--strict", action="store_true", help="exit 1 if any digest or block is rejected")
+    build_parser.add_argument("--reparse", action="append", default=[], metavar="FILE", help="parse this digest file again (repeatable)")
+    build_parser.add_argument("--allow-empty", action="store_true", help="build from an empty digests directory, emptying the tables")
+    commands.add_parser("report", help="print the trend summary from trends.duckdb and write the HTML report")
+    ui_parser = commands.add_parser("ui", help="start the Dagster UI on this warehouse")
+    ui_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui_parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"papertrends: {error}", file=sys.stderr)
+        return 2
+    if args.command == "build":
+        from assets.cli.build import build
+
+        return build(settings, strict=args.strict, reparse=args.reparse, allow_empty=args.allow_empty)
+    if args.command == "report":
+        return report(settings)
+    from assets.cli.ui import ui
+
+    return ui(settings, args.host, args.port)
+
+
+def run() -> None:
+    """The `papertrends` command: main(), then exit with its status (130 on Ctrl-C)."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("papertrends: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)

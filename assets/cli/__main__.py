@@ -1,0 +1,5 @@
+"""`python -m assets.cli`: the papertrends command."""
+
+from assets.cli import run
+
+run()

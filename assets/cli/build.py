@@ -1,0 +1,198 @@
+"""`papertrends build`: bring the warehouse up to date through Dagster, and say what it holds.
+
+With nothing new (no digest added, changed or removed, the same code), the build
+stops before importing Dagster: the tables, trends.duckdb and every published file
+stay as they are, and the same summary is printed.
+"""
+
+import shutil
+import sys
+from dataclasses import dataclass
+
+from pipeline.build import check_settings, is_current, plan_stage, report_path, stage, write_report_or_warn
+from pipeline.config import ConfigError, Layout, Settings
+from pipeline.report.text import daily_summary_text, totals
+from pipeline.serve.trends_db import built_from
+from pipeline.store.atomic import remove_stale_temporaries
+from pipeline.store.digest_files import list_digest_files
+from pipeline.store.lock import warehouse_lock
+from pipeline.store.publish import published_record
+
+# Less free space than this under the warehouse: a failure is reported as a full disk.
+_FULL_DISK_BYTES = 1 << 20
+_QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def say(message: str) -> None:
+    print(f"papertrends: {message}", flush=True)
+
+
+def fail(message: str, code: int) -> int:
+    print(f"papertrends: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def innermost(error: BaseException) -> str:
+    """The root cause of an error, on one line."""
+    while True:
+        # `raise ... from None` says the context is not the cause: stop there.
+        cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        if cause is None:
+            break
+        error = cause
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def disk_hint(settings: Settings) -> str:
+    try:
+        free = shutil.disk_usage(settings.warehouse_dir).free
+    except OSError:
+        return ""
+    return f" (the disk holding {settings.warehouse_dir} is full)" if free < _FULL_DISK_BYTES else ""
+
+
+@dataclass(frozen=True)
+class PublishedState:
+    """Which build the published tables and trends.duckdb hold: read before and after a run."""
+
+    tables: str | None
+    trends_db: str | None
+    trends_db_built_at: str
+
+    @classmethod
+    def read(cls, layout: Layout) -> "PublishedState":
+        record = published_record(layout)
+        built = built_from(layout.duckdb_path)
+        built_at = built[1].isoformat(timespec="seconds") if built else "none (it is missing)"
+        return cls(record.build_key if record else None, built[0] if built else None, built_at)
+
+
+def outcome_of_failure(before: PublishedState, after: PublishedState) -> str:
+    """What a failed run leaves published, stated truthfully."""
+    if after == before:
+        return "nothing was published: the previous tables and trends.duckdb are as they were"
+    if after.tables is not None and after.tables == after.trends_db:
+        return "the tables and trends.duckdb were published"
+    return f"tables published, or partly; trends.duckdb still holds the build of {after.trends_db_built_at}: rerun to finish"
+
+
+def print_summary(settings: Settings, headline: str) -> dict[str, int]:
+    layout = settings.layout
+    say(headline)
+    counts = totals(layout.duckdb_path)
+    print("  " + ", ".join(f"{label}: {count}" for label, count in counts.items()))
+    print(f"  report: {report_path(layout)} (`papertrends report` prints it as text)")
+    say(f"rejected {counts['unusable digests']} digest(s) and {counts['rejected blocks']} block(s) (see the digests and rejects tables)")
+    say(f"validation results (Data Docs): {layout.validation_dir / 'index.html'}")
+    print()
+    print(daily_summary_text(layout.duckdb_path))
+    return counts
+
+
+def _strict_status(counts: dict[str, int], strict: bool) -> int:
+    if strict and (counts["unusable digests"] or counts["rejected blocks"]):
+        return fail(f"--strict: rejected {counts['unusable digests']} digest(s) and {counts['rejected blocks']} block(s)", 1)
+    return 0
+
+
+def _waiting(holder: str) -> None:
+    say(f"waiting for another build of this warehouse to finish (pid {holder or '?'})")
+
+
+def build(settings: Settings, strict: bool = False, reparse: list[str] | None = None, allow_empty: bool = False) -> int:
+    """Materialize every asset through Dagster on the warehouse's instance; print a summary.
+
+    Rejected digests and blocks are recorded, not failures: exit 0 and say how many;
+    with `strict`, any rejection makes the exit status 1 (the tables are still built).
+    """
+    reparse = reparse or []
+    layout = settings.layout
+    try:
+        check_settings(settings)
+        if not list_digest_files(settings.digests_dir) and not allow_empty:
+            raise ConfigError(f"no digest files in {settings.digests_dir}; to empty the tables, build with --allow-empty")
+    except ConfigError as error:
+        return fail(str(error), 2)
+    try:
+        with warehouse_lock(layout.lock_path, on_wait=_waiting):
+            remove_stale_temporaries(layout.written_dirs, beside=layout.duckdb_path)
+            plan = plan_stage(settings, reparse)
+            if not plan.changes_content and is_current(layout):
+                return _unchanged(settings, strict, resign=bool(plan.resign))
+            return _materialize(settings, strict, reparse, allow_empty)
+    except ConfigError as error:
+        return fail(str(error), 2)
+    except OSError as error:
+        return fail(f"build failed: {innermost(error)}{disk_hint(settings)}", 1)
+
+
+def _unchanged(settings: Settings, strict: bool, resign: bool) -> int:
+    if resign:
+        stage(settings)  # the same bytes under new signatures: remember them, parse nothing
+    for warning in [] if report_path(settings.layout).is_file() else write_report_or_warn(settings):
+        say(f"warning: {warning}")
+    built = built_from(settings.layout.duckdb_path)
+    when = built[1].isoformat(timespec="seconds") if built else "?"
+    counts = print_summary(settings, f"nothing new in {settings.digests_dir} since the build of {when}: the tables and {settings.layout.duckdb_path} are unchanged")
+    return _strict_status(counts, strict)
+
+
+def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_empty: bool) -> int:
+    import dagster as dg
+
+    from assets.cli.instance import dagster_home
+    from assets.definitions import ASSETS, CHECKS
+    from assets.resources import WarehouseResource
+
+    layout = settings.layout
+    home, note = dagster_home(settings)  # a ConfigError here exits 2, as other settings do
+    if note:
+        say(note)
+    before = PublishedState.read(layout)
+    run_config = {**_QUIET_LOGS, "ops": {"staged_digests": {"config": {"reparse": reparse, "allow_empty": allow_empty}}}}
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            result = dg.materialize(
+                [*ASSETS, *CHECKS],
+                instance=instance,
+                resources={"warehouse": WarehouseResource.from_settings(settings)},
+                run_config=run_config,
+                raise_on_error=False,
+            )
+    except Exception as error:  # Dagster's own storage failing (a full disk, a damaged database): one line
+        return fail(f"build failed: {innermost(error)}{disk_hint(settings)} (Dagster instance: {home})", 1)
+    failed_steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    after = PublishedState.read(layout)
+    data_docs = layout.validation_dir / "index.html"
+    if failed_steps == ["trend_report"] and after.tables is not None and after.tables == after.trends_db:
+        counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
+        say(f"warning: the report could not be written ({_failure_message(result)}); the tables and trends.duckdb are published")
+        return _strict_status(counts, strict)
+    if not result.success:
+        say(f"validation results (Data Docs): {data_docs}")
+        checks = sorted(evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed)
+        where = ", ".join(str(step) for step in failed_steps) or "?"
+        if checks:
+            where += f" (failed checks: {', '.join(checks)})"
+        reason = _failure_message(result)
+        return fail(
+            f"build failed in {where}{': ' + reason if reason else ''}{disk_hint(settings)}; "
+            f"{outcome_of_failure(before, after)}; see run {result.run_id} in `papertrends ui`",
+            1,
+        )
+    counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
+    return _strict_status(counts, strict)
+
+
+def _failure_message(result) -> str | None:
+    """First line of the first step failure's error (its root cause where Dagster has it)."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            while error.cause:
+                error = error.cause
+            lines = error.message.strip().splitlines()
+            return lines[0] if lines else None
+    return None
+

@@ -1,0 +1,112 @@
+"""Plain-text summaries of a built warehouse, for the command line."""
+
+from pathlib import Path
+
+from pipeline.report.data import ReportData
+from pipeline.serve.trends_db import connect_readonly
+from pipeline.sql import scalar
+
+DAILY_COLUMNS = ("day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers")
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple], left: frozenset[int] | set[int] = frozenset()) -> str:
+    """Columns padded to width: text columns (indexes in `left`) to the left, numbers right."""
+    cells = [list(header)] + [["" if value is None else str(value) for value in row] for row in rows]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(header))]
+
+    def line(row):
+        padded = [cell.ljust(width) if index in left else cell.rjust(width) for index, (cell, width) in enumerate(zip(row, widths, strict=True))]
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(cells[0]), line(["-" * width for width in widths])] + [line(row) for row in cells[1:]])
+
+
+# Days printed after a build: years of digests would print thousands of lines.
+SUMMARY_DAYS = 14
+
+
+def daily_summary_text(duckdb_path: Path, days: int = SUMMARY_DAYS) -> str:
+    """The latest `days` rows of daily_summary as a text table, oldest first."""
+    with connect_readonly(duckdb_path) as con:
+        total = scalar(con, "SELECT count(*) FROM daily_summary")
+        rows = con.execute(
+            f"SELECT {', '.join(DAILY_COLUMNS)} FROM (SELECT * FROM daily_summary ORDER BY day DESC LIMIT ?) ORDER BY day",
+            [days],
+        ).fetchall()
+    text = format_table(DAILY_COLUMNS, rows)
+    if total > len(rows):
+        text += f"\n(the latest {len(rows)} of {total:,} days; all of them: SELECT * FROM daily_summary)"
+    return text
+
+
+_TOTALS_SQL = """
+SELECT
+    (SELECT count(*) FROM digests) AS "digests",
+    (SELECT count(*) FROM digests WHERE status NOT IN ('ok', 'duplicate')) AS "unusable digests",
+    (SELECT count(*) FROM digests WHERE duplicate_of IS NOT NULL) AS "duplicate digests",
+    (SELECT count(*) FROM appearances) AS "appearances",
+    (SELECT count(*) FROM papers) AS "papers",
+    (SELECT count(*) FROM repo_links) AS "repo links",
+    (SELECT count(*) FROM rejects) AS "rejected blocks"
+"""
+
+
+def totals(duckdb_path: Path) -> dict[str, int]:
+    with connect_readonly(duckdb_path) as con:
+        cursor = con.execute(_TOTALS_SQL)
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchall()[0], strict=True))
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def percent(share: float | None) -> str:
+    return "" if share is None else f"{share:.0%}"
+
+
+def span(totals: dict) -> str:
+    if totals["first_day"] is None:
+        return "no dated digests yet"
+    return f"{totals['first_day']} to {totals['last_day']}"
+
+
+def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
+    t = data.totals
+    parts = [
+        f"papertrends report: {t['digests']} digests, {t['appearances']} appearances, "
+        f"{t['papers']} papers ({t['recurring_papers']} seen on 2+ days, {t['papers_with_code']} with code), {span(t)}",
+        "",
+        "Per day",
+        format_table(
+            ("day", "digests", "appearances", "distinct_papers", "new_papers", "returning_papers", "papers_with_code", "code_share"),
+            [
+                (d["day"], d["digests"], d["appearances"], d["distinct_papers"], d["new_papers"], d["returning_papers"], d["papers_with_code"], percent(d["code_share"]))
+                for d in data.days
+            ],
+        ),
+        "",
+        "Top recurring papers (seen on 2 or more days)",
+        format_table(
+            ("rank", "days_seen", "appearances", "streak", "first_seen", "last_seen", "code", "title"),
+            [
+                (rank, p["days_seen"], p["appearances"], p["longest_streak_days"], p["first_seen"], p["last_seen"], "yes" if p["has_code"] else "", shorten(p["title"], title_chars))
+                for rank, p in enumerate(data.top_papers, start=1)
+            ],
+            left={6, 7},
+        )
+        if data.top_papers
+        else "(no paper seen on 2 or more days)",
+        "",
+        "Most linked repositories",
+        format_table(
+            ("rank", "papers", "appearances", "host", "url"),
+            [(rank, r["papers"], r["appearances"], r["host"], r["url"]) for rank, r in enumerate(data.top_repos, start=1)],
+            left={3, 4},
+        )
+        if data.top_repos
+        else "(no repository links)",
+    ]
+    return "\n".join(parts)

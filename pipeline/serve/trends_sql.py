@@ -1,0 +1,227 @@
+"""The trend tables, views and table macros of trends.duckdb, as SQL over the five tables.
+
+Vocabulary (docs/trends.md spells it out for analysts):
+- a day is a digest_date; only digests that count (status ok, not a duplicate copy)
+  contribute, because only they have rows in `appearances`;
+- a paper is new on the first day it is seen across all digests, and returning on
+  any later day it is seen;
+- a streak is a run of consecutive calendar days on which the paper was seen;
+- has_code: the paper links at least one repository (a link of a kind in CODE_KINDS).
+"""
+
+import pyarrow as pa
+
+from pipeline.read.links import CODE_KINDS
+from pipeline.schemas import Column
+from pipeline.sql import string_literal
+
+# DDL takes no parameters: the kinds are constants, quoted like any literal.
+_HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)})"
+
+# Stored as tables, computed once per build in this order (a later one reads the earlier
+# ones): over the whole history they take seconds, and a query must take milliseconds.
+TREND_TABLES: dict[str, str] = {
+    # One row per (day, paper seen that day), with the paper's running totals.
+    "recurrence_by_day": """
+        WITH per_day AS (
+            SELECT digest_date AS day, paper_id, count(*) AS appearances
+            FROM appearances
+            GROUP BY ALL
+        )
+        SELECT
+            d.day,
+            d.paper_id,
+            p.title,
+            d.appearances,
+            d.day = p.first_seen_date AS is_first_seen,
+            count(*) OVER paper_to_date AS days_seen_to_date,
+            CAST(sum(d.appearances) OVER paper_to_date AS BIGINT) AS appearances_to_date
+        FROM per_day d
+        JOIN papers p USING (paper_id)
+        WINDOW paper_to_date AS (PARTITION BY d.paper_id ORDER BY d.day ROWS UNBOUNDED PRECEDING)
+        ORDER BY d.day, d.paper_id
+    """,
+    # One row per paper seen at least once. In recurrence_by_day, days_seen_to_date
+    # numbers a paper's days: a day minus its number is one constant per run of
+    # consecutive days ("gaps and islands").
+    "paper_recurrence": f"""
+        WITH streaks AS (
+            SELECT paper_id, count(*) AS streak, sum(appearances) AS appearances
+            FROM recurrence_by_day
+            GROUP BY paper_id, day - CAST(days_seen_to_date AS INTEGER)
+        ),
+        stats AS (
+            SELECT
+                paper_id,
+                CAST(sum(streak) AS BIGINT) AS days_seen,
+                CAST(sum(appearances) AS BIGINT) AS appearances,
+                max(streak) AS longest_streak_days
+            FROM streaks
+            GROUP BY paper_id
+        )
+        SELECT
+            p.paper_id,
+            p.title,
+            p.first_seen_date AS first_seen,
+            p.last_seen_date AS last_seen,
+            s.days_seen,
+            s.appearances,
+            date_diff('day', p.first_seen_date, p.last_seen_date) + 1 AS span_days,
+            s.longest_streak_days,
+            p.paper_id IN (SELECT paper_id FROM repo_links WHERE {_HAS_CODE}) AS has_code
+        FROM papers p
+        JOIN stats s USING (paper_id)
+        ORDER BY s.days_seen DESC, s.appearances DESC, p.first_seen_date, p.paper_id
+    """,
+}
+
+# Views over the stored tables: small aggregations, answered in milliseconds.
+TREND_VIEWS: dict[str, str] = {
+    # One row per day with at least one digest that counts (even one with no entries).
+    # A paper seen on a day is new there or returning: no day precedes its first.
+    "daily_summary": f"""
+        WITH days AS (
+            SELECT digest_date AS day, count(*) AS digests
+            FROM digests
+            WHERE status = 'ok' AND duplicate_of IS NULL
+            GROUP BY ALL
+        ),
+        per_day AS (
+            SELECT
+                r.day,
+                CAST(sum(r.appearances) AS BIGINT) AS appearances,
+                count(*) AS distinct_papers,
+                count(*) FILTER (WHERE r.is_first_seen) AS new_papers,
+                count(*) FILTER (WHERE NOT r.is_first_seen) AS returning_papers,
+                count(*) FILTER (WHERE r.paper_id IN (SELECT paper_id FROM repo_links WHERE {_HAS_CODE})) AS papers_with_code
+            FROM recurrence_by_day r
+            GROUP BY r.day
+        )
+        SELECT
+            days.day,
+            days.digests,
+            coalesce(per_day.appearances, 0) AS appearances,
+            coalesce(per_day.distinct_papers, 0) AS distinct_papers,
+            coalesce(per_day.new_papers, 0) AS new_papers,
+            coalesce(per_day.returning_papers, 0) AS returning_papers,
+            coalesce(per_day.papers_with_code, 0) AS papers_with_code
+        FROM days
+        LEFT JOIN per_day USING (day)
+        ORDER BY days.day
+    """,
+    # One row per canonical link (every kind; filter on kind for repositories only).
+    # A link's appearances are those of the papers citing it. (paper_id, url) is the
+    # key of repo_links, so count(*) counts distinct papers.
+    "repo_popularity": """
+        SELECT
+            l.url,
+            min(l.host) AS host,
+            min(l.kind) AS kind,
+            min(l.owner) AS owner,
+            min(l.repo) AS repo,
+            count(*) AS papers,
+            coalesce(CAST(sum(r.appearances) AS BIGINT), 0) AS appearances,
+            min(r.first_seen) AS first_seen,
+            max(r.last_seen) AS last_seen
+        FROM repo_links l
+        LEFT JOIN paper_recurrence r USING (paper_id)
+        GROUP BY l.url
+        ORDER BY papers DESC, appearances DESC, l.url
+    """,
+}
+
+DAILY_SUMMARY_COLUMNS = [
+    Column("day", pa.date32(), "digest_date of the digests summed up", False),
+    Column("digests", pa.int64(), "digests dated that day (first copies with status ok)", False),
+    Column("appearances", pa.int64(), "paper appearances in that day's digests", False),
+    Column("distinct_papers", pa.int64(), "distinct papers that day", False),
+    Column("new_papers", pa.int64(), "papers first seen that day", False),
+    Column("returning_papers", pa.int64(), "papers seen on an earlier day too", False),
+    Column("papers_with_code", pa.int64(), "papers of that day with a code or model link (github, huggingface ...)", False),
+]
+
+# Table macros: the same questions over a window of days. Bounds are inclusive and
+# cast to DATE, so DATE '2026-03-11', '2026-03-11' and a Python date all work.
+# The parameter names match no column of the views they read.
+TREND_MACROS: dict[str, tuple[tuple[str, ...], str]] = {
+    # Papers seen on the most distinct days in the window.
+    "top_recurring": (
+        ("start_day", "end_day", "n"),
+        """
+        WITH seen AS (
+            SELECT paper_id, count(DISTINCT digest_date) AS days_seen, count(*) AS appearances,
+                   min(digest_date) AS first_seen, max(digest_date) AS last_seen
+            FROM appearances
+            WHERE digest_date BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
+            GROUP BY paper_id
+        )
+        SELECT
+            row_number() OVER (ORDER BY seen.days_seen DESC, seen.appearances DESC, seen.first_seen, seen.paper_id) AS rank,
+            seen.paper_id,
+            r.title,
+            seen.days_seen,
+            seen.appearances,
+            seen.first_seen,
+            seen.last_seen,
+            r.has_code
+        FROM seen
+        JOIN paper_recurrence r USING (paper_id)
+        ORDER BY rank
+        LIMIT n
+        """,
+    ),
+    # The rows of daily_summary in the window.
+    "daily_summary_between": (
+        ("start_day", "end_day"),
+        """
+        SELECT *
+        FROM daily_summary
+        WHERE day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
+        ORDER BY day
+        """,
+    ),
+    # Papers seen on more days in window b than in window a, the largest rise first.
+    "rising": (
+        ("start_a", "end_a", "start_b", "end_b", "n"),
+        """
+        WITH window_a AS (
+            SELECT paper_id, count(DISTINCT digest_date) AS days_a, count(*) AS appearances_a
+            FROM appearances
+            WHERE digest_date BETWEEN CAST(start_a AS DATE) AND CAST(end_a AS DATE)
+            GROUP BY paper_id
+        ),
+        window_b AS (
+            SELECT paper_id, count(DISTINCT digest_date) AS days_b, count(*) AS appearances_b
+            FROM appearances
+            WHERE digest_date BETWEEN CAST(start_b AS DATE) AND CAST(end_b AS DATE)
+            GROUP BY paper_id
+        ),
+        changes AS (
+            SELECT
+                b.paper_id,
+                coalesce(a.days_a, 0) AS days_a,
+                b.days_b,
+                b.days_b - coalesce(a.days_a, 0) AS rise,
+                coalesce(a.appearances_a, 0) AS appearances_a,
+                b.appearances_b
+            FROM window_b b
+            LEFT JOIN window_a a USING (paper_id)
+        )
+        SELECT
+            row_number() OVER (ORDER BY c.rise DESC, c.days_b DESC, c.appearances_b DESC, c.paper_id) AS rank,
+            c.paper_id,
+            p.title,
+            c.days_a,
+            c.days_b,
+            c.rise,
+            c.appearances_a,
+            c.appearances_b,
+            p.first_seen_date AS first_seen
+        FROM changes c
+        JOIN papers p USING (paper_id)
+        WHERE c.rise > 0
+        ORDER BY rank
+        LIMIT n
+        """,
+    ),
+}

@@ -1,0 +1,1 @@
+"""Storing: the staging database, consolidation into candidate tables, publishing them."""

@@ -1,0 +1,172 @@
+"""Publishing: checked candidate files move into warehouse/parquet, one rename each.
+
+Write-audit-publish. A check that passes records an approval of the candidates'
+manifest (its sha256); the manifest names every candidate file with its signature.
+Publishing refuses candidates that a required check has not approved as they are
+now: a file changed after its check, a manifest rewritten, a check that failed.
+After the renames, staging/published.json records what the tables were built from,
+so a build with nothing new can tell that they are current and leave them untouched.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import Layout, parquet_files, part_file_name
+from pipeline.schemas import TABLES
+from pipeline.sql import identifier
+from pipeline.store.atomic import fsync_path, write_text
+from pipeline.store.consolidate import MANIFEST_NAME, signature
+
+APPROVALS_DIR = "approvals"
+
+
+class UncheckedCandidates(RuntimeError):
+    """Candidates that a required check has not approved in their current state."""
+
+
+def manifest_path(layout: Layout) -> Path:
+    return layout.candidates_dir / MANIFEST_NAME
+
+
+def approval_path(layout: Layout, check: str) -> Path:
+    return layout.candidates_dir / APPROVALS_DIR / f"{identifier(check)}.json"
+
+
+def _manifest_bytes(layout: Layout) -> bytes | None:
+    try:
+        return manifest_path(layout).read_bytes()
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    build_key: str
+    rows: dict[str, int]
+    files: dict[str, dict[str, list[int]]]  # table -> file name -> signature
+    sha256: str
+
+    def paths(self, layout: Layout) -> dict[str, list[Path]]:
+        """Each table's candidate files, in name order."""
+        return {table: [layout.candidate_dir(table) / name for name in sorted(self.files[table])] for table in TABLES}
+
+
+def read_manifest(layout: Layout) -> Manifest | None:
+    """The candidates' manifest, or None when there are no candidates (or it is unreadable)."""
+    raw = _manifest_bytes(layout)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+        files = {table: {_part_file(name): list(sig) for name, sig in value["files"][table].items()} for table in TABLES}
+        return Manifest(str(value["build_key"]), dict(value["rows"]), files, hashlib.sha256(raw).hexdigest())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _part_file(name: str) -> str:
+    """A file name from the manifest, refused unless it is a part's (never a path)."""
+    if part_file_name(name.removesuffix(".parquet")) != name:
+        raise ValueError(f"not a part file: {name!r}")
+    return name
+
+
+def record_check(layout: Layout, check: str, passed: bool) -> None:
+    """Approve the candidates as they are for `check`, or withdraw its approval."""
+    path = approval_path(layout, check)
+    raw = _manifest_bytes(layout) if passed else None
+    if raw is None:
+        path.unlink(missing_ok=True)
+        return
+    approval = {"manifest_sha256": hashlib.sha256(raw).hexdigest(), "approved_at": _now()}
+    write_text(path, json.dumps(approval, sort_keys=True))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def unapproved(layout: Layout, checks: Sequence[str]) -> list[str]:
+    """Why the candidates may not be published (empty when every check approved them as they are)."""
+    manifest = read_manifest(layout)
+    if manifest is None:
+        return ["there are no candidate tables (or their manifest is unreadable): consolidate first"]
+    problems = []
+    for table, paths in manifest.paths(layout).items():
+        for path in paths:
+            try:
+                current = signature(path)
+            except OSError:
+                current = None
+            if current != manifest.files[table][path.name]:
+                problems.append(f"candidate {table}/{path.name} changed after it was written")
+    for check in checks:
+        try:
+            approval = json.loads(approval_path(layout, check).read_text())
+        except (OSError, ValueError):
+            problems.append(f"{check} has not passed")
+            continue
+        if not isinstance(approval, dict) or approval.get("manifest_sha256") != manifest.sha256:
+            problems.append(f"{check} did not pass on the current candidates")
+    return problems
+
+
+def check_publishable(layout: Layout, checks: Sequence[str]) -> Manifest:
+    """The manifest of candidates every check approved; raises UncheckedCandidates otherwise."""
+    problems = unapproved(layout, checks)
+    manifest = read_manifest(layout)
+    if problems or manifest is None:
+        raise UncheckedCandidates("refusing to publish: " + "; ".join(problems))
+    return manifest
+
+
+def move_into_place(layout: Layout, manifest: Manifest) -> None:
+    """Rename every candidate file over its published file; delete the files no longer in a table.
+
+    A reader of the Parquet files during these renames may see some tables new and
+    others old; trends.duckdb, a file of its own, is renamed into place after them.
+    """
+    for table, paths in manifest.paths(layout).items():
+        directory = layout.table_dir(table)
+        directory.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            os.replace(path, directory / path.name)
+        kept = {path.name for path in paths}
+        for stale in parquet_files(directory):
+            if stale.name not in kept:
+                stale.unlink()
+        fsync_path(directory)
+    fsync_path(layout.parquet_dir)
+    record = {
+        "build_key": manifest.build_key,
+        "published_at": _now(),
+        "rows": manifest.rows,
+        "files": {table: {path.name: signature(path) for path in layout.table_files(table)} for table in TABLES},
+    }
+    write_text(layout.published_record, json.dumps(record, indent=1, sort_keys=True))
+
+
+@dataclass(frozen=True)
+class PublishedRecord:
+    build_key: str
+    published_at: str
+    rows: dict[str, int]
+
+
+def published_record(layout: Layout) -> PublishedRecord | None:
+    """What the published tables were built from, if they are exactly the files it names."""
+    try:
+        value = json.loads(layout.published_record.read_text())
+        files = value["files"]
+        for table in TABLES:
+            on_disk = {path.name: signature(path) for path in layout.table_files(table)}
+            if on_disk != {name: list(sig) for name, sig in files[table].items()}:
+                return None
+        return PublishedRecord(str(value["build_key"]), str(value["published_at"]), dict(value["rows"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,0 +1,34 @@
+"""What produced a staged parse or a published build, derived from the code itself.
+
+A parse is redone when the reading code changed, and a build is redone when any of
+the pipeline's code changed: both are told by a hash of the source files, so no
+version constant has to be remembered when the code changes. The published
+`parser_version` column keeps the release's version (pipeline.PARSER_VERSION).
+"""
+
+import functools
+import hashlib
+from pathlib import Path
+
+import pipeline
+
+_PIPELINE_DIR = Path(pipeline.__file__).resolve().parent
+
+
+def _sources_hash(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*.py")):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def parser_fingerprint() -> str:
+    """The reading code (pipeline/read/): a change re-parses every digest."""
+    return _sources_hash(_PIPELINE_DIR / "read")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """All of pipeline/: a change rebuilds the tables even when no digest changed."""
+    return _sources_hash(_PIPELINE_DIR)

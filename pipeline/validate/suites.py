@@ -1,0 +1,368 @@
+"""Great Expectations (1.x) suites for the five tables, and their validation.
+
+The suites are built from the project's own constants, so a new reject reason or
+link kind changes the rule with the code. Validation runs through an ephemeral GX
+context on a pandas frame of a whole table; the result is a plain `TableValidation`
+that the Dagster checks and the Data Docs read.
+
+Rules that depend on other rows or another table use a helper column computed before
+validation (names start with `_`, see `prepare_frame`), or a GX row condition where the
+rule applies to a subset of rows. GX is imported inside the functions: importing it
+takes seconds, and a build with nothing to validate never pays them.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.read.dates import DATE_SOURCES
+from pipeline.read.identity import ARXIV_ID_PATTERN
+from pipeline.read.links import LINK_KINDS
+from pipeline.read.reader import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
+from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
+from pipeline.validate.results import SAMPLE_SIZE, CheckResult, RuleResult, describe_files, plain
+
+# Abstract length bounds. The reader accepts any block after a title as its abstract,
+# even a short one (`_pair_entries`), so the lower bound is "not empty". arXiv caps
+# abstracts at 1,920 characters (the samples span 1,347-1,916); an abstract over
+# ABSTRACT_MAX_CHARS means blocks were merged or the capture is not a digest.
+ABSTRACT_MIN_CHARS = 1
+TITLE_MIN_CHARS = 1
+
+DIGEST_ID_PATTERN = r"^[0-9a-f]{64}$"
+# Python's whitespace (str.isspace, and so re's \s), spelled out. pandas runs a regex
+# holding \s or \S through Python's re one value at a time, because RE2's \s is ASCII
+# only; spelled out, the same set runs in pyarrow (RE2), seven times faster at 630,000
+# titles. Literal characters: a \u escape would send pandas back to Python's re too.
+WHITESPACE_CLASS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_PATTERN = f"[^{WHITESPACE_CLASS}]"
+HTTPS_HOST_PATTERN = f"^https://[^{WHITESPACE_CLASS}/]+"
+# Statuses of a digest whose text was read, so it has a date.
+READ_STATUSES = ("ok", "duplicate")
+# Hosts with owner/repo paths: a link there with two path segments names a repository.
+REPOSITORY_KINDS = ("github", "gitlab", "gitee")
+# scheme://host, then at least two non-empty path segments before any query or fragment.
+_TWO_PATH_SEGMENTS = r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*/+[^/?#]+/+[^/?#]+"
+
+# Helper columns added by prepare_frame, never part of a published table.
+DUPLICATE_OF_DIGEST_ID = "_duplicate_of_digest_id"
+DIGEST_ENTRY_COUNT = "_digest_entry_count"
+IS_REPOSITORY_LINK = "_is_repository_link"
+ABSTRACT_CHARS = "_abstract_chars"
+
+# Columns the suites check only by length, validated as their lengths (the helper
+# column) without the text: GX filters the whole frame once per expectation, and the
+# abstracts are most of a table's bytes.
+LENGTH_ONLY_COLUMNS = {"papers": {"abstract": ABSTRACT_CHARS}}
+# Columns shown with the unexpected rows of a failed expectation: enough to find the row.
+ROW_COLUMNS = {
+    "digests": ["source_name", "digest_id", "status", "duplicate_of"],
+    "papers": ["paper_id", "title"],
+    "appearances": ["digest_id", "paper_id", "position"],
+    "repo_links": ["paper_id", "url", "kind"],
+    "rejects": ["source_name", "line", "reason"],
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite: its GX type, arguments and the rule in words."""
+
+    expectation: str  # GX class name, e.g. "ExpectColumnValuesToBeUnique"
+    kwargs: dict
+    text: str
+    condition: tuple | None = None  # ("is_null", column) | ("is_in", column, values) | ("is_true", column)
+
+
+def _rules() -> dict[str, list[Rule]]:
+    return {
+        "digests": [
+            Rule("ExpectColumnValuesToNotBeNull", {"column": "source_name"}, "source_name is set"),
+            Rule("ExpectColumnValuesToBeUnique", {"column": "source_name"}, "source_name is unique (the key)"),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "digest_id", "regex": DIGEST_ID_PATTERN}, "digest_id is 64 lower-case hex digits"),
+            Rule(
+                "ExpectColumnValuesToBeUnique",
+                {"column": "digest_id"},
+                "digest_id is unique among the rows whose duplicate_of is null",
+                ("is_null", "duplicate_of"),
+            ),
+            Rule(
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "digest_date"},
+                "digest_date is set where the digest was read (status ok or duplicate)",
+                ("is_in", "status", list(READ_STATUSES)),
+            ),
+            Rule("ExpectColumnValuesToBeInSet", {"column": "date_source", "value_set": list(DATE_SOURCES)}, "date_source is one of " + ", ".join(DATE_SOURCES)),
+            Rule("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": list(DIGEST_STATUSES)}, "status is one of " + ", ".join(DIGEST_STATUSES)),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "entry_count", "min_value": 0}, "entry_count is not negative"),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "reject_count", "min_value": 0}, "reject_count is not negative"),
+            Rule(
+                "ExpectColumnPairValuesToBeEqual",
+                {"column_A": "digest_id", "column_B": DUPLICATE_OF_DIGEST_ID, "ignore_row_if": "neither"},
+                "duplicate_of, where set, is the source_name of a row with the same digest_id",
+                ("is_not_null", "duplicate_of"),
+            ),
+        ],
+        "papers": [
+            Rule("ExpectColumnValuesToNotBeNull", {"column": "paper_id"}, "paper_id is set"),
+            Rule("ExpectColumnValuesToBeUnique", {"column": "paper_id"}, "paper_id is unique (the key)"),
+            Rule("ExpectColumnValuesToNotBeNull", {"column": "title"}, "title is set"),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "title", "regex": NOT_BLANK_PATTERN}, "title is not blank"),
+            Rule(
+                "ExpectColumnValueLengthsToBeBetween",
+                {"column": "title", "min_value": TITLE_MIN_CHARS, "max_value": TITLE_MAX_CHARS},
+                f"title is {TITLE_MIN_CHARS} to {TITLE_MAX_CHARS} characters (the reader's title bound)",
+            ),
+            Rule(
+                "ExpectColumnValuesToBeBetween",
+                {"column": ABSTRACT_CHARS, "min_value": ABSTRACT_MIN_CHARS, "max_value": ABSTRACT_MAX_CHARS},
+                f"abstract is {ABSTRACT_MIN_CHARS} to {ABSTRACT_MAX_CHARS:,} characters",
+            ),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "arxiv_id", "regex": ARXIV_ID_PATTERN}, "arxiv_id, where set, is an arXiv id (2303.12345)"),
+            Rule(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "last_seen_date", "column_B": "first_seen_date", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+                "first_seen_date <= last_seen_date",
+            ),
+        ],
+        "appearances": [
+            Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["digest_id", "position"]}, "(digest_id, position) is unique"),
+            Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["digest_id", "paper_id"]}, "(digest_id, paper_id) is unique: a paper once per digest"),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "position", "min_value": 1}, "position is at least 1"),
+            Rule(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": DIGEST_ENTRY_COUNT, "column_B": "position", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+                "position is at most the digest's entry_count",
+            ),
+        ],
+        "repo_links": [
+            Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["paper_id", "url"]}, "(paper_id, url) is unique"),
+            Rule("ExpectColumnValuesToMatchRegex", {"column": "url", "regex": HTTPS_HOST_PATTERN}, "url starts with https:// and a host"),
+            Rule("ExpectColumnValuesToBeInSet", {"column": "kind", "value_set": list(LINK_KINDS)}, "kind is one of " + ", ".join(LINK_KINDS)),
+            Rule(
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "owner"},
+                "owner is set for a " + "/".join(REPOSITORY_KINDS) + " repository link (host/owner/repo...)",
+                ("is_true", IS_REPOSITORY_LINK),
+            ),
+            Rule(
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "repo"},
+                "repo is set for a " + "/".join(REPOSITORY_KINDS) + " repository link (host/owner/repo...)",
+                ("is_true", IS_REPOSITORY_LINK),
+            ),
+        ],
+        "rejects": [
+            Rule("ExpectColumnValuesToBeInSet", {"column": "reason", "value_set": list(REJECT_REASONS)}, "reason is one of " + ", ".join(REJECT_REASONS)),
+            Rule("ExpectColumnValuesToBeBetween", {"column": "line", "min_value": 1}, "line is at least 1"),
+        ],
+    }
+
+
+SUITE_RULES: dict[str, list[Rule]] = _rules()
+if set(SUITE_RULES) != set(TABLES):
+    raise RuntimeError("every table needs a suite, and every suite a table")
+
+
+def read_table(paths: list[Path], table: str, columns: list[str] | None = None) -> pa.Table:
+    """A table's Parquet files as one Arrow table, in the order given (no files: no rows)."""
+    schema = PUBLISHED_SCHEMAS[table]
+    if columns is not None:
+        schema = pa.schema([schema.field(name) for name in columns])
+    if not paths:
+        return schema.empty_table()
+    return pa.concat_tables([pq.read_table(path, columns=columns) for path in paths])
+
+
+def _text_lengths(text):
+    """Characters per value (code points, as Python's len counts them)."""
+    return pc.utf8_length(text).cast(pa.int64())
+
+
+def read_frame(paths: list[Path], table: str):
+    """A table's files as the pandas frame its suite validates: length-only columns as their lengths.
+
+    The abstracts are most of the papers' bytes and the suite checks them only by
+    length: they never reach pandas.
+    """
+    arrow = read_table(paths, table)
+    for column, helper in LENGTH_ONLY_COLUMNS.get(table, {}).items():
+        lengths = _text_lengths(arrow[column])
+        arrow = arrow.drop_columns([column]).append_column(helper, lengths)
+    return arrow.to_pandas()
+
+
+def prepare_frame(table: str, frame, digests=None):
+    """The frame with the helper columns its suite needs (a copy; the input is untouched).
+
+    appearances needs the digests frame for each digest's entry_count. A frame that
+    still has a length-only column gets its lengths instead (as read_frame gives them).
+    """
+    import pandas as pd
+
+    frame = frame.copy()
+    # GX compares only int64 and float64 columns with bounds vectorized; any other dtype
+    # (int32: position, line, the counts) goes value by value in Python.
+    for column in frame.columns[frame.dtypes == "int32"]:
+        frame[column] = frame[column].astype("int64")
+    for column, helper in LENGTH_ONLY_COLUMNS.get(table, {}).items():
+        if column in frame.columns:
+            lengths = _text_lengths(pa.array(frame[column], type=pa.string()))
+            frame[helper] = lengths.to_numpy(zero_copy_only=False)  # positional: any index
+            frame = frame.drop(columns=[column])
+    if table == "digests":
+        # digest_id of the row that duplicate_of names; missing when no row has that name.
+        by_name = dict(zip(frame["source_name"], frame["digest_id"], strict=True))
+        frame[DUPLICATE_OF_DIGEST_ID] = [by_name.get(name) if isinstance(name, str) else None for name in frame["duplicate_of"]]
+    elif table == "appearances":
+        # Only the copy that counts (duplicate_of null) gives a digest's entries; a copy
+        # of the same content may hold another entry_count (an undated copy: 0).
+        counted = None if digests is None else digests[digests["duplicate_of"].isna()]
+        counts = pd.Series(
+            {} if counted is None else dict(zip(counted["digest_id"], counted["entry_count"], strict=True)), dtype="Int64"
+        )
+        # A digest_id with no digests row gets no bound here: the cross-table check reports it.
+        frame[DIGEST_ENTRY_COUNT] = frame["digest_id"].map(counts).astype("Int64")
+    elif table == "repo_links":
+        two_segments = frame["url"].str.contains(_TWO_PATH_SEGMENTS, regex=True, na=False)
+        frame[IS_REPOSITORY_LINK] = (frame["kind"].isin(REPOSITORY_KINDS) & two_segments).astype(bool)
+    return frame
+
+
+def _condition(spec: tuple | None):
+    if spec is None:
+        return None
+    from great_expectations.expectations.row_conditions import Column
+
+    kind, column, *values = spec
+    if kind == "is_null":
+        return Column(column).is_null()
+    if kind == "is_not_null":
+        return Column(column).is_not_null()
+    if kind == "is_in":
+        return Column(column).is_in(values[0])
+    if kind == "is_true":
+        return Column(column) == True  # noqa: E712 - builds a GX condition, not a comparison
+    raise ValueError(f"unknown condition {spec!r}")
+
+
+def build_suite(table: str):
+    """The GX ExpectationSuite of a table."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=f"papertrends.{table}")
+    for number, rule in enumerate(SUITE_RULES[table]):
+        kwargs = dict(rule.kwargs)
+        condition = _condition(rule.condition)
+        if condition is not None:
+            kwargs["row_condition"] = condition
+        expectation = getattr(gx.expectations, rule.expectation)(**kwargs, notes=rule.text, meta={"rule": number})
+        suite.add_expectation(expectation)
+    return suite
+
+
+def _ephemeral_context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,  # the network is closed and runs must not phone home
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
+
+
+def _columns(kwargs: dict) -> list[str]:
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_list" in kwargs:
+        return list(kwargs["column_list"])
+    return [kwargs[key] for key in ("column_A", "column_B") if key in kwargs]
+
+
+def _unexpected_rows(table: str, frame, indices) -> list[dict]:
+    columns = [name for name in ROW_COLUMNS[table] if name in frame.columns]
+    rows = []
+    for index in list(indices or [])[:SAMPLE_SIZE]:
+        label = index.get("index") if isinstance(index, dict) else index
+        if label in frame.index:
+            rows.append({name: plain(frame.at[label, name]) for name in columns})
+    return rows
+
+
+def _exception_message(info) -> str | None:
+    """GX's exception_info: one {exception_message, ...} or such dicts keyed by metric."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception") or info.get("exception_message"):
+        return info.get("exception_message") or "GX raised an exception"
+    messages = [str(item["exception_message"]) for item in info.values() if isinstance(item, dict) and item.get("exception_message")]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def _rule_result(table: str, frame, rule: Rule, result) -> RuleResult:
+    config = result.expectation_config
+    details = result.result or {}
+    values = details.get("partial_unexpected_list") or details.get("unexpected_list") or []
+    indices = details.get("partial_unexpected_index_list") or details.get("unexpected_index_list")
+    return RuleResult(
+        rule=rule.text,
+        check=config.type,
+        success=bool(result.success),
+        columns=_columns(config.kwargs),
+        evaluated=plain(details.get("element_count")),
+        unexpected_count=plain(details.get("unexpected_count")),
+        unexpected_values=[plain(value) for value in values[:SAMPLE_SIZE]],
+        rows=[] if result.success else _unexpected_rows(table, frame, indices),
+        error=_exception_message(getattr(result, "exception_info", None)),
+    )
+
+
+def suite_check_name(table: str) -> str:
+    return f"{table}_expectations"
+
+
+def validate_frame(table: str, frame, source: str = "") -> CheckResult:
+    """Validate a prepared frame (see prepare_frame) against the table's suite."""
+    import great_expectations as gx
+
+    context = _ephemeral_context()
+    batch = (
+        context.data_sources.add_pandas("papertrends")
+        .add_dataframe_asset(table)
+        .add_batch_definition_whole_dataframe(table)
+    )
+    suite = context.suites.add(build_suite(table))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        # SUMMARY: the first SAMPLE_SIZE unexpected values and row indexes, all a result keeps.
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+    )
+    rules = SUITE_RULES[table]
+    by_number = {item.expectation_config.meta["rule"]: item for item in result.results}
+    return CheckResult(
+        name=suite_check_name(table),
+        title=f"Expectation suite for {table}",
+        source=source,
+        row_count=len(frame),
+        rules=[_rule_result(table, frame, rule, by_number[number]) for number, rule in enumerate(rules)],
+    )
+
+
+def validate_table_files(table: str, paths: list[Path], digests_paths: list[Path] | None = None) -> CheckResult:
+    """Read a whole table's files, add their helper columns and validate them as one frame.
+
+    appearances needs the digests table's files for each digest's entry_count.
+    """
+    digests = read_table(digests_paths, "digests").to_pandas() if table == "appearances" and digests_paths is not None else None
+    frame = prepare_frame(table, read_frame(paths, table), digests=digests)
+    return validate_frame(table, frame, source=describe_files(paths))

@@ -1,0 +1,200 @@
+"""The staging database: what is parsed again, one transaction per build, healing, the parse pool."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+import pipeline.build
+import pipeline.store.parse
+import pipeline.store.versions
+from pipeline.build import build_warehouse, stage
+from pipeline.config import Settings
+from pipeline.store.digest_files import list_with_signatures
+from pipeline.store.parse import ParseSettings, parse_files
+from pipeline.store.staging import STAGED_TABLES
+from tests.helpers import REPO, abstract, read_table, render
+
+FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
+
+
+def _names(result) -> list[str]:
+    return [row["source_name"] for row in result.parsed]
+
+
+def _staged(settings: Settings) -> dict[str, list]:
+    with duckdb.connect(str(settings.layout.staging_db), read_only=True) as con:
+        return {table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in STAGED_TABLES}
+
+
+@pytest.fixture
+def settings(tmp_path, digests_dir) -> Settings:
+    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
+    (digests_dir / "b.txt").write_text(render("Mar 13", FIRST[:1]))
+    return Settings(tmp_path / "warehouse", digests_dir)
+
+
+def test_only_changed_content_is_parsed_again(settings):
+    assert _names(stage(settings)) == ["a.txt", "b.txt"]
+    assert _names(stage(settings)) == []
+    a = settings.digests_dir / "a.txt"
+    # Touched, and rewritten with the same bytes: a new signature, same content: not parsed.
+    os.utime(a, (1, 1))
+    result = stage(settings)
+    assert _names(result) == [] and [listed.source_name for listed in result.plan.resign] == ["a.txt"]
+    a.write_bytes(a.read_bytes())
+    assert _names(stage(settings)) == []
+    # The new signature is remembered: nothing to re-sign next time.
+    assert stage(settings).plan.resign == []
+    a.write_text(render("Mar 14", FIRST))
+    assert _names(stage(settings)) == ["a.txt"]
+    (settings.digests_dir / "b.txt").unlink()
+    result = stage(settings)
+    assert _names(result) == [] and result.plan.remove == ["b.txt"]
+    assert [row[0] for row in _staged(settings)["staged_files"]] == ["a.txt"]
+
+
+def test_other_reading_code_or_year_parses_everything_again(settings, monkeypatch):
+    stage(settings)
+    monkeypatch.setattr(pipeline.store.versions, "parser_fingerprint", lambda: "other reader")
+    monkeypatch.setattr(pipeline.build, "parser_fingerprint", lambda: "other reader")
+    assert _names(stage(settings)) == ["a.txt", "b.txt"]
+    assert _names(stage(Settings(settings.warehouse_dir, settings.digests_dir, 2024))) == ["a.txt", "b.txt"]
+
+
+def test_reparse_names_files_to_read_again(settings):
+    stage(settings)
+    assert _names(stage(settings, reparse=["b.txt"])) == ["b.txt"]
+
+
+def test_an_error_while_parsing_rolls_the_whole_stage_back(settings, monkeypatch):
+    stage(settings)
+    before = _staged(settings)
+    (settings.digests_dir / "a.txt").write_text(render("Mar 20", FIRST))
+    (settings.digests_dir / "c.txt").write_text(render("Mar 21", FIRST))
+    real_parse_files = pipeline.build.parse_files
+
+    def failing(*args, **kwargs):
+        for _number, rows in enumerate(real_parse_files(*args, **kwargs)):
+            yield rows  # the first chunk is inserted, then the parse fails
+        raise RuntimeError("the parse failed after its first chunk")
+
+    monkeypatch.setattr(pipeline.store.parse, "CHUNK_FILES", 1)
+    monkeypatch.setattr(pipeline.build, "parse_files", failing)
+    with pytest.raises(RuntimeError, match="after its first chunk"):
+        stage(settings)
+    assert _staged(settings) == before
+    monkeypatch.setattr(pipeline.build, "parse_files", real_parse_files)
+    assert _names(stage(settings)) == ["a.txt", "c.txt"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other_layout"])
+def test_a_damaged_staging_database_is_rebuilt_from_the_digests(settings, damage):
+    build_warehouse(settings)
+    tables = {table: read_table(settings.layout, table) for table in ("digests", "papers", "appearances")}
+    path = settings.layout.staging_db
+    if damage == "garbage":
+        path.write_bytes(b"this is no database" * 100)
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:5000])
+    else:
+        with duckdb.connect(str(path)) as con:
+            con.execute("UPDATE staging_layout SET schema_id = 'another'")
+    result = build_warehouse(settings)
+    assert sorted(_names(result.stage)) == ["a.txt", "b.txt"]
+    for table, before in tables.items():
+        # ingested_at too: the published digests table keeps each digest's first ingestion.
+        assert read_table(settings.layout, table).equals(before), table
+
+
+def test_an_unreadable_file_is_read_again_once_its_signature_changes(settings):
+    link = settings.digests_dir / "link.txt"
+    link.symlink_to("not-yet.txt")  # dangling: unreadable
+    stage(settings)
+    assert _names(stage(settings)) == []  # unchanged, not read again
+    (settings.digests_dir / "not-yet.txt").write_text(render("Mar 15", FIRST))
+    assert sorted(_names(stage(settings))) == ["link.txt", "not-yet.txt"]
+
+
+def test_many_files_parse_in_worker_processes_to_the_same_rows(tmp_path):
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    for number in range(70):
+        (digests / f"{number:03d}.txt").write_text(render(f"Mar {1 + number % 28}", [(f"Paper {number}", abstract(str(number)))]))
+    settings = ParseSettings(None, "v", "f", dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    listing = list_with_signatures(digests)
+    serial = list(parse_files(digests, listing, settings, workers=1))
+    parallel = list(parse_files(digests, listing, settings, workers=2))
+    for attribute in ("files", "entries", "links", "rejects"):
+        assert pa.concat_tables([getattr(rows, attribute) for rows in parallel]).equals(
+            pa.concat_tables([getattr(rows, attribute) for rows in serial])
+        )
+
+
+_PARSE_FOREVER = """
+import sys, time
+from pathlib import Path
+import pipeline.store.parse as parse
+from pipeline.store.digest_files import list_with_signatures
+
+def slow(args):
+    time.sleep(3600)
+
+parse._parse_chunk = slow
+settings = parse.ParseSettings(None, "v", "f", __import__("datetime").datetime(2026, 1, 1))
+digests = Path(sys.argv[1])
+print("parsing", flush=True)
+list(parse.parse_files(digests, list_with_signatures(digests), settings, workers=2))
+"""
+
+
+def _children_of(pid: int) -> set[int]:
+    children = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                children.add(int(entry))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_worker_processes_end_when_the_build_is_killed(tmp_path):
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    for number in range(70):
+        (digests / f"{number:03d}.txt").write_text(render("Mar 1", [(f"Paper {number}", abstract(str(number)))]))
+    build = subprocess.Popen([sys.executable, "-c", _PARSE_FOREVER, str(digests)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert build.stdout.readline().strip() == "parsing"
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while time.monotonic() < deadline and len(workers) < 2:
+        # The fork server is the build's child; the workers are the fork server's.
+        workers = {worker for server in _children_of(build.pid) for worker in _children_of(server)}
+        time.sleep(0.2)
+    servers = _children_of(build.pid)
+    assert len(workers) >= 2, "the pool never started its workers"
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    # A guard against processes left forever, not a speed check.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers | servers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers | servers)
