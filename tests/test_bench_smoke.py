@@ -93,21 +93,22 @@ def test_the_pandas_baseline_reads_the_same_tables(corpus):
 @pytest.mark.slow
 def test_bench_runs_end_to_end(tmp_path):
     out = tmp_path / "RESULTS.md"
-    size = 8  # the Dagster builds (two subprocesses) dominate the time, not the size
+    size = 8
+    # Without the Dagster path: `papertrends build` in a child, and what its rebuilds touch,
+    # are tested in tests/test_dagster.py; here the harness itself.
     assert bench.main(
         ["--sizes", str(size), "--seed", str(SEED), "--corpus", str(tmp_path / "corpus"),
-         "--work", str(tmp_path / "work"), "--out", str(out), "--reader-size", str(size), "--repeats", "1", "--skip-postgres"]
+         "--work", str(tmp_path / "work"), "--out", str(out), "--reader-size", str(size), "--repeats", "1", "--skip-dagster"]
     ) == 0
     report = out.read_text(encoding="utf-8")
     manifest = json.loads((tmp_path / "corpus" / str(size) / generate.MANIFEST_NAME).read_text())
     assert f"| {size} | " in report and f"| {manifest['appearances']:,} |" in report
-    # The ratio and what Dagster adds in seconds: a faster pipeline/ raises the one, not the other.
-    assert re.search(r"\| [0-9.]+x \| [0-9.]+ s \|$", report, re.MULTILINE)
+    assert "| not run |" in report  # the Dagster columns, skipped
     assert "## Rebuilding the 8-digest warehouse" in report
     # One digest parsed by each +1 run, none by a run with nothing new, which touches no file.
-    for path in ("pipeline/ (`build_warehouse`)", "Dagster (`papertrends build`)"):
-        assert re.search(rf"\| {re.escape(path)} \| \+1 digest \|( [0-9.,]+( MB)? \|){{3}} 1 \|", report), path
-        assert re.search(rf"\| {re.escape(path)} \| nothing new \|( [0-9.,]+( MB)? \|){{3}} 0 \| yes \|", report), path
+    path = "pipeline/ (`build_warehouse`)"
+    assert re.search(rf"\| {re.escape(path)} \| \+1 digest \|( [0-9.,]+( MB)? \|){{3}} 1 \|", report)
+    assert re.search(rf"\| {re.escape(path)} \| nothing new \|( [0-9.,]+( MB)? \|){{3}} 0 \| yes \|", report)
     for name in ("daily_summary", "paper_recurrence", "recurrence_by_day", "repo_popularity", "papers"):
         assert f"| table or view {name} |" in report
     assert "## Lines of code" in report

@@ -75,7 +75,7 @@ def test_every_step_equals_a_build_from_scratch(tmp_path, seed):
     settings = Settings(tmp_path / "warehouse", tmp_path / "raw", YEAR)
     write_corpus(settings.digests_dir)
     build_warehouse(settings)
-    for step in range(4):
+    for step in range(3):
         edit = _edit(settings.digests_dir, rng, step)
         build_warehouse(settings)
         scratch = Settings(tmp_path / f"scratch-{step}", settings.digests_dir, YEAR)
