@@ -13,7 +13,7 @@ import dagster as dg
 
 from assets.metadata import table_records
 from assets.resources import WarehouseResource
-from pipeline.build import stage, unusable_digests
+from pipeline.build import check_settings, stage, unusable_digests
 
 # Files listed one per row in a run's metadata, at most (a first build parses them all).
 LISTED_FILES = 500
@@ -37,6 +37,7 @@ class StageConfig(dg.Config):
 )
 def staged_digests(context: dg.AssetExecutionContext, config: StageConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
+    check_settings(settings)  # UI and sensor runs too: the same refusals as `papertrends build`
     result = stage(settings, reparse=config.reparse, allow_empty=config.allow_empty)
     plan = result.plan
     statuses: dict[str, int] = {}

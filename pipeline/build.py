@@ -78,6 +78,31 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(f"cannot create the warehouse directory {warehouse}: {error.strerror}") from None
     if not os.access(warehouse, os.W_OK | os.X_OK):
         raise ConfigError(f"the warehouse directory is not writable: {warehouse}")
+    refuse_links(Layout(warehouse))
+
+
+def refuse_links(layout: Layout) -> None:
+    """A build writes only inside the warehouse: a symbolic link where it writes is refused.
+
+    (The lock file is opened without following links, and files replaced by a rename
+    replace a link itself, never its target.)
+    """
+    written = [
+        layout.parquet_dir,
+        *(layout.table_dir(table) for table in TABLES),
+        layout.staging_dir,
+        layout.staging_db,
+        layout.staging_dir / "duckdb_spill",
+        layout.candidates_dir,
+        *(layout.candidate_dir(table) for table in TABLES),
+        layout.validation_dir,
+        layout.validation_dir / "results",
+        layout.report_dir,
+        layout.dagster_home,
+    ]
+    for path in written:
+        if path.is_symlink():
+            raise ConfigError(f"{path} is a symbolic link: a build writes only inside the warehouse; remove it")
 
 
 # --- stage --------------------------------------------------------------------------------

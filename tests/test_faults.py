@@ -39,7 +39,7 @@ from tests.helpers import REPO, SAMPLES, abstract, render
 pytestmark = pytest.mark.faults
 
 SEED = 20260311
-RANDOM_KILLS = 2
+RANDOM_KILLS = 1
 CHILD = Path(__file__).resolve().parent / "fault_child.py"
 DUCKDB_CLI = REPO / ".venv" / "bin" / "duckdb"
 
@@ -847,13 +847,22 @@ def candidate_writes_fail_with_enospc(good, tmp_path):
     settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
     build_warehouse(settings)
 
-    def half_then_no_space(table, where, **kwargs):
-        with open(where, "wb") as handle:
-            handle.write(b"PAR1" + b"\0" * 1000)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    class HalfThenNoSpace(pq.ParquetWriter):
+        """Writes the file's header, then runs out of space."""
+
+        def __init__(self, where, schema, **kwargs):
+            super().__init__(where, schema, **kwargs)
+            self._where = where
+
+        def write_table(self, table, row_group_size=None):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def close(self):
+            super().close()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(pq, "write_table", half_then_no_space)
+    patch.setattr(pq, "ParquetWriter", HalfThenNoSpace)
     yield _Fault(Settings(settings.warehouse_dir, good["B"].digests_dir, None), _published_files(settings.layout), patch)
     patch.undo()
 

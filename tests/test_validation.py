@@ -75,12 +75,12 @@ RULE_TEXTS = {
         "(paper_id, url) is unique",
         "url starts with https:// and a host",
         "kind is one of github, gitlab, gitee, bitbucket, huggingface, github_pages, anonymous_review, project_page, other",
-        "owner is set for a github/gitlab/gitee repository link (host/owner/repo...)",
-        "repo is set for a github/gitlab/gitee repository link (host/owner/repo...)",
+        "owner is set where the url names a repository (github/gitlab/gitee/bitbucket host/owner/repo...)",
+        "repo is set where the url names a repository (github/gitlab/gitee/bitbucket host/owner/repo...)",
     ],
     "rejects": [
         "reason is one of binary_file, control_characters, abstract_without_title, title_without_abstract, "
-        "truncated_entry, invalid_date, extra_date_line, undated_digest, repeated_entry, oversized_entry",
+        "truncated_entry, invalid_date, extra_date_line, undated_digest, repeated_entry, oversized_entry, undecodable_bytes",
         "line is at least 1",
     ],
 }
@@ -114,7 +114,7 @@ def test_the_rules_are_those_written_here():
     assert CROSS_TABLE_CHECK == "cross_table_integrity"
     # The bounds and patterns the cases below spell out.
     assert (TITLE_MAX_CHARS, ABSTRACT_MAX_CHARS) == (300, 5000)
-    assert (DIGEST_ID_PATTERN, ARXIV_ID_PATTERN) == (r"^[0-9a-f]{64}$", r"^\d{4}\.\d{4,5}$")
+    assert (DIGEST_ID_PATTERN, ARXIV_ID_PATTERN) == (r"^[0-9a-f]{64}$", r"^[0-9]{4}\.[0-9]{4,5}$")
     assert HTTPS_HOST_PATTERN.startswith("^https://[^") and HTTPS_HOST_PATTERN.endswith("/]+")
 
 
@@ -358,7 +358,10 @@ HOLDING_ROWS = {
         _link(P2, "https://github.com/owner", "github.com", "github", None, None),
         _link(P2, "https://github.com/owner?tab=repositories", "github.com", "github", None, None),
         _link(P2, "https://gitlab.com/group", "gitlab.com", "gitlab", "group", None),
-        _link(P2, "https://bitbucket.org/owner/repo", "bitbucket.org", "bitbucket", None, None),
+        # The reader finds no repository in ".": github.com/owner/.#L10 is the profile's page.
+        _link(P2, "https://github.com/owner/.#L10", "github.com", "github", "owner", None),
+        # A repository link with owner and repo.
+        _link(P2, "https://bitbucket.org/owner/repo", "bitbucket.org", "bitbucket", "owner", "repo"),
         _link(P2, "https://huggingface.co/org/model", "huggingface.co", "huggingface", None, None),
         _link(P2, "https://example.org/owner/repo", "example.org", "other", None, None),
         _link(P2, "https://owner.github.io/repo", "owner.github.io", "github_pages", "owner", None),

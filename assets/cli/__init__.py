@@ -1,12 +1,18 @@
-"""The `papertrends` command: build the warehouse through Dagster, report on it, open the UI."""
+"""The `papertrends` command: build the warehouse through Dagster, report on it, open the UI.
+
+Only the standard library is imported before run() starts: Ctrl-C during start-up is
+then a one-line "interrupted", not a traceback from an import.
+"""
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from pipeline.config import ConfigError, Settings
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 
-def report(settings: Settings) -> int:
+def report(settings: "Settings") -> int:
     """Print the trend summary and (re)write the HTML report beside it."""
     from pipeline.report import terminal_summary, write_report
 
@@ -37,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     ui_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ui_parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
+    from pipeline.config import ConfigError, Settings
+
     try:
         settings = Settings.from_env()
     except ConfigError as error:

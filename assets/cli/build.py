@@ -5,9 +5,13 @@ stops before importing Dagster: the tables, trends.duckdb and every published fi
 stay as they are, and the same summary is printed.
 """
 
+import contextlib
 import shutil
+import sqlite3
 import sys
+import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.build import check_settings, is_current, plan_stage, report_path, stage, write_report_or_warn
 from pipeline.config import ConfigError, Layout, Settings
@@ -66,6 +70,18 @@ class PublishedState:
         built = built_from(layout.duckdb_path)
         built_at = built[1].isoformat(timespec="seconds") if built else "none (it is missing)"
         return cls(record.build_key if record else None, built[0] if built else None, built_at)
+
+
+def damaged_database(home: Path) -> Path | None:
+    """The first SQLite file of a Dagster instance that fails SQLite's own check, if any."""
+    for path in sorted(home.rglob("*.db")):
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True)) as con:
+                if con.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                    return path
+        except sqlite3.DatabaseError:
+            return path
+    return None
 
 
 def outcome_of_failure(before: PublishedState, after: PublishedState) -> str:
@@ -161,7 +177,9 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
                 raise_on_error=False,
             )
     except Exception as error:  # Dagster's own storage failing (a full disk, a damaged database): one line
-        return fail(f"build failed: {innermost(error)}{disk_hint(settings)} (Dagster instance: {home})", 1)
+        damaged = damaged_database(home)
+        where = f"the Dagster database {damaged} is damaged: move it away" if damaged else f"Dagster instance: {home}"
+        return fail(f"build failed: {innermost(error)}{disk_hint(settings)} ({where})", 1)
     failed_steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
     after = PublishedState.read(layout)
     data_docs = layout.validation_dir / "index.html"

@@ -17,11 +17,12 @@ _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.mont
 _MONTHS["sept"] = 9
 
 _MONTH_DAY = re.compile(
-    r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{4}))?"
+    r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<year>[0-9]{4}))?"
 )
-_DAY_MONTH = re.compile(r"(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?(?:,?\s+(?P<year>\d{4}))?")
-_ISO = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
-_ISO_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_DAY_MONTH = re.compile(r"(?P<day>[0-9]{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?(?:,?\s+(?P<year>[0-9]{4}))?")
+_ISO = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
+# Not glued to other digits: 12026-03-12 names no date.
+_ISO_IN_NAME = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
 
 
 @dataclass(frozen=True)

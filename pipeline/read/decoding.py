@@ -1,4 +1,10 @@
-"""Turn a digest file's bytes into normalized text, or say why it is not text."""
+"""Turn a digest file's bytes into normalized text, or say why it is not text.
+
+Decoding is decided per file (a BOM, UTF-16's NUL pattern, UTF-8, else a legacy 8-bit
+encoding), but damage is kept to the lines it is in: a UTF-8 file with a few broken
+bytes keeps its UTF-8 text, and only the broken lines hold U+FFFD, whose blocks the
+reader rejects (`undecodable_bytes`); a UTF-16 file with a stray byte likewise.
+"""
 
 import codecs
 import hashlib
@@ -25,8 +31,16 @@ _BOMS = (
 )
 # Bytes that never occur in text: C0 controls except tab, LF, VT, FF, CR, and DEL.
 CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\x0b\x0c\r") + b"\x7f"
+# Control characters in decoded text: those bytes' characters, and the C1 controls
+# (U+0080-U+009F), which no capture holds as text (a Latin-1 reading of bytes that
+# were something else shows them).
+CONTROL_CHARACTERS = CONTROL_BYTES.decode("ascii") + "".join(chr(code) for code in range(0x80, 0xA0))
+_C1 = frozenset(chr(code) for code in range(0x80, 0xA0))
 # Above this share of control bytes, a file with no BOM is binary.
 _BINARY_CONTROL_SHARE = 0.05
+# Above this share of characters replaced, a file is not text in the encoding it seemed to be in.
+_BINARY_REPLACED_SHARE = 0.05
+REPLACEMENT = "\ufffd"
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,8 @@ class DecodedText:
     text: str  # normalized: NFC, LF line endings, trailing whitespace stripped
     encoding: str  # the encoding the bytes were read with
     digest_id: str  # sha256 hex of `text` in UTF-8
-    has_control_characters: bool  # any of CONTROL_BYTES in `text`
+    has_control_characters: bool  # any of CONTROL_CHARACTERS in `text`
+    replaced_bytes: bool = False  # broken bytes became U+FFFD: their blocks are rejected
 
 
 @dataclass(frozen=True)
@@ -61,10 +76,11 @@ def sha256_hex(data: bytes) -> str:
 def _utf16_without_bom(raw: bytes) -> str | None:
     """UTF-16 saved without a BOM shows as a NUL in every other byte."""
     sample = raw[:4096]
-    if len(sample) < 4 or len(sample) % 2:
+    if len(sample) < 4:
         return None
-    even_nuls = sample[0::2].count(0) / (len(sample) // 2)
-    odd_nuls = sample[1::2].count(0) / (len(sample) // 2)
+    pairs = len(sample) // 2
+    even_nuls = sample[0::2].count(0) / pairs
+    odd_nuls = sample[1::2].count(0) / pairs
     if odd_nuls > 0.3 and even_nuls < 0.05:
         return "utf-16-le"
     if even_nuls > 0.3 and odd_nuls < 0.05:
@@ -72,35 +88,68 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
-def _decode(raw: bytes) -> tuple[str, str] | None:
+def _with_replacements(raw: bytes, encoding: str, label: str) -> tuple[str, str, bool] | None:
+    """The bytes in a Unicode encoding, broken sequences as U+FFFD; None when that is most of them."""
+    try:
+        return raw.decode(encoding), label, False
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode(encoding, errors="replace")
+    if text.count(REPLACEMENT) > _BINARY_REPLACED_SHARE * max(len(text), 1):
+        return None
+    return text, label, True
+
+
+def _utf8_or_legacy(raw: bytes) -> tuple[str, str, bool]:
+    """UTF-8 when the non-ASCII lines are UTF-8 (the broken ones replaced), else Windows-1252 or Latin-1."""
+    try:
+        return raw.decode("utf-8"), "utf-8", False
+    except UnicodeDecodeError:
+        pass
+    valid = broken = 0
+    for line in raw.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            valid += 1
+        except UnicodeDecodeError:
+            broken += 1
+    if valid and valid >= broken:
+        # A UTF-8 capture with a few broken lines: keep its UTF-8, mark what is broken.
+        return raw.decode("utf-8", errors="replace"), "utf-8", True
+    # Legacy captures: Windows-1252 is a superset of Latin-1's printable range;
+    # Latin-1 decodes any byte, so it is the last resort, never a failure.
+    try:
+        return raw.decode("cp1252"), "cp1252", False
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1", False
+
+
+def _decode(raw: bytes) -> tuple[str, str, bool] | None:
+    """(text, encoding, whether bytes were replaced), or None for a file that is no text."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
-            try:
-                return raw[len(bom):].decode(encoding), encoding + "-bom"
-            except UnicodeDecodeError:
-                return None
+            return _with_replacements(raw[len(bom) :], encoding, encoding + "-bom")
     if raw.startswith(_BINARY_MAGIC):
         return None
     utf16 = _utf16_without_bom(raw)
     if utf16:
-        try:
-            return raw.decode(utf16), utf16
-        except UnicodeDecodeError:
-            return None
+        return _with_replacements(raw, utf16, utf16)
     sample = raw[:65536]
     control_bytes = len(sample) - len(sample.translate(None, CONTROL_BYTES))
     if control_bytes > _BINARY_CONTROL_SHARE * len(sample):
         return None
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    # Legacy captures: Windows-1252 is a superset of Latin-1's printable range;
-    # Latin-1 decodes any byte, so it is the last resort, never a failure.
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
+    return _utf8_or_legacy(raw)
+
+
+def has_control(text: str) -> bool:
+    encoded = text.encode("utf-8")
+    # In UTF-8 these bytes stand only for themselves, never inside another character;
+    # bytes.translate finds them faster than a scan of the text.
+    if len(encoded.translate(None, CONTROL_BYTES)) != len(encoded):
+        return True
+    return not text.isascii() and not _C1.isdisjoint(text)
 
 
 def decode_digest(raw: bytes) -> DecodedText | NotText:
@@ -109,12 +158,8 @@ def decode_digest(raw: bytes) -> DecodedText | NotText:
     decoded = _decode(raw)
     if decoded is None:
         return NotText("binary", f"not text in any known encoding ({len(raw)} bytes)", sha256_hex(raw))
-    text, encoding = decoded
+    text, encoding, replaced = decoded
     text = normalize_text(text)
     if not text:
         return NotText("empty", f"only whitespace ({len(raw)} bytes)", sha256_hex(raw))
-    encoded = text.encode("utf-8")
-    # In UTF-8 these bytes stand only for themselves, never inside another character;
-    # bytes.translate finds them several times faster than a regex scan of the text.
-    has_control = len(encoded.translate(None, CONTROL_BYTES)) != len(encoded)
-    return DecodedText(text, encoding, sha256_hex(encoded), has_control)
+    return DecodedText(text, encoding, sha256_hex(text.encode("utf-8")), has_control(text), replaced)

@@ -8,8 +8,10 @@ _NOT_WORD = re.compile(r"[\W_]+")
 # For ASCII, NFKC changes nothing, casefold is lower(), and the word characters are
 # letters and digits: a translate and a split do what the regex does, faster.
 _ASCII_NOT_WORD_TO_SPACE = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
-ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
-ARXIV_ID_PATTERN = r"^\d{4}\.\d{4,5}$"
+# ASCII digits only ([0-9], never \d): an id in fullwidth or Arabic-Indic digits is no arXiv id.
+# The reader finds ids with ARXIV_ID; the papers suite checks them with ARXIV_ID_PATTERN.
+ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)([0-9]{4}\.[0-9]{4,5})(?:v[0-9]+)?(?![0-9])", re.IGNORECASE)
+ARXIV_ID_PATTERN = r"^[0-9]{4}\.[0-9]{4,5}$"
 
 
 def normalize_title(title: str) -> str:

@@ -17,6 +17,8 @@ LINK_KINDS = (
 )
 # Kinds whose links count as "has code" in the trend views.
 CODE_KINDS = ("github", "gitlab", "gitee", "bitbucket", "huggingface")
+# Hosts whose links name repositories as host/owner/repo: such a link has owner and repo.
+REPOSITORY_KINDS = ("github", "gitlab", "gitee", "bitbucket")
 
 _REPO_HOSTS = {
     "github.com": "github",
@@ -155,6 +157,16 @@ def canonicalize(raw_url: str) -> Link | None:
         owner=owner or None,
         repo=repo or None,
     )
+
+
+def names_repository(url: str) -> bool:
+    """Whether a canonical url names a repository (owner and repo on a code host).
+
+    The one definition the reader (which fills owner and repo by canonicalize) and the
+    repo_links suite (which requires them on such a link) share.
+    """
+    link = canonicalize(url)
+    return link is not None and link.kind in REPOSITORY_KINDS and link.owner is not None and link.repo is not None
 
 
 def link_hint_positions(lowered: str) -> list[int]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pipeline.read import dates
-from pipeline.read.decoding import CONTROL_BYTES, DecodedText, NotText, decode_digest
+from pipeline.read.decoding import CONTROL_CHARACTERS, REPLACEMENT, DecodedText, NotText, decode_digest
 from pipeline.read.identity import find_arxiv_id, paper_id
 from pipeline.read.links import Link, extract_links, find_all, link_hint_positions, links_at
 
@@ -44,11 +44,12 @@ REJECT_REASONS = (
     "undated_digest",  # no usable date for the digest: its entries cannot be dated
     "repeated_entry",  # the same paper again in one digest
     "oversized_entry",  # a title whose abstract is longer than ABSTRACT_MAX_CHARS
+    "undecodable_bytes",  # a block holding bytes its file's encoding cannot read (shown as U+FFFD)
 )
 DIGEST_STATUSES = ("ok", "duplicate", "empty", "binary", "undated", "unreadable")
 
-# The characters of decoding.CONTROL_BYTES, for the blocks of a text that holds one.
-_CONTROL = re.compile(f"[{re.escape(CONTROL_BYTES.decode('ascii'))}]")
+# The characters of decoding.CONTROL_CHARACTERS, for the blocks of a text that holds one.
+_CONTROL = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
 _BINARY_PREVIEW_BYTES = 4096
 
 
@@ -268,17 +269,26 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
 
     blocks = split_blocks(decoded.text)
     parsed.block_count = len(blocks)
-    # Found while decoding; the per-block test runs only when the text holds one.
-    has_control = decoded.has_control_characters
     collector = _EntryCollector(parsed, _Hints(decoded.text, blocks))
+
+    def damaged(block: Block) -> bool:
+        """Reject a block holding control characters or bytes the decoding replaced."""
+        # Both found while decoding: the per-block tests run only when the text holds one.
+        if decoded.has_control_characters and _CONTROL.search(block.text):
+            collector.reject(block, "control_characters", "holds NUL or other control characters")
+            return True
+        if decoded.replaced_bytes and REPLACEMENT in block.text:
+            collector.reject(block, "undecodable_bytes", f"holds bytes that are not {decoded.encoding} (shown as U+FFFD)")
+            return True
+        return False
 
     index = 0
     date_line: dates.DateLine | None = None
     # Header blocks and the date line, in any order, before the first entry.
     while index < len(blocks):
         block = blocks[index]
-        if has_control and _CONTROL.search(block.text):
-            collector.reject(block, "control_characters", "holds NUL or other control characters")
+        if damaged(block):
+            pass
         elif _is_header(block):
             parsed.header_block_count += 1
         elif (candidate := dates.parse_date_line(block.text)) is not None:
@@ -311,9 +321,9 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
 
     clean: list[Block] = []
     for block in body:
-        if has_control and _CONTROL.search(block.text):
-            collector.reject(block, "control_characters", "holds NUL or other control characters")
-        elif dates.parse_date_line(block.text) is not None:
+        if damaged(block):
+            continue
+        if dates.parse_date_line(block.text) is not None:
             collector.reject(block, "extra_date_line", "a digest has one date line")
         else:
             clean.append(block)

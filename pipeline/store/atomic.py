@@ -49,9 +49,10 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_parquet(table: pa.Table, final: Path) -> None:
-    """One Parquet file, atomically, in the table's own schema."""
-    with atomic_path(final) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    """One Parquet file, atomically, in the table's own schema (no rows: no row group)."""
+    with atomic_path(final) as tmp, pq.ParquetWriter(tmp, table.schema, compression="zstd") as writer:
+        if table.num_rows:
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
 
 
 def remove_stale_temporaries(directories: list[Path], beside: Path | None = None) -> list[Path]:

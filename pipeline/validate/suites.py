@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from pipeline.read.dates import DATE_SOURCES
 from pipeline.read.identity import ARXIV_ID_PATTERN
-from pipeline.read.links import LINK_KINDS
+from pipeline.read.links import LINK_KINDS, REPOSITORY_KINDS, names_repository
 from pipeline.read.reader import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.validate.results import SAMPLE_SIZE, CheckResult, RuleResult, describe_files, plain
@@ -42,10 +42,6 @@ NOT_BLANK_PATTERN = f"[^{WHITESPACE_CLASS}]"
 HTTPS_HOST_PATTERN = f"^https://[^{WHITESPACE_CLASS}/]+"
 # Statuses of a digest whose text was read, so it has a date.
 READ_STATUSES = ("ok", "duplicate")
-# Hosts with owner/repo paths: a link there with two path segments names a repository.
-REPOSITORY_KINDS = ("github", "gitlab", "gitee")
-# scheme://host, then at least two non-empty path segments before any query or fragment.
-_TWO_PATH_SEGMENTS = r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*/+[^/?#]+/+[^/?#]+"
 
 # Helper columns added by prepare_frame, never part of a published table.
 DUPLICATE_OF_DIGEST_ID = "_duplicate_of_digest_id"
@@ -145,13 +141,13 @@ def _rules() -> dict[str, list[Rule]]:
             Rule(
                 "ExpectColumnValuesToNotBeNull",
                 {"column": "owner"},
-                "owner is set for a " + "/".join(REPOSITORY_KINDS) + " repository link (host/owner/repo...)",
+                "owner is set where the url names a repository (" + "/".join(REPOSITORY_KINDS) + " host/owner/repo...)",
                 ("is_true", IS_REPOSITORY_LINK),
             ),
             Rule(
                 "ExpectColumnValuesToNotBeNull",
                 {"column": "repo"},
-                "repo is set for a " + "/".join(REPOSITORY_KINDS) + " repository link (host/owner/repo...)",
+                "repo is set where the url names a repository (" + "/".join(REPOSITORY_KINDS) + " host/owner/repo...)",
                 ("is_true", IS_REPOSITORY_LINK),
             ),
         ],
@@ -227,8 +223,8 @@ def prepare_frame(table: str, frame, digests=None):
         # A digest_id with no digests row gets no bound here: the cross-table check reports it.
         frame[DIGEST_ENTRY_COUNT] = frame["digest_id"].map(counts).astype("Int64")
     elif table == "repo_links":
-        two_segments = frame["url"].str.contains(_TWO_PATH_SEGMENTS, regex=True, na=False)
-        frame[IS_REPOSITORY_LINK] = (frame["kind"].isin(REPOSITORY_KINDS) & two_segments).astype(bool)
+        # The reader's own definition (one for both): a repository link has owner and repo.
+        frame[IS_REPOSITORY_LINK] = [isinstance(url, str) and names_repository(url) for url in frame["url"]]
     return frame
 
 
