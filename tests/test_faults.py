@@ -39,7 +39,7 @@ from tests.helpers import REPO, SAMPLES, abstract, render
 pytestmark = pytest.mark.faults
 
 SEED = 20260311
-RANDOM_KILLS = 1
+RANDOM_KILLS = 2
 CHILD = Path(__file__).resolve().parent / "fault_child.py"
 DUCKDB_CLI = REPO / ".venv" / "bin" / "duckdb"
 
