@@ -41,9 +41,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# One pytest worker per core (pytest-xdist); PYTEST_ARGS="-n 0" runs in one process.
+# Three pytest workers (pytest-xdist): many tests wait on child processes, so on two
+# cores a third worker keeps both busy. PYTEST_ARGS="-n 0" runs in one process.
 test: lint
-	$(VENV)/bin/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n 3 --dist worksteal $(PYTEST_ARGS)
 
 # The inner loop: no Dagster runs, no browser, no fault injection, nothing slow.
 test-fast: lint
