@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.resources import WarehouseResource
-from pipeline.build import REQUIRED_CHECKS, last_result_if_current, run_check
-from pipeline.validate.cross_checks import CROSS_TABLE_CHECK
+from pipeline.build import REQUIRED_CHECKS, WARNING_CHECK_NAMES, last_result_if_current, run_check
+from pipeline.validate.cross_checks import CROSS_TABLE_CHECK, WARNING_CHECKS
 from pipeline.validate.docs import index_path, page_path
 from pipeline.validate.results import CheckResult
 
@@ -80,6 +80,15 @@ def _spec(name: str) -> dg.AssetCheckSpec:
 
 
 CHECK_SPECS = [_spec(name) for name in REQUIRED_CHECKS]
+WARNING_SPECS = [
+    dg.AssetCheckSpec(
+        name=name,
+        asset="papers",
+        blocking=False,
+        description=f"Warning (never blocks): {WARNING_CHECKS[name][0]}. The findings are in the metadata and the Data Docs.",
+    )
+    for name in WARNING_CHECK_NAMES
+]
 
 
 @dg.multi_asset_check(
@@ -113,3 +122,23 @@ def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
         )
     if errors:
         raise errors[0]
+
+
+@dg.multi_asset_check(
+    specs=WARNING_SPECS,
+    can_subset=True,
+    name="table_warnings",
+    description="Checks that warn: titles that look like markup, cards naming another arXiv id than their paper's.",
+)
+def table_warnings(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+    for spec in WARNING_SPECS:
+        if spec.key not in context.selected_asset_check_keys:
+            continue
+        result = run_check(warehouse.layout, spec.name)
+        yield dg.AssetCheckResult(
+            asset_key=spec.asset_key,
+            check_name=spec.name,
+            passed=result.success,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=check_metadata(result, warehouse, reused=False),
+        )

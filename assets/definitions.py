@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.checks import table_checks
+from assets.checks import table_checks, table_warnings
 from assets.executor import warehouse_locked_executor
 from assets.ingest import staged_digests
 from assets.publish import trends_duckdb
@@ -13,7 +13,7 @@ from assets.tables import consolidated_tables
 from pipeline.config import Settings
 
 ASSETS = [staged_digests, consolidated_tables, trends_duckdb, trend_report]
-CHECKS = [table_checks]
+CHECKS = [table_checks, table_warnings]
 SENSORS = [digest_files_sensor]
 
 

@@ -18,6 +18,7 @@ TABLE_DESCRIPTIONS = {
     "appearances": "One row per paper in a digest: the digest, its date, the paper's rank and the title's line.",
     "repo_links": "One row per distinct (paper, canonical link) found in abstracts, with kind, owner and repo.",
     "rejects": "One row per block of a digest that is no entry, with its line, reason and raw text.",
+    "repo_stars": "One row per (repository, day): the stars a card's GitHub badge, or the daily-papers JSON, showed that day.",
 }
 
 TABLE_SPECS = [

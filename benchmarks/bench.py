@@ -383,8 +383,9 @@ def bench_reader(digests: Path) -> dict:
     import baseline_pandas
 
     from pipeline.read.decoding import sha256_hex
+    from pipeline.read.formats.sample import is_title_shaped
     from pipeline.read.identity import paper_id
-    from pipeline.read.reader import is_title_shaped, parse_digest
+    from pipeline.read.reader import parse_digest
 
     paths = sorted(path for path in digests.iterdir() if not path.name.startswith("."))
     megabytes = sum(path.stat().st_size for path in paths) / 1e6

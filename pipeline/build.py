@@ -32,12 +32,14 @@ from pipeline.store.publish import (
 )
 from pipeline.store.staging import ChangePlan, apply_changes, open_staging, plan_changes, read_staging, staged_files
 from pipeline.store.versions import parser_fingerprint
-from pipeline.validate.cross_checks import CROSS_TABLE_CHECK, run_cross_checks
+from pipeline.validate.cross_checks import CROSS_TABLE_CHECK, WARNING_CHECKS, run_cross_checks, run_warning_check
 from pipeline.validate.results import CheckResult, RuleResult, describe_files
 from pipeline.validate.suites import suite_check_name
 
 # The checks whose approval publishing requires, every one of them.
 REQUIRED_CHECKS = (*(suite_check_name(table) for table in TABLES), CROSS_TABLE_CHECK)
+# Checks that warn: their findings are shown, and publish anyway.
+WARNING_CHECK_NAMES = tuple(WARNING_CHECKS)
 
 
 class ChecksFailed(RuntimeError):
@@ -229,6 +231,8 @@ def run_check(layout: Layout, check: str) -> CheckResult:
     try:
         if check == CROSS_TABLE_CHECK:
             result = run_cross_checks(files)
+        elif check in WARNING_CHECKS:
+            result = run_warning_check(check, files)
         else:
             table = check.removesuffix("_expectations")
             result = validate_table_files(table, files[table], files["digests"])
@@ -237,7 +241,8 @@ def run_check(layout: Layout, check: str) -> CheckResult:
         write_result(layout.validation_dir, _could_not_run(layout, check, files, key, error))
         raise
     result = dataclasses.replace(result, build_key=key, source=_subject(layout, check, files))
-    record_check(layout, check, result.success)
+    if check in REQUIRED_CHECKS:
+        record_check(layout, check, result.success)
     write_result(layout.validation_dir, result)
     return result
 
@@ -258,7 +263,7 @@ def last_result_if_current(layout: Layout, check: str) -> CheckResult | None:
 def _subject(layout: Layout, check: str, files: dict[str, list[Path]]) -> str:
     """What a check validated, for a person: candidates or published files, relative to the warehouse."""
     kind = "candidates" if read_manifest(layout) is not None else "published"
-    tables = list(TABLES) if check == CROSS_TABLE_CHECK else [check.removesuffix("_expectations")]
+    tables = [check.removesuffix("_expectations")] if check.endswith("_expectations") else list(TABLES)
     return f"{kind}: " + "; ".join(describe_files(files.get(table, []), layout.root) for table in tables)
 
 
@@ -270,7 +275,8 @@ def _could_not_run(layout: Layout, check: str, files: dict[str, list[Path]], key
 
 
 def validate(settings: Settings) -> list[CheckResult]:
-    return [run_check(settings.layout, check) for check in REQUIRED_CHECKS]
+    """Every check, the blocking ones and the warnings (which never hold the tables back)."""
+    return [run_check(settings.layout, check) for check in (*REQUIRED_CHECKS, *WARNING_CHECK_NAMES)]
 
 
 # --- publish ------------------------------------------------------------------------------
@@ -376,7 +382,7 @@ def build_warehouse(
             return BuildResult(staged, published=False, results=[], warnings=warnings)
         consolidate_tables(settings)
         results = validate(settings)
-        failed = [result for result in results if not result.success]
+        failed = [result for result in results if not result.success and result.name in REQUIRED_CHECKS]
         if failed:
             raise ChecksFailed(failed)
         published = publish(settings)

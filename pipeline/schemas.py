@@ -25,6 +25,8 @@ def _schema(columns: list[Column]) -> pa.Schema:
 
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+# A list of names, as Parquet files hold it (its items are called "element" there).
+NAMES = pa.list_(pa.field("element", pa.string()))
 
 LINK_STRUCT = pa.struct(
     [
@@ -43,18 +45,21 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("source_name", pa.string(), "file name, relative to the digests directory (key)", False),
         Column("date_line", pa.string(), "the date line as written, null when the digest has no valid one"),
         Column("digest_date", pa.date32(), "resolved date of the digest, null when no date could be resolved"),
-        Column("date_source", pa.string(), "where the year came from: date_line, file_name, config or reference_year"),
-        Column("entry_count", pa.int32(), "title and abstract pairs read from the file", False),
+        Column("date_source", pa.string(), "where the year came from: date_line, capture, file_name, config or reference_year"),
+        Column("entry_count", pa.int32(), "entries (papers) read from the file", False),
         Column("reject_count", pa.int32(), "blocks of the file that are no entry (see rejects)", False),
         Column("byte_size", pa.int64(), "size of the raw file in bytes", False),
         Column("parser_version", pa.string(), "version of the reader that parsed the file", False),
         Column("ingested_at", UTC_TIMESTAMP, "when this warehouse first ingested this content (UTC); kept by rebuilds", False),
         Column("duplicate_of", pa.string(), "source_name of the first file with the same digest_id; null for the digest itself"),
-        Column("status", pa.string(), "ok, duplicate, empty, binary, undated or unreadable", False),
+        Column("status", pa.string(), "ok, duplicate, empty, binary, undated, unreadable or unrecognized", False),
         Column("error", pa.string(), "why a digest yielded no entries, null when status is ok or duplicate"),
         Column("encoding", pa.string(), "text encoding the file was read with (utf-8, utf-8-bom, utf-16-le-bom, cp1252, latin-1 ...)"),
         Column("block_count", pa.int32(), "blocks (runs of non-blank lines) in the file", False),
-        Column("header_block_count", pa.int32(), "page header blocks (new, Subscribe ...) in the file", False),
+        Column("header_block_count", pa.int32(), "page header blocks (new, Subscribe ..., a card's author and date lines) in the file", False),
+        Column("format", pa.string(), "the capture's format, told from its content: sample, markdown, markdown-ref, text-export, trending, daily-papers-json or unrecognized", False),
+        Column("listing", pa.string(), "the page captured: daily, weekly, monthly, trending, search or unknown", False),
+        Column("entry_block_count", pa.int32(), "blocks read into entries (2 per entry in the sample layout; a card's blocks in others)", False),
     ],
     "papers": [
         Column("paper_id", pa.string(), "first 16 hex digits of the sha256 of the normalized title (key)", False),
@@ -63,13 +68,18 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("arxiv_id", pa.string(), "arXiv identifier (2303.12345) when a capture carries one"),
         Column("first_seen_date", pa.date32(), "first digest_date the paper appears on", False),
         Column("last_seen_date", pa.date32(), "last digest_date the paper appears on", False),
+        Column("authors", NAMES, "author names, as the first capture listing them gave them; null when none did"),
+        Column("keywords", NAMES, "the daily-papers JSON's ai_keywords, from the first capture giving them; null when none did"),
     ],
     "appearances": [
         Column("digest_id", pa.string(), "the digest the paper appears in", False),
         Column("paper_id", pa.string(), "the paper", False),
         Column("digest_date", pa.date32(), "date of the digest", False),
         Column("position", pa.int32(), "1-based rank of the paper in the digest", False),
-        Column("line", pa.int32(), "1-based line of the title in the raw file", False),
+        Column("line", pa.int32(), "1-based line of the title in the raw file (the item's 1-based index in a JSON digest)", False),
+        Column("upvotes", pa.int32(), "upvotes the card showed that day; null when the capture shows none"),
+        Column("comments", pa.int32(), "comments the card showed that day; null when the capture shows none"),
+        Column("arxiv_id", pa.string(), "arXiv id this card named; papers.arxiv_id is the first one seen"),
     ],
     "repo_links": [
         Column("paper_id", pa.string(), "the paper whose abstract holds the link", False),
@@ -79,6 +89,7 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("kind", pa.string(), "github, gitlab, gitee, bitbucket, huggingface, github_pages, anonymous_review, project_page or other", False),
         Column("owner", pa.string(), "account that owns the repository or pages site, where the host has one"),
         Column("repo", pa.string(), "repository (or dataset, model, space) name, where the host has one"),
+        Column("source", pa.string(), "where the link was first seen: abstract, or card (the card's GitHub badge or project page)", False),
     ],
     "rejects": [
         Column("digest_id", pa.string(), "the digest the block comes from", False),
@@ -87,6 +98,11 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("reason", pa.string(), "why the block is no entry (docs/reading.md lists the reasons)", False),
         Column("raw_text", pa.string(), "the block's text, normalized as for digest_id", False),
         Column("detail", pa.string(), "a human-readable explanation", False),
+    ],
+    "repo_stars": [
+        Column("url", pa.string(), "canonical url of the repository a card or the JSON showed stars for", False),
+        Column("day", pa.date32(), "digest_date of the captures that showed them (any listing; byte-identical copies count once)", False),
+        Column("stars", pa.int64(), "the stars shown that day (the largest, if digests of the day differ)", False),
     ],
 }
 PUBLISHED_SCHEMAS = {table: _schema(columns) for table, columns in PUBLISHED_COLUMNS.items()}

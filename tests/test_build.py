@@ -106,7 +106,10 @@ def test_rejects_are_published_with_their_source(tmp_path, digests_dir):
     assert statuses == {"a.txt": ("ok", 2, 1), "empty.txt": ("empty", 0, 0)}
 
 
-EVERY_NAME = ["digests", "papers", "appearances", "repo_links", "rejects", "recurrence_by_day", "paper_recurrence", "daily_summary", "repo_popularity"]
+EVERY_NAME = [
+    "digests", "papers", "appearances", "repo_links", "rejects", "repo_stars",
+    "daily_appearances", "recurrence_by_day", "paper_recurrence", "daily_summary", "repo_popularity",
+]
 
 
 def test_duckdb_file_answers_from_any_working_directory(sample_settings, tmp_path):
@@ -123,8 +126,9 @@ def test_duckdb_file_answers_from_any_working_directory(sample_settings, tmp_pat
     )
     counts = dict(line.split() for line in completed.stdout.splitlines())
     assert counts == {
-        "digests": "5", "papers": "298", "appearances": "358", "repo_links": "86", "rejects": "0",
-        "recurrence_by_day": "357", "paper_recurrence": "298", "daily_summary": "4", "repo_popularity": "86",
+        "digests": "5", "papers": "298", "appearances": "358", "repo_links": "86", "rejects": "0", "repo_stars": "0",
+        "daily_appearances": "358", "recurrence_by_day": "357", "paper_recurrence": "298", "daily_summary": "4",
+        "repo_popularity": "86",
     }
 
 
@@ -143,9 +147,12 @@ def test_duckdb_file_is_self_contained(sample_settings):
         tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall())
         macros = dict(con.execute("SELECT function_name, macro_definition FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal").fetchall())
-    assert tables == {"digests", "papers", "appearances", "repo_links", "rejects", "recurrence_by_day", "paper_recurrence", "build_info"}
+    assert tables == {
+        "digests", "papers", "appearances", "repo_links", "rejects", "repo_stars",
+        "daily_appearances", "recurrence_by_day", "paper_recurrence", "build_info",
+    }
     assert set(views) == {"daily_summary", "repo_popularity"}
-    assert set(macros) == {"top_recurring", "daily_summary_between", "rising"}
+    assert set(macros) == {"top_recurring", "daily_summary_between", "rising", "top_upvoted", "stars_gained"}
     for sql in [*views.values(), *macros.values()]:
         assert "parquet" not in sql.lower() and str(sample_settings.layout.root) not in sql
     leftovers = [path.name for path in sample_settings.layout.root.rglob("*.tmp")]

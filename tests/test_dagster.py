@@ -30,15 +30,20 @@ PAPERTRENDS = Path(sys.executable).with_name("papertrends")  # the installed com
 
 # --- facts written out by hand (DESIGN.md and the sample files themselves) ---------------------
 
-ASSET_KEYS = {"staged_digests", "digests", "papers", "appearances", "repo_links", "rejects", "trends_duckdb", "trend_report"}
+ASSET_KEYS = {
+    "staged_digests", "digests", "papers", "appearances", "repo_links", "repo_stars", "rejects", "trends_duckdb", "trend_report",
+}  # fmt: skip
 CHECK_TARGETS = {
     "digests_expectations": "digests",
     "papers_expectations": "papers",
     "appearances_expectations": "appearances",
     "repo_links_expectations": "repo_links",
+    "repo_stars_expectations": "repo_stars",
     "rejects_expectations": "rejects",
     "cross_table_integrity": "appearances",
 }
+# Checks that warn and never block, on papers.
+WARNING_TARGETS = {"markup_titles": "papers", "arxiv_id_conflicts": "papers"}
 # Each sample file: its date line's day, and its entries ((blocks - 4 header - 1 date line) / 2).
 SAMPLE_FILES = {
     "000_5909103161d329a2.txt": ("2026-03-12", 81),
@@ -47,7 +52,7 @@ SAMPLE_FILES = {
     "003_b18b7ed4e5679936.txt": ("2026-03-11", 56),
     "004_6cac52fbde9842e0.txt": ("2026-03-13", 69),
 }
-ROW_COUNTS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0}
+ROW_COUNTS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "repo_stars": 0, "rejects": 0}
 # day, digests, appearances, distinct_papers, new_papers, returning_papers
 DAILY_SUMMARY = [
     ("2026-03-11", 2, 113, 112, 112, 0),
@@ -165,15 +170,18 @@ def runs(tmp_path_factory):
 def test_one_run_materializes_every_asset_and_runs_every_check(runs):
     assert set(_materializations(runs.first)) == ASSET_KEYS
     evaluations = {evaluation.check_name: evaluation for evaluation in runs.first.get_asset_check_evaluations()}
-    assert {name: evaluation.asset_key.to_user_string() for name, evaluation in evaluations.items()} == CHECK_TARGETS
+    assert {name: evaluation.asset_key.to_user_string() for name, evaluation in evaluations.items()} == CHECK_TARGETS | WARNING_TARGETS
     assert all(evaluation.passed for evaluation in evaluations.values())
     for evaluation in evaluations.values():
         metadata = evaluation.metadata
         assert metadata["rules_failed"].value == 0 and metadata["rules"].value > 0
         assert Path(metadata["data_docs"].value).is_file() and Path(metadata["result_page"].value).is_file()
-    # Every check blocks: a failure keeps trends_duckdb (the publishing step) from running.
+    # Every check but the warnings blocks: a failure keeps trends_duckdb (the publishing step) from running.
     specs = {spec.name: spec for check in CHECKS for spec in check.check_specs}
-    assert set(specs) == set(CHECK_TARGETS) and all(spec.blocking for spec in specs.values())
+    assert set(specs) == set(CHECK_TARGETS) | set(WARNING_TARGETS)
+    assert {name for name, spec in specs.items() if spec.blocking} == set(CHECK_TARGETS)
+    severities = {evaluation.check_name: evaluation.severity for evaluation in evaluations.values()}
+    assert {name for name, severity in severities.items() if severity == dg.AssetCheckSeverity.WARN} == set(WARNING_TARGETS)
 
 
 @pytest.mark.slow
@@ -490,7 +498,7 @@ def test_strict_exits_1_when_a_block_is_rejected(story):
 def test_strict_exits_0_on_clean_input(story):
     assert (story.clean.code, story.clean.stderr) == (0, "")
     assert _summary_rows(story.clean.stdout) == [["2026-03-15", "1", "3", "3", "3", "0"]]
-    assert story.rows_after_clean == {"digests": 1, "papers": 3, "appearances": 3, "repo_links": 0, "rejects": 0}
+    assert story.rows_after_clean == {"digests": 1, "papers": 3, "appearances": 3, "repo_links": 0, "repo_stars": 0, "rejects": 0}
 
 
 @pytest.mark.slow

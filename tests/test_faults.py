@@ -44,10 +44,12 @@ CHILD = Path(__file__).resolve().parent / "fault_child.py"
 DUCKDB_CLI = REPO / ".venv" / "bin" / "duckdb"
 
 # What trends.duckdb holds, named here rather than taken from the code under test.
-TREND_TABLES = ("recurrence_by_day", "paper_recurrence")
+TREND_TABLES = ("daily_appearances", "recurrence_by_day", "paper_recurrence")
+# The sample format carries no star counts, so repo_stars is empty in every input here.
+TABLES_WITH_ROWS = tuple(table for table in TABLES if table != "repo_stars")
 VIEWS = ("daily_summary", "repo_popularity")
 IN_TRENDS_DB = (*TABLES, *TREND_TABLES, *VIEWS)
-MACROS = ("top_recurring", "daily_summary_between", "rising")
+MACROS = ("top_recurring", "daily_summary_between", "rising", "top_upvoted", "stars_gained")
 
 # Hand-counted facts of each input (the samples: DESIGN.md; the extra digest: 200
 # papers with one GitHub link each and two title-only blocks; the pool corpus: 70
@@ -186,12 +188,15 @@ def good(tmp_path_factory) -> dict[str, Good]:
     """Inputs A and B and their known-good states, each from a fresh build."""
     root = tmp_path_factory.mktemp("inputs")
     states = {label: _good_build(root, label) for label in ("A", "B")}
-    # The two must differ in every table and view, or a check could not tell them apart.
-    for table in TABLES:
+    # The two must differ in every table and view that holds rows, or a check could not tell
+    # them apart.
+    for table in TABLES_WITH_ROWS:
         assert not states["A"].parquet[table].equals(states["B"].parquet[table]), table
     for name in IN_TRENDS_DB:
-        assert not states["A"].trends[name].equals(states["B"].trends[name]), name
-    assert all(a != b for a, b in zip(states["A"].counts, states["B"].counts, strict=True))
+        if name != "repo_stars":
+            assert not states["A"].trends[name].equals(states["B"].trends[name]), name
+    differ = [a != b for name, a, b in zip(IN_TRENDS_DB, states["A"].counts, states["B"].counts, strict=True) if name != "repo_stars"]
+    assert all(differ) and len(differ) == len(IN_TRENDS_DB) - 1
     assert states["A"].build_key != states["B"].build_key
     return states
 
@@ -208,7 +213,8 @@ def _state(layout, good: dict[str, Good]) -> tuple[dict[str, str], str]:
         names = [path.name for path in _visible_parts(layout, table)]
         matches = [label for label, state in good.items() if data.equals(state.parquet[table]) and names == state.parts[table]]
         assert matches, f"parquet/{table} ({names}) is the table of no known-good build"
-        tables[table] = matches[0]
+        if table in TABLES_WITH_ROWS:  # the others are the same in every build: no state to tell
+            tables[table] = matches[0]
     contents, key = _trends_db(layout.duckdb_path)
     matches = [
         label
@@ -224,7 +230,7 @@ def _state(layout, good: dict[str, Good]) -> tuple[dict[str, str], str]:
 
 def _assert_finished(layout, good: dict[str, Good], label: str) -> None:
     """Everything published is `label`'s from-scratch build, and nothing of a build is left over."""
-    assert _state(layout, good) == (dict.fromkeys(TABLES, label), label)
+    assert _state(layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, label), label)
     assert list(layout.root.rglob("*.tmp")) == []
     assert not layout.candidates_dir.exists()
 
@@ -368,17 +374,17 @@ def test_kill_9_at_each_point_then_a_rerun_gives_the_new_build(good, tmp_path):
             tables, trends_db = _state(layout, good)
             labels = sorted(tables.values())
             if expected == "old":
-                assert (tables, trends_db) == (dict.fromkeys(TABLES, state), state), inject
+                assert (tables, trends_db) == (dict.fromkeys(TABLES_WITH_ROWS, state), state), inject
             elif expected == "mixed":
                 # Parquet readers may see some tables new, some old; trends.duckdb is still
                 # the previous build, whole.
                 assert labels == sorted([target] * 2 + [state] * 3) and trends_db == state
             elif expected == "tables new":
-                assert (tables, trends_db) == (dict.fromkeys(TABLES, target), state)
+                assert (tables, trends_db) == (dict.fromkeys(TABLES_WITH_ROWS, target), state)
             else:
                 # A random time: any of the states above, or the build finished. A new
                 # trends.duckdb is renamed in only after every table.
-                assert trends_db == state or labels == [target] * len(TABLES)
+                assert trends_db == state or labels == [target] * len(TABLES_WITH_ROWS)
             # The rerun finishes the build: the target's from-scratch state exactly.
             started = time.monotonic()
             build_warehouse(Settings(settings.warehouse_dir, good[target].digests_dir, None))
@@ -406,7 +412,7 @@ def test_kill_9_during_a_parallel_parse_leaves_no_worker_and_a_rerun_is_correct(
     children = _Children()  # importing while the known-good build of the pool corpus runs
     try:
         states = {**good, "M": _good_build(tmp_path / "inputs", "M")}
-        for table in TABLES:  # or a check could not tell M's tables from A's
+        for table in TABLES_WITH_ROWS:  # or a check could not tell M's tables from A's
             assert not states["M"].parquet[table].equals(good["A"].parquet[table]), table
         settings = Settings(tmp_path / "warehouse", good["A"].digests_dir, None)
         build_warehouse(settings)
@@ -436,7 +442,7 @@ def test_kill_9_during_a_parallel_parse_leaves_no_worker_and_a_rerun_is_correct(
                 os.kill(process["pid"], signal.SIGKILL)
         for stream in (child.stdin, child.stdout, child.stderr):
             stream.close()
-    assert _state(settings.layout, states) == (dict.fromkeys(TABLES, "A"), "A")
+    assert _state(settings.layout, states) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
     build_warehouse(Settings(settings.warehouse_dir, states["M"].digests_dir, None))
     _assert_finished(settings.layout, states, "M")
 
@@ -454,10 +460,10 @@ def test_kill_9_between_dagster_assets_then_a_rerun_gives_the_new_build(good, tm
     finally:
         children.close()
     layout = settings.layout
-    assert _state(layout, good) == (dict.fromkeys(TABLES, "A"), "A")
-    # The candidates of every table wait with the approvals of the six checks.
+    assert _state(layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
+    # The candidates of every table wait with the approvals of the seven checks.
     assert sorted(path.name for path in layout.candidates_dir.iterdir()) == sorted([*TABLES, "approvals", "manifest.json"])
-    assert len(list((layout.candidates_dir / "approvals").glob("*.json"))) == 6
+    assert len(list((layout.candidates_dir / "approvals").glob("*.json"))) == 7
     assert cli_build(Settings(settings.warehouse_dir, good["B"].digests_dir, None)) == 0
     capsys.readouterr()
     _assert_finished(layout, good, "B")
@@ -779,7 +785,7 @@ def test_a_full_disk_fails_with_enospc_and_keeps_the_good_tables(good, small_tmp
     # The error says the disk is full, not what failed while handling that.
     assert "No space left on device" in str(raised.value), repr(raised.value)
     assert _published_files(settings.layout) == published
-    assert _state(settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+    assert _state(settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
     # Space again: the next build is correct.
     (small_tmpfs / "filler").unlink()
     build_warehouse(Settings(settings.warehouse_dir, good["B"].digests_dir, None))
@@ -802,7 +808,7 @@ def test_papertrends_build_on_a_full_disk_says_so_in_one_line(good, small_tmpfs,
         # The staging transaction's COMMIT is what fails: the line gives its cause.
         assert "No space left on device" in line and "nothing was published" in line
     assert _published_files(settings.layout) == published
-    assert _state(settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+    assert _state(settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
 
 
 def test_a_read_only_warehouse_is_refused_in_one_line_and_keeps_the_good_tables(good, small_tmpfs, capsys):
@@ -819,7 +825,7 @@ def test_a_read_only_warehouse_is_refused_in_one_line_and_keeps_the_good_tables(
         line = _the_line(capsys.readouterr().err)
         assert line == f"papertrends: the warehouse directory is not writable: {settings.warehouse_dir}"
         # The good tables stay readable where they are.
-        assert _state(settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+        assert _state(settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
         assert _published_files(settings.layout) == published
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
@@ -872,7 +878,7 @@ def test_a_simulated_enospc_while_writing_candidates_keeps_the_good_tables(good,
     with pytest.raises(OSError, match="No space left on device"):
         build_warehouse(fault.settings)
     assert _published_files(fault.settings.layout) == fault.published
-    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
     assert list(fault.settings.warehouse_dir.rglob("*.tmp")) == []  # the half-written file is removed
     fault.cure()
     build_warehouse(fault.settings)
@@ -886,7 +892,7 @@ def test_papertrends_build_names_the_cause_when_writing_candidates_fails(good, c
     assert line.startswith("papertrends: build failed in consolidated_tables")
     assert "No space left on device" in line and "nothing was published" in line
     assert _published_files(fault.settings.layout) == fault.published
-    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "A"), "A")
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
 
 
 @pytest.fixture
@@ -921,7 +927,7 @@ def test_a_failure_after_the_parquet_renames_says_what_was_published(good, trend
     assert "tables published" in message and f"trends.duckdb still holds the build of {fault.previous_build}" in message
     assert "Input/output error" in message and "untouched" not in message
     # The tables are B's; trends.duckdb is still A's whole build, readable.
-    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "B"), "A")
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "B"), "A")
     fault.cure()
     build_warehouse(fault.settings)
     _assert_finished(fault.settings.layout, good, "B")
@@ -935,7 +941,7 @@ def test_papertrends_build_says_what_was_published_when_trends_db_is_not_renamed
     assert line.startswith("papertrends: build failed in trends_duckdb")
     assert f"tables published, or partly; trends.duckdb still holds the build of {fault.previous_build}: rerun to finish" in line
     assert "untouched" not in line and "nothing was published" not in line
-    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES, "B"), "A")
+    assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "B"), "A")
     fault.cure()
     assert cli_build(fault.settings) == 0
     capsys.readouterr()

@@ -26,7 +26,8 @@ from assets import cli
 from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from pipeline.read.links import extract_links
-from pipeline.read.reader import DIGEST_STATUSES, REJECT_REASONS, parse_digest
+from pipeline.read.parsed import DIGEST_STATUSES, REJECT_REASONS
+from pipeline.read.reader import parse_digest
 from pipeline.schemas import TABLES
 from pipeline.serve.trends_db import connect_readonly
 from pipeline.store.digest_files import list_digest_files

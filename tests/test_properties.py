@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 from pipeline.read import dates
 from pipeline.read.decoding import normalize_text
+from pipeline.read.formats.sample import HEADER_LINES
 from pipeline.read.identity import find_arxiv_id, normalize_title, paper_id
 from pipeline.read.links import extract_links
-from pipeline.read.reader import DIGEST_STATUSES, HEADER_LINES, REJECT_REASONS, TITLE_MAX_CHARS, parse_digest, split_blocks
+from pipeline.read.parsed import DIGEST_STATUSES, REJECT_REASONS, TITLE_MAX_CHARS, is_markup_title, split_blocks
+from pipeline.read.reader import parse_digest
 from tests.helpers import links_by_definition, render
 
 # Any character but surrogates and C0/C1 controls (controls are rejected on purpose:
@@ -32,6 +34,7 @@ titles = _line(max_size=120).filter(
     lambda title: len(title) <= TITLE_MAX_CHARS
     and title.casefold() not in HEADER_LINES
     and dates.parse_date_line(title) is None  # a title shaped like a date is a date line
+    and not is_markup_title(title)  # rejected as markup_title (test_reader)
 )
 # An abstract is what a title cannot be: several lines, or one line over TITLE_MAX_CHARS.
 abstracts = st.one_of(

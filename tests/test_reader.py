@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from pipeline.read.reader import ParsedDigest, parse_digest, split_blocks
+from pipeline.read.parsed import ParsedDigest, split_blocks
+from pipeline.read.reader import parse_digest
 from tests.helpers import HEADER, abstract, render
 
 ENTRIES = [
@@ -236,3 +237,57 @@ def test_same_paper_twice_in_one_digest_is_one_appearance():
 def test_split_blocks_keeps_first_lines():
     blocks = split_blocks("a\n\n\nb\nc\n\nd")
     assert [(block.line, block.text) for block in blocks] == [(1, "a"), (4, "b\nc"), (7, "d")]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "[A Title Here](https://example.org/a-title)",  # an inline link
+        "10 authors](https://example.org/a-title)",  # half of one
+        "https://example.org/papers/2505.05063",  # a bare URL
+        "A Title That Cites http://example.org",
+        "[A Title Here][31]",  # a reference link
+        "# A Markdown Heading",
+        # (Links to huggingface.co, a link definition or a "# Daily Papers" heading make
+        # the whole file markdown: test_format_markdown.)
+    ],
+)
+def test_a_title_of_markup_or_links_is_rejected(title):
+    parsed = parse(render("Mar 12", [*ENTRIES, (title, abstract("markup"))]))
+    assert pairs(parsed) == ENTRIES
+    assert [reason for _, reason, _ in reasons(parsed)] == ["markup_title", "markup_title"]
+
+
+@pytest.mark.parametrize("title", ["#1 on the Leaderboard: A Study", "[MASK] Tokens Are Enough", "C# Code Models"])
+def test_a_title_that_only_looks_like_markup_is_kept(title):
+    """The warning check markup_titles lists these for a person to look at."""
+    parsed = parse(render("Mar 12", [(title, abstract("kept"))]))
+    assert pairs(parsed) == [(title, abstract("kept"))] and parsed.rejects == []
+
+
+@pytest.mark.parametrize(
+    ("date_line", "retrieved", "expected"),
+    [
+        ("Mar 12", "2026-03-12", dt.date(2026, 3, 12)),
+        ("Dec 31", "2027-01-02", dt.date(2026, 12, 31)),  # the list of the day before new year
+        ("Jan 1", "2026-12-30", dt.date(2027, 1, 1)),  # captured ahead of its day (a time zone)
+        ("Jul 2", "2026-01-01", dt.date(2026, 7, 2)),  # 182 days ahead, 183 behind: this year
+        ("Jul 3", "2026-01-01", dt.date(2025, 7, 3)),  # 183 days ahead, 182 behind: last year
+        ("Feb 29", "2027-03-01", dt.date(2028, 2, 29)),  # the nearest year that has one
+    ],
+)
+def test_a_date_line_without_a_year_takes_the_year_nearest_the_capture_day(date_line, retrieved, expected):
+    front = f"---\nurl: https://huggingface.co/papers\nretrieved: {retrieved}T08:00:00Z\n---\n\n# Daily Papers\n\n{date_line}\n\n"
+    card = "### [A Paper Title](https://huggingface.co/papers/2603.01234)\n\nAn abstract of the paper, one sentence long."
+    parsed = parse(front + card, name="daily-2020-01-01.md", year=2030)  # the capture's day comes first
+    assert (parsed.format, parsed.digest_date, parsed.date_source) == ("markdown", expected, "capture")
+
+
+def test_with_no_date_line_the_capture_day_then_the_file_name_dates_a_digest():
+    card = "# Daily Papers\n\n### [A Paper Title](https://huggingface.co/papers/2603.01234)\n\nAn abstract of the paper."
+    captured = parse("---\nexported: 2026-03-12 08:00\n---\n\n" + card, name="daily-2024-01-05.md")
+    assert (captured.digest_date, captured.date_source) == (dt.date(2026, 3, 12), "capture")
+    named = parse(card, name="daily-2024-01-05.md", year=2030)
+    assert (named.digest_date, named.date_source) == (dt.date(2024, 1, 5), "file_name")
+    undated = parse(card, name="daily.md", year=2030)
+    assert (undated.status, undated.digest_date, [r.reason for r in undated.rejects]) == ("undated", None, ["undated_digest"] * 2)

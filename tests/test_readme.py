@@ -2,7 +2,7 @@
 
 import re
 
-from pipeline.read.reader import DIGEST_STATUSES, REJECT_REASONS
+from pipeline.read.parsed import DIGEST_STATUSES, REJECT_REASONS
 from pipeline.schemas import data_dictionary_markdown
 from tests.helpers import REPO
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.build import build_warehouse
+from pipeline.build import REQUIRED_CHECKS, build_warehouse
 from pipeline.config import ConfigError, Settings
 from pipeline.read.identity import find_arxiv_id
 from pipeline.read.reader import parse_digest
@@ -71,7 +71,9 @@ def test_no_digest_directory_fails_a_build(tmp_path_factory, files, copies):
         (digests / f"copy{number}-{written[0]}").write_bytes((digests / written[0]).read_bytes())
     settings_ = Settings(root / "warehouse", digests)
     result = build_warehouse(settings_)  # ChecksFailed would mean an input failed the build
-    assert all(check.success for check in result.results)
+    # Warnings may fire (a title "#x" looks like markup); every check that gates holds.
+    assert all(check.success for check in result.results if check.name in REQUIRED_CHECKS)
+    assert {check.name for check in result.results} == {*REQUIRED_CHECKS, "markup_titles", "arxiv_id_conflicts"}
     assert sorted(row["source_name"] for row in rows(settings_.layout, "digests")) == sorted(os.listdir(digests))
 
 
@@ -244,7 +246,7 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path):
         if process.returncode == 0:
             continue  # finished before the signal
         assert "Traceback" not in stderr, stderr
-        assert process.returncode in (1, 130), (delay, process.returncode, stderr)
+        assert process.returncode in (1, 130, -signal.SIGINT), (delay, process.returncode, stderr)
 
 
 @pytest.mark.parametrize("damaged", ["papers part truncated", "digests part garbage", "trends.duckdb garbage", "published record gone"])

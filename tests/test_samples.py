@@ -107,24 +107,28 @@ CONTRACT = {
         ("reject_count", "int32", False), ("byte_size", "int64", False), ("parser_version", "string", False),
         ("ingested_at", "timestamp[us, tz=UTC]", False), ("duplicate_of", "string", True), ("status", "string", False),
         ("error", "string", True), ("encoding", "string", True), ("block_count", "int32", False),
-        ("header_block_count", "int32", False),
+        ("header_block_count", "int32", False), ("format", "string", False), ("listing", "string", False),
+        ("entry_block_count", "int32", False),
     ],
     "papers": [
         ("paper_id", "string", False), ("title", "string", False), ("abstract", "string", False),
         ("arxiv_id", "string", True), ("first_seen_date", "date32[day]", False), ("last_seen_date", "date32[day]", False),
+        ("authors", "list<element: string>", True), ("keywords", "list<element: string>", True),
     ],
     "appearances": [
         ("digest_id", "string", False), ("paper_id", "string", False), ("digest_date", "date32[day]", False),
-        ("position", "int32", False), ("line", "int32", False),
+        ("position", "int32", False), ("line", "int32", False), ("upvotes", "int32", True), ("comments", "int32", True),
+        ("arxiv_id", "string", True),
     ],
     "repo_links": [
         ("paper_id", "string", False), ("url", "string", False), ("raw_url", "string", False), ("host", "string", False),
-        ("kind", "string", False), ("owner", "string", True), ("repo", "string", True),
+        ("kind", "string", False), ("owner", "string", True), ("repo", "string", True), ("source", "string", False),
     ],
     "rejects": [
         ("digest_id", "string", False), ("source_name", "string", False), ("line", "int32", False),
         ("reason", "string", False), ("raw_text", "string", False), ("detail", "string", False),
     ],
+    "repo_stars": [("url", "string", False), ("day", "date32[day]", False), ("stars", "int64", False)],
 }
 
 

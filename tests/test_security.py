@@ -40,6 +40,7 @@ _CODE_CONSTANTS = {
 
     ("pipeline/store/consolidate.py", "_MONTH.format(column='f.first_seen_date')"),  # a fixed expression
     ("pipeline/store/consolidate.py", "_MONTH.format(column='digest_date')"),
+    ("pipeline/store/consolidate.py", "_LINK_ORDER"),  # a fixed expression: an entry's order, the abstract before the card
 }
 
 

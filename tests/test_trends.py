@@ -199,7 +199,7 @@ def test_whole_range_top_recurring_is_paper_recurrence_in_order(corpus):
 
 
 def test_macros_live_in_the_file_for_read_only_readers(small_settings, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the views hold absolute paths: any working directory works
+    monkeypatch.chdir(tmp_path)  # the file holds no path: any working directory works
     with connect_readonly(small_settings.layout.duckdb_path) as con:
         macros = con.execute(
             "SELECT function_name, parameters FROM duckdb_functions() WHERE function_type = 'table_macro' AND database_name = current_database() ORDER BY function_name"
@@ -207,6 +207,8 @@ def test_macros_live_in_the_file_for_read_only_readers(small_settings, tmp_path,
         assert dict(macros) == {
             "daily_summary_between": ["start_day", "end_day"],
             "rising": ["start_a", "end_a", "start_b", "end_b", "n"],
+            "top_upvoted": ["start_day", "end_day", "n"],
+            "stars_gained": ["start_day", "end_day", "n"],
             "top_recurring": ["start_day", "end_day", "n"],
         }
         assert sorted(MACROS) == sorted(dict(macros))

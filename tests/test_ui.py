@@ -24,12 +24,13 @@ from tests.helpers import REPO, SAMPLES, abstract, render
 pytestmark = pytest.mark.dagster
 
 PAPERTRENDS = Path(sys.executable).with_name("papertrends")  # the installed command of this venv
-ASSETS = ["staged_digests", "digests", "papers", "appearances", "repo_links", "rejects", "trends_duckdb", "trend_report"]
+ASSETS = ["staged_digests", "digests", "papers", "appearances", "repo_links", "repo_stars", "rejects", "trends_duckdb", "trend_report"]
 CHECKS = {
     "digests": ["digests_expectations"],
-    "papers": ["papers_expectations"],
+    "papers": ["papers_expectations", "markup_titles", "arxiv_id_conflicts"],
     "appearances": ["appearances_expectations", "cross_table_integrity"],
     "repo_links": ["repo_links_expectations"],
+    "repo_stars": ["repo_stars_expectations"],
     "rejects": ["rejects_expectations"],
 }
 SENSOR = "digest_files_sensor"

@@ -25,11 +25,11 @@ from assets.resources import WarehouseResource
 from pipeline.build import REQUIRED_CHECKS, ChecksFailed, build_warehouse, consolidate_tables, run_check
 from pipeline.config import Settings
 from pipeline.read.identity import ARXIV_ID_PATTERN
-from pipeline.read.reader import ABSTRACT_MAX_CHARS, TITLE_MAX_CHARS
+from pipeline.read.parsed import ABSTRACT_MAX_CHARS, TITLE_MAX_CHARS
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.store.publish import approval_path, read_manifest
 from pipeline.validate import docs
-from pipeline.validate.cross_checks import CROSS_CHECKS, CROSS_TABLE_CHECK, run_cross_checks
+from pipeline.validate.cross_checks import CROSS_CHECKS, CROSS_TABLE_CHECK, KEY_COLUMNS, run_cross_checks
 from pipeline.validate.results import CheckResult, RuleResult
 from pipeline.validate.suites import (
     DIGEST_ID_PATTERN,
@@ -49,11 +49,14 @@ RULE_TEXTS = {
         "digest_id is 64 lower-case hex digits",
         "digest_id is unique among the rows whose duplicate_of is null",
         "digest_date is set where the digest was read (status ok or duplicate)",
-        "date_source is one of date_line, file_name, config, reference_year",
-        "status is one of ok, duplicate, empty, binary, undated, unreadable",
+        "date_source is one of date_line, capture, file_name, config, reference_year",
+        "status is one of ok, duplicate, empty, binary, undated, unreadable, unrecognized",
         "entry_count is not negative",
         "reject_count is not negative",
         "duplicate_of, where set, is the source_name of a row with the same digest_id",
+        "format is one of sample, markdown, markdown-ref, text-export, trending, daily-papers-json, unrecognized",
+        "listing is one of daily, weekly, monthly, trending, search, unknown",
+        "entry_block_count is not negative",
     ],
     "papers": [
         "paper_id is set",
@@ -70,6 +73,9 @@ RULE_TEXTS = {
         "(digest_id, paper_id) is unique: a paper once per digest",
         "position is at least 1",
         "position is at most the digest's entry_count",
+        "upvotes, where set, is not negative",
+        "comments, where set, is not negative",
+        "arxiv_id, where set, is an arXiv id (2303.12345)",
     ],
     "repo_links": [
         "(paper_id, url) is unique",
@@ -77,11 +83,19 @@ RULE_TEXTS = {
         "kind is one of github, gitlab, gitee, bitbucket, huggingface, github_pages, anonymous_review, project_page, other",
         "owner is set where the url names a repository (github/gitlab/gitee/bitbucket host/owner/repo...)",
         "repo is set where the url names a repository (github/gitlab/gitee/bitbucket host/owner/repo...)",
+        "source is one of abstract, card",
     ],
     "rejects": [
         "reason is one of binary_file, control_characters, abstract_without_title, title_without_abstract, "
-        "truncated_entry, invalid_date, extra_date_line, undated_digest, repeated_entry, oversized_entry, undecodable_bytes",
+        "truncated_entry, invalid_date, extra_date_line, undated_digest, repeated_entry, oversized_entry, undecodable_bytes, "
+        "unrecognized_format, markup_title, invalid_item",
         "line is at least 1",
+    ],
+    "repo_stars": [
+        "(url, day) is unique (the key)",
+        "url starts with https:// and a host",
+        "day is set",
+        "stars is not negative",
     ],
 }
 CROSS_RULE_TEXTS = {
@@ -91,6 +105,7 @@ CROSS_RULE_TEXTS = {
     "appearances_digest_in_digests": "every appearances.digest_id exists in digests",
     "rejects_digest_in_digests": "every rejects.digest_id exists in digests",
     "appearance_count_is_entry_count": "the appearance count of each digest (status ok, duplicate_of null) equals its entry_count",
+    "markup_titles_per_digest": "no digest has more than 1% of its entries titled with markup or a link",
 }
 CHECK_NAMES = [
     "digests_expectations",
@@ -98,10 +113,11 @@ CHECK_NAMES = [
     "appearances_expectations",
     "repo_links_expectations",
     "rejects_expectations",
+    "repo_stars_expectations",
     "cross_table_integrity",
 ]
 # The samples (tests/helpers.py, brief): rows per table.
-SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0}
+SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0, "repo_stars": 0}
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 IMG_TITLE = '"><img src=x onerror=alert(1)>'
@@ -148,12 +164,15 @@ def _digest(source_name, digest_id, status, digest_date, entry_count, **other):
         "encoding": "utf-8",
         "block_count": 6,
         "header_block_count": 4,
+        "format": "sample",
+        "listing": "daily",
+        "entry_block_count": 2 * entry_count,
     }
     return {**row, **other}
 
 
-def _link(paper_id, url, host, kind, owner, repo):
-    return {"paper_id": paper_id, "url": url, "raw_url": url, "host": host, "kind": kind, "owner": owner, "repo": repo}
+def _link(paper_id, url, host, kind, owner, repo, source="abstract"):
+    return {"paper_id": paper_id, "url": url, "raw_url": url, "host": host, "kind": kind, "owner": owner, "repo": repo, "source": source}
 
 
 BASE = {
@@ -175,8 +194,8 @@ BASE = {
         {"paper_id": P2, "title": "T", "abstract": "A", "arxiv_id": None, "first_seen_date": MAR_11, "last_seen_date": MAR_11},
     ],
     "appearances": [
-        {"digest_id": A, "paper_id": P1, "digest_date": MAR_11, "position": 1, "line": 9},
-        {"digest_id": A, "paper_id": P2, "digest_date": MAR_11, "position": 2, "line": 11},
+        {"digest_id": A, "paper_id": P1, "digest_date": MAR_11, "position": 1, "line": 9, "upvotes": 0, "comments": 0, "arxiv_id": "1706.03762"},
+        {"digest_id": A, "paper_id": P2, "digest_date": MAR_11, "position": 2, "line": 11, "upvotes": None, "comments": None, "arxiv_id": None},
     ],
     "repo_links": [
         _link(P1, GITHUB_REPO, "github.com", "github", "tensorflow", "tensor2tensor"),
@@ -186,6 +205,10 @@ BASE = {
     ],
     "rejects": [
         {"digest_id": C, "source_name": "c.txt", "line": 1, "reason": "truncated_entry", "raw_text": "x", "detail": "a title at the end"},
+    ],
+    "repo_stars": [
+        {"url": GITHUB_REPO, "day": MAR_11, "stars": 0},
+        {"url": GITHUB_REPO, "day": MAR_12, "stars": 12},
     ],
 }
 
@@ -278,6 +301,9 @@ BREAKS = {
     "digests: negative entry_count": Break("digests", R["digests"][7], _set(2, entry_count=-1), -1),
     "digests: negative reject_count": Break("digests", R["digests"][8], _set(2, reject_count=-1), -1),
     "digests: duplicate_of another content": Break("digests", R["digests"][9], _set(1, duplicate_of="c.txt"), "b.txt"),
+    "digests: unknown format": Break("digests", R["digests"][10], _set(0, format="html"), "html"),
+    "digests: unknown listing": Break("digests", R["digests"][11], _set(0, listing="hourly"), "hourly"),
+    "digests: negative entry_block_count": Break("digests", R["digests"][12], _set(2, entry_block_count=-1), -1),
     # papers
     "papers: no paper_id": Break("papers", R["papers"][0], _set(1, paper_id=None), "T"),
     "papers: paper_id twice": Break("papers", R["papers"][1], _set(1, paper_id=P1), P1, count=2),
@@ -292,15 +318,24 @@ BREAKS = {
     "appearances: paper twice": Break("appearances", R["appearances"][1], _set(1, paper_id=P1), P1, count=2),
     "appearances: position 0": Break("appearances", R["appearances"][2], _set(0, position=0), 0),
     "appearances: position past entry_count": Break("appearances", R["appearances"][3], _set(1, position=3), 3),
+    "appearances: negative upvotes": Break("appearances", R["appearances"][4], _set(0, upvotes=-1), -1),
+    "appearances: negative comments": Break("appearances", R["appearances"][5], _set(0, comments=-1), -1),
+    "appearances: arxiv_id of 6 digits": Break("appearances", R["appearances"][6], _set(0, arxiv_id="1706.037621"), "1706.037621"),
     # repo_links
     "repo_links: link twice": Break("repo_links", R["repo_links"][0], _append_copy_of(2), "https://proj.github.io", count=2),
     "repo_links: http url": Break("repo_links", R["repo_links"][1], _set(3, url="http://example.org/a/b"), "http://example.org/a/b"),
     "repo_links: unknown kind": Break("repo_links", R["repo_links"][2], _set(3, kind="gitlub"), "gitlub"),
     "repo_links: repository without owner": Break("repo_links", R["repo_links"][3], _set(0, owner=None), GITHUB_REPO),
     "repo_links: repository without repo": Break("repo_links", R["repo_links"][4], _set(0, repo=None), GITHUB_REPO),
+    "repo_links: unknown source": Break("repo_links", R["repo_links"][5], _set(3, source="footnote"), "footnote"),
     # rejects
     "rejects: unknown reason": Break("rejects", R["rejects"][0], _set(0, reason="looks_odd"), "looks_odd"),
     "rejects: line 0": Break("rejects", R["rejects"][1], _set(0, line=0), 0),
+    # repo_stars
+    "repo_stars: a day twice": Break("repo_stars", R["repo_stars"][0], _set(1, day=MAR_11), GITHUB_REPO, count=2),
+    "repo_stars: http url": Break("repo_stars", R["repo_stars"][1], _set(0, url="http://github.com/a/b"), "http://github.com/a/b"),
+    "repo_stars: no day": Break("repo_stars", R["repo_stars"][2], _set(0, day=None), GITHUB_REPO),
+    "repo_stars: negative stars": Break("repo_stars", R["repo_stars"][3], _set(1, stars=-1), -1),
 }
 
 
@@ -368,6 +403,10 @@ HOLDING_ROWS = {
     ],
     "rejects": [
         {"digest_id": C, "source_name": "c.txt", "line": 2, "reason": "oversized_entry", "raw_text": "y", "detail": "d"},
+    ],
+    "repo_stars": [
+        {"url": "https://gitlab.com/group/project", "day": MAR_11, "stars": 0},  # none: the lower bound
+        {"url": GITHUB_REPO, "day": MAR_13, "stars": 2**40},  # another day of the same repository
     ],
 }
 
@@ -525,6 +564,8 @@ def test_an_unreadable_file_raises(tmp_path, table):
     path.write_bytes(b"not parquet at all")
     with pytest.raises(pa.ArrowInvalid, match="2026-03.parquet"):
         validate_table_files(table, [path], [path])
+    if table not in KEY_COLUMNS:
+        return  # a table no check across tables reads
     files = {name: [_write(tmp_path / name / "part-0.parquet", name, BASE[name])] for name in TABLES}
     files[table] = [path]
     with pytest.raises(pa.ArrowInvalid):
@@ -698,7 +739,8 @@ def _materialize(settings: Settings, selection=None, instance=None) -> dg.Execut
 
 
 def _evaluations(result) -> dict:
-    return {evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()}
+    """The blocking checks' evaluations (the warnings are tested apart)."""
+    return {evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations() if evaluation.check_name in CHECK_NAMES}
 
 
 def _materialized(result) -> set[str]:
@@ -736,7 +778,7 @@ def test_every_check_passes_on_the_samples_with_its_metadata(dagster_warehouse):
     evaluations = _evaluations(result)
     assert sorted(evaluations) == sorted(CHECK_NAMES)
     validation = settings.layout.validation_dir
-    rules = {"digests": 10, "papers": 8, "appearances": 4, "repo_links": 5, "rejects": 2}
+    rules = {"digests": 13, "papers": 8, "appearances": 7, "repo_links": 6, "rejects": 2, "repo_stars": 4}
     for name, evaluation in evaluations.items():
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
         assert evaluation.passed, metadata
@@ -748,7 +790,7 @@ def test_every_check_passes_on_the_samples_with_its_metadata(dagster_warehouse):
         table = name.removesuffix("_expectations")
         if name == "cross_table_integrity":
             assert evaluation.asset_key == dg.AssetKey("appearances")
-            assert metadata["rules"] == 6 and "rows" not in metadata
+            assert metadata["rules"] == 7 and "rows" not in metadata
         else:
             assert evaluation.asset_key == dg.AssetKey(table)
             assert (metadata["rules"], metadata["rows"]) == (rules[table], SAMPLE_ROWS[table])

@@ -11,15 +11,22 @@ from tests.helpers import rows
 @dataclass
 class Tables:
     digests: list[dict]
-    appearances: list[dict]
+    all_appearances: list[dict]  # of every listing
     papers: dict[str, dict]
     repo_links: list[dict]
+    repo_stars: list[dict]
 
     @classmethod
     def load(cls, settings):
         layout = settings.layout
         papers = {row["paper_id"]: row for row in rows(layout, "papers")}
-        return cls(rows(layout, "digests"), rows(layout, "appearances"), papers, rows(layout, "repo_links"))
+        return cls(rows(layout, "digests"), rows(layout, "appearances"), papers, rows(layout, "repo_links"), rows(layout, "repo_stars"))
+
+    @property
+    def appearances(self) -> list[dict]:
+        """The appearances the trends count: those of daily listings."""
+        daily = {row["digest_id"] for row in self.digests if row["listing"] == "daily"}
+        return [row for row in self.all_appearances if row["digest_id"] in daily]
 
     def days_of(self, start=dt.date.min, end=dt.date.max) -> dict[str, list[dt.date]]:
         """paper -> the day of each of its appearances within [start, end], sorted."""
@@ -44,7 +51,9 @@ def longest_streak(days: list[dt.date]) -> int:
 
 
 def expected_daily_summary(t: Tables) -> list[dict]:
-    digests_per_day = Counter(row["digest_date"] for row in t.digests if row["status"] == "ok" and row["duplicate_of"] is None)
+    digests_per_day = Counter(
+        row["digest_date"] for row in t.digests if row["status"] == "ok" and row["duplicate_of"] is None and row["listing"] == "daily"
+    )
     first_seen = {paper: days[0] for paper, days in t.days_of().items()}
     seen_on = defaultdict(list)
     for row in t.appearances:
@@ -88,8 +97,18 @@ def expected_recurrence_by_day(t: Tables) -> list[dict]:
     return sorted(result, key=lambda row: (row["day"], row["paper_id"]))
 
 
+def _upvotes(t: Tables) -> dict[str, tuple[int, int]]:
+    """paper -> (highest, latest) upvotes any card showed, in captures of any listing."""
+    shown = defaultdict(list)
+    for row in t.all_appearances:
+        if row["upvotes"] is not None:
+            shown[row["paper_id"]].append(((row["digest_date"], row["digest_id"], row["position"]), row["upvotes"]))
+    return {paper: (max(votes for _, votes in seen), max(seen)[1]) for paper, seen in shown.items()}
+
+
 def expected_paper_recurrence(t: Tables) -> list[dict]:
     coded = t.coded()
+    upvotes = _upvotes(t)
     result = [
         {
             "paper_id": paper,
@@ -101,6 +120,8 @@ def expected_paper_recurrence(t: Tables) -> list[dict]:
             "span_days": (days[-1] - days[0]).days + 1,
             "longest_streak_days": longest_streak(days),
             "has_code": paper in coded,
+            "max_upvotes": upvotes.get(paper, (None, None))[0],
+            "latest_upvotes": upvotes.get(paper, (None, None))[1],
         }
         for paper, days in t.days_of().items()
     ]
@@ -109,6 +130,9 @@ def expected_paper_recurrence(t: Tables) -> list[dict]:
 
 def expected_repo_popularity(t: Tables) -> list[dict]:
     days = t.days_of()
+    latest_stars = {}
+    for row in sorted(t.repo_stars, key=lambda row: row["day"]):
+        latest_stars[row["url"]] = row["stars"]
     by_url = defaultdict(list)
     for row in t.repo_links:
         by_url[row["url"]].append(row)
@@ -127,12 +151,18 @@ def expected_repo_popularity(t: Tables) -> list[dict]:
                 "appearances": len(seen),
                 "first_seen": min(seen, default=None),
                 "last_seen": max(seen, default=None),
+                "latest_stars": latest_stars.get(url),
             }
         )
     return sorted(result, key=lambda row: (-row["papers"], -row["appearances"], row["url"]))
 
 
+def expected_daily_appearances(t: Tables) -> list[dict]:
+    return sorted(t.appearances, key=lambda row: (row["digest_date"], row["digest_id"], row["position"]))
+
+
 EXPECTED_VIEWS = {
+    "daily_appearances": expected_daily_appearances,
     "recurrence_by_day": expected_recurrence_by_day,
     "daily_summary": expected_daily_summary,
     "paper_recurrence": expected_paper_recurrence,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 # dates. Feb 29 takes the latest leap year at or before it.
 REFERENCE_YEAR = 2026
 
-DATE_SOURCES = ("date_line", "file_name", "config", "reference_year")
+DATE_SOURCES = ("date_line", "capture", "file_name", "config", "reference_year")
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_name) if name})
@@ -76,15 +76,36 @@ class ResolvedDate:
     error: str | None = None
 
 
-def resolve_date(line: DateLine | None, source_name: str, config_year: int | None) -> ResolvedDate:
-    """Apply the year rule of DESIGN.md: date line, file name, configuration, reference year."""
+def _nearest_year(month: int, day: int, capture_day: dt.date) -> int:
+    """The year that puts month/day nearest the capture's day (a Dec 31 list captured on Jan 1)."""
+    candidates = []
+    for year in (capture_day.year - 1, capture_day.year, capture_day.year + 1):
+        try:
+            candidates.append((abs((dt.date(year, month, day) - capture_day).days), year))
+        except ValueError:  # Feb 29 in a year that has none
+            continue
+    return min(candidates)[1] if candidates else capture_day.year
+
+
+def resolve_date(
+    line: DateLine | None, source_name: str, config_year: int | None, capture_day: dt.date | None = None
+) -> ResolvedDate:
+    """Apply the year rule (docs/contract.md): date line, capture, file name, configuration, reference year.
+
+    `capture_day` is the day the capture itself states (a list's URL, a retrieval time,
+    the JSON's submittedOnDailyAt), when it states one.
+    """
     name_date = iso_date_in_name(source_name)
     if line is None:
+        if capture_day is not None:
+            return ResolvedDate(capture_day, "capture")
         if name_date:
             return ResolvedDate(name_date, "file_name")
         return ResolvedDate(None, None, "no date line and no ISO date in the file name")
     if line.year is not None:
         year, source = line.year, "date_line"
+    elif capture_day is not None:
+        year, source = _nearest_year(line.month, line.day, capture_day), "capture"
     elif name_date:
         year, source = name_date.year, "file_name"
     elif config_year is not None:

@@ -17,6 +17,8 @@ LINK_KINDS = (
 )
 # Kinds whose links count as "has code" in the trend views.
 CODE_KINDS = ("github", "gitlab", "gitee", "bitbucket", "huggingface")
+# Where a paper's link was seen: in its abstract, or on its card (a GitHub badge, a project page).
+LINK_SOURCES = ("abstract", "card")
 # Hosts whose links name repositories as host/owner/repo: such a link has owner and repo.
 REPOSITORY_KINDS = ("github", "gitlab", "gitee", "bitbucket")
 

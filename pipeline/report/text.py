@@ -89,16 +89,7 @@ def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
         ),
         "",
         "Top recurring papers (seen on 2 or more days)",
-        format_table(
-            ("rank", "days_seen", "appearances", "streak", "first_seen", "last_seen", "code", "title"),
-            [
-                (rank, p["days_seen"], p["appearances"], p["longest_streak_days"], p["first_seen"], p["last_seen"], "yes" if p["has_code"] else "", shorten(p["title"], title_chars))
-                for rank, p in enumerate(data.top_papers, start=1)
-            ],
-            left={6, 7},
-        )
-        if data.top_papers
-        else "(no paper seen on 2 or more days)",
+        _top_papers_table(data, title_chars) if data.top_papers else "(no paper seen on 2 or more days)",
         "",
         "Most linked repositories",
         format_table(
@@ -110,3 +101,17 @@ def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
         else "(no repository links)",
     ]
     return "\n".join(parts)
+
+
+def _top_papers_table(data: ReportData, title_chars: int) -> str:
+    # Upvotes only where a capture showed them (the sample layout shows none).
+    upvotes = any(p.get("max_upvotes") is not None for p in data.top_papers)
+    header = ("rank", "days_seen", "appearances", "streak", "first_seen", "last_seen", "code", *(("upvotes",) if upvotes else ()), "title")
+    rows = [
+        (
+            rank, p["days_seen"], p["appearances"], p["longest_streak_days"], p["first_seen"], p["last_seen"],
+            "yes" if p["has_code"] else "", *((p.get("max_upvotes"),) if upvotes else ()), shorten(p["title"], title_chars),
+        )
+        for rank, p in enumerate(data.top_papers, start=1)
+    ]
+    return format_table(header, rows, left={6, len(header) - 1})

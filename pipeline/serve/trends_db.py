@@ -1,4 +1,4 @@
-"""trends.duckdb: one self-contained file of the five tables, the trend tables, views and macros.
+"""trends.duckdb: one self-contained file of the six tables, the trend tables, views and macros.
 
 Built from the tables' Parquet files into a temporary name (the caller renames it
 into place), in a storage version that DuckDB 1.x opens (the DuckDB CLI, DBeaver,

@@ -1,4 +1,4 @@
-"""The trend tables, views and table macros of trends.duckdb, as SQL over the five tables.
+"""The trend tables, views and table macros of trends.duckdb, as SQL over the six tables.
 
 Vocabulary (docs/trends.md spells it out for analysts):
 - a day is a digest_date; only digests that count (status ok, not a duplicate copy)
@@ -21,11 +21,19 @@ _HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)})
 # Stored as tables, computed once per build in this order (a later one reads the earlier
 # ones): over the whole history they take seconds, and a query must take milliseconds.
 TREND_TABLES: dict[str, str] = {
+    # The appearances the trends count: those of daily listings. Weekly, monthly,
+    # trending and search captures are in `appearances` with their digest's `listing`.
+    "daily_appearances": """
+        SELECT a.*
+        FROM appearances a
+        SEMI JOIN digests d ON d.digest_id = a.digest_id AND d.listing = 'daily'
+        ORDER BY a.digest_date, a.digest_id, a.position
+    """,
     # One row per (day, paper seen that day), with the paper's running totals.
     "recurrence_by_day": """
         WITH per_day AS (
             SELECT digest_date AS day, paper_id, count(*) AS appearances
-            FROM appearances
+            FROM daily_appearances
             GROUP BY ALL
         )
         SELECT
@@ -33,7 +41,7 @@ TREND_TABLES: dict[str, str] = {
             d.paper_id,
             p.title,
             d.appearances,
-            d.day = p.first_seen_date AS is_first_seen,
+            d.day = min(d.day) OVER (PARTITION BY d.paper_id) AS is_first_seen,
             count(*) OVER paper_to_date AS days_seen_to_date,
             CAST(sum(d.appearances) OVER paper_to_date AS BIGINT) AS appearances_to_date
         FROM per_day d
@@ -58,20 +66,37 @@ TREND_TABLES: dict[str, str] = {
                 max(streak) AS longest_streak_days
             FROM streaks
             GROUP BY paper_id
+        ),
+        days AS (
+            SELECT paper_id, min(day) AS first_seen, max(day) AS last_seen
+            FROM recurrence_by_day
+            GROUP BY paper_id
+        ),
+        -- What the cards showed, in captures of any listing: the highest, and the latest.
+        upvotes AS (
+            SELECT paper_id, max(upvotes) AS max_upvotes,
+                   arg_max(upvotes, (digest_date, digest_id, position)) AS latest_upvotes
+            FROM appearances
+            WHERE upvotes IS NOT NULL
+            GROUP BY paper_id
         )
         SELECT
             p.paper_id,
             p.title,
-            p.first_seen_date AS first_seen,
-            p.last_seen_date AS last_seen,
+            d.first_seen,
+            d.last_seen,
             s.days_seen,
             s.appearances,
-            date_diff('day', p.first_seen_date, p.last_seen_date) + 1 AS span_days,
+            date_diff('day', d.first_seen, d.last_seen) + 1 AS span_days,
             s.longest_streak_days,
-            p.paper_id IN (SELECT paper_id FROM repo_links WHERE {_HAS_CODE}) AS has_code
+            p.paper_id IN (SELECT paper_id FROM repo_links WHERE {_HAS_CODE}) AS has_code,
+            u.max_upvotes,
+            u.latest_upvotes
         FROM papers p
         JOIN stats s USING (paper_id)
-        ORDER BY s.days_seen DESC, s.appearances DESC, p.first_seen_date, p.paper_id
+        JOIN days d USING (paper_id)
+        LEFT JOIN upvotes u USING (paper_id)
+        ORDER BY s.days_seen DESC, s.appearances DESC, d.first_seen, p.paper_id
     """,
 }
 
@@ -83,7 +108,7 @@ TREND_VIEWS: dict[str, str] = {
         WITH days AS (
             SELECT digest_date AS day, count(*) AS digests
             FROM digests
-            WHERE status = 'ok' AND duplicate_of IS NULL
+            WHERE status = 'ok' AND duplicate_of IS NULL AND listing = 'daily'
             GROUP BY ALL
         ),
         per_day AS (
@@ -122,7 +147,8 @@ TREND_VIEWS: dict[str, str] = {
             count(*) AS papers,
             coalesce(CAST(sum(r.appearances) AS BIGINT), 0) AS appearances,
             min(r.first_seen) AS first_seen,
-            max(r.last_seen) AS last_seen
+            max(r.last_seen) AS last_seen,
+            (SELECT arg_max(s.stars, s.day) FROM repo_stars s WHERE s.url = l.url) AS latest_stars
         FROM repo_links l
         LEFT JOIN paper_recurrence r USING (paper_id)
         GROUP BY l.url
@@ -151,7 +177,7 @@ TREND_MACROS: dict[str, tuple[tuple[str, ...], str]] = {
         WITH seen AS (
             SELECT paper_id, count(DISTINCT digest_date) AS days_seen, count(*) AS appearances,
                    min(digest_date) AS first_seen, max(digest_date) AS last_seen
-            FROM appearances
+            FROM daily_appearances
             WHERE digest_date BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
             GROUP BY paper_id
         )
@@ -186,13 +212,13 @@ TREND_MACROS: dict[str, tuple[tuple[str, ...], str]] = {
         """
         WITH window_a AS (
             SELECT paper_id, count(DISTINCT digest_date) AS days_a, count(*) AS appearances_a
-            FROM appearances
+            FROM daily_appearances
             WHERE digest_date BETWEEN CAST(start_a AS DATE) AND CAST(end_a AS DATE)
             GROUP BY paper_id
         ),
         window_b AS (
             SELECT paper_id, count(DISTINCT digest_date) AS days_b, count(*) AS appearances_b
-            FROM appearances
+            FROM daily_appearances
             WHERE digest_date BETWEEN CAST(start_b AS DATE) AND CAST(end_b AS DATE)
             GROUP BY paper_id
         ),
@@ -220,6 +246,56 @@ TREND_MACROS: dict[str, tuple[tuple[str, ...], str]] = {
         FROM changes c
         JOIN papers p USING (paper_id)
         WHERE c.rise > 0
+        ORDER BY rank
+        LIMIT n
+        """,
+    ),
+    # Papers by the most upvotes a card showed them with in the window (captures of any listing).
+    "top_upvoted": (
+        ("start_day", "end_day", "n"),
+        """
+        WITH shown AS (
+            SELECT paper_id, max(upvotes) AS upvotes, count(DISTINCT digest_date) AS days_shown,
+                   min(digest_date) AS first_shown, max(digest_date) AS last_shown
+            FROM appearances
+            WHERE upvotes IS NOT NULL AND digest_date BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
+            GROUP BY paper_id
+        )
+        SELECT
+            row_number() OVER (ORDER BY shown.upvotes DESC, shown.first_shown, shown.paper_id) AS rank,
+            shown.paper_id,
+            p.title,
+            shown.upvotes,
+            shown.days_shown,
+            shown.first_shown,
+            shown.last_shown
+        FROM shown
+        JOIN papers p USING (paper_id)
+        ORDER BY rank
+        LIMIT n
+        """,
+    ),
+    # Repositories by the stars they gained in the window: the last count shown in it
+    # minus the first (a repository shown on one day of the window gained 0).
+    "stars_gained": (
+        ("start_day", "end_day", "n"),
+        """
+        WITH shown AS (
+            SELECT url, arg_min(stars, day) AS first_stars, arg_max(stars, day) AS last_stars,
+                   min(day) AS first_day, max(day) AS last_day
+            FROM repo_stars
+            WHERE day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
+            GROUP BY url
+        )
+        SELECT
+            row_number() OVER (ORDER BY shown.last_stars - shown.first_stars DESC, shown.last_stars DESC, shown.url) AS rank,
+            shown.url,
+            shown.first_day,
+            shown.first_stars,
+            shown.last_day,
+            shown.last_stars,
+            shown.last_stars - shown.first_stars AS gained
+        FROM shown
         ORDER BY rank
         LIMIT n
         """,

@@ -63,7 +63,10 @@ SELECT
     r.error,
     r.encoding,
     r.block_count,
-    r.header_block_count
+    r.header_block_count,
+    r.format,
+    r.listing,
+    r.entry_block_count
 FROM ranked r
 LEFT JOIN {_PREVIOUS_INGESTIONS} p USING (digest_id)
 """
@@ -80,8 +83,8 @@ _ORDER_STEP = 2**31
 # The counted entries without their title and abstract (95% of the bytes, read once per paper).
 _ENTRY_ROWS_SQL = f"""
 CREATE TEMP TABLE entry_rows AS
-SELECT e.source_name, e.position, e.line, e.paper_id, e.arxiv_id, c.digest_id, c.digest_date,
-       c.digest_rank * {_ORDER_STEP} + e.position AS entry_order
+SELECT e.source_name, e.position, e.line, e.paper_id, e.arxiv_id, e.upvotes, e.comments, e.authors, e.keywords,
+       e.stars, c.digest_id, c.digest_date, c.digest_rank * {_ORDER_STEP} + e.position AS entry_order
 FROM staged_entries e
 JOIN counted_digests c USING (source_name)
 """
@@ -90,40 +93,47 @@ CREATE TEMP TABLE paper_firsts AS
 SELECT
     paper_id,
     min(entry_order) AS first_order,
+    -- The first sighting that names them: a later capture naming others changes nothing.
     arg_min(arxiv_id, entry_order) FILTER (WHERE arxiv_id IS NOT NULL) AS arxiv_id,
+    arg_min(authors, entry_order) FILTER (WHERE authors IS NOT NULL) AS authors,
+    arg_min(keywords, entry_order) FILTER (WHERE keywords IS NOT NULL) AS keywords,
     min(digest_date) AS first_seen_date,
     max(digest_date) AS last_seen_date
 FROM entry_rows
 GROUP BY paper_id
 """
 _MONTH = "strftime({column}, '%Y-%m')"
+_LINK_ORDER = "r.entry_order * 2 + (l.source = 'card')::INTEGER"
 
 # Each table's rows in its published order, led by the part each row belongs to.
 TABLE_QUERIES = {
     "digests": f"SELECT '{WHOLE_PART}' AS part, * FROM digest_rows ORDER BY source_name",
     "papers": f"""
         SELECT {_MONTH.format(column="f.first_seen_date")} AS part, f.paper_id, e.title, e.abstract, f.arxiv_id,
-               f.first_seen_date, f.last_seen_date
+               f.first_seen_date, f.last_seen_date, f.authors, f.keywords
         FROM paper_firsts f
         JOIN counted_digests c ON c.digest_rank = f.first_order // {_ORDER_STEP}
         JOIN staged_entries e ON e.source_name = c.source_name AND e.position = f.first_order % {_ORDER_STEP}
         ORDER BY f.first_seen_date, f.paper_id
     """,
     "appearances": f"""
-        SELECT {_MONTH.format(column="digest_date")} AS part, digest_id, paper_id, digest_date, position, line
+        SELECT {_MONTH.format(column="digest_date")} AS part, digest_id, paper_id, digest_date, position, line,
+               upvotes, comments, arxiv_id
         FROM entry_rows
         ORDER BY digest_date, digest_id, position
     """,
     "repo_links": f"""
         SELECT {_MONTH.format(column="f.first_seen_date")} AS part, l.paper_id, l.url, l.raw_url, l.host, l.kind,
-               l.owner, l.repo
+               l.owner, l.repo, l.source
         FROM (
+            -- The link as first written: by entry, and in an entry the abstract before the card.
             SELECT r.paper_id, l.url,
-                   arg_min(l.raw_url, r.entry_order) AS raw_url,
-                   arg_min(l.host, r.entry_order) AS host,
-                   arg_min(l.kind, r.entry_order) AS kind,
-                   arg_min(l.owner, r.entry_order) AS owner,
-                   arg_min(l.repo, r.entry_order) AS repo
+                   arg_min(l.raw_url, {_LINK_ORDER}) AS raw_url,
+                   arg_min(l.host, {_LINK_ORDER}) AS host,
+                   arg_min(l.kind, {_LINK_ORDER}) AS kind,
+                   arg_min(l.owner, {_LINK_ORDER}) AS owner,
+                   arg_min(l.repo, {_LINK_ORDER}) AS repo,
+                   arg_min(l.source, {_LINK_ORDER}) AS source
             FROM staged_links l
             JOIN entry_rows r USING (source_name, position)
             GROUP BY r.paper_id, l.url
@@ -138,6 +148,15 @@ TABLE_QUERIES = {
         JOIN digest_rows d USING (source_name)
         WHERE d.duplicate_of IS NULL
         ORDER BY r.source_name, r.line
+    """,
+    # The stars a card's GitHub badge (or the JSON's githubStars) showed for its repository.
+    "repo_stars": f"""
+        SELECT '{WHOLE_PART}' AS part, l.url, r.digest_date AS day, CAST(max(r.stars) AS BIGINT) AS stars
+        FROM entry_rows r
+        JOIN staged_links l USING (source_name, position)
+        WHERE r.stars IS NOT NULL AND l.source = 'card' AND l.kind = 'github'
+        GROUP BY l.url, r.digest_date
+        ORDER BY l.url, day
     """,
 }
 

@@ -49,6 +49,9 @@ STAGED_FILE_SCHEMA = pa.schema(
         ("encoding", pa.string()),
         ("block_count", pa.int32()),
         ("header_block_count", pa.int32()),
+        ("format", pa.string()),
+        ("listing", pa.string()),
+        ("entry_block_count", pa.int32()),
     ]
 )
 STAGED_ENTRY_SCHEMA = pa.schema(
@@ -60,6 +63,11 @@ STAGED_ENTRY_SCHEMA = pa.schema(
         ("title", pa.string()),
         ("abstract", pa.string()),
         ("arxiv_id", pa.string()),
+        ("upvotes", pa.int32()),
+        ("comments", pa.int32()),
+        ("authors", pa.list_(pa.string())),
+        ("keywords", pa.list_(pa.string())),
+        ("stars", pa.int64()),
     ]
 )
 STAGED_LINK_SCHEMA = pa.schema(
@@ -72,6 +80,7 @@ STAGED_LINK_SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("owner", pa.string()),
         ("repo", pa.string()),
+        ("source", pa.string()),  # abstract, or card
     ]
 )
 STAGED_REJECT_SCHEMA = pa.schema(
@@ -147,6 +156,9 @@ def staged_rows(parses: list[tuple[ListedFile, ParsedDigest, str]], settings: Pa
             "encoding": parsed.encoding,
             "block_count": parsed.block_count,
             "header_block_count": parsed.header_block_count,
+            "format": parsed.format,
+            "listing": parsed.listing,
+            "entry_block_count": parsed.entry_block_count,
         }
         for listed, parsed, raw_sha256 in parses
     ]
@@ -154,8 +166,14 @@ def staged_rows(parses: list[tuple[ListedFile, ParsedDigest, str]], settings: Pa
     for listed, parsed, _ in parses:
         name = listed.source_name
         for entry in parsed.entries:
-            entries.append((name, entry.position, entry.line, entry.paper_id, entry.title, entry.abstract, entry.arxiv_id))
-            links += [(name, entry.position, *link) for link in entry.links]
+            entries.append(
+                (
+                    name, entry.position, entry.line, entry.paper_id, entry.title, entry.abstract, entry.arxiv_id,
+                    entry.upvotes, entry.comments, list(entry.authors) or None, list(entry.keywords) or None, entry.stars,
+                )
+            )
+            links += [(name, entry.position, *link, "abstract") for link in entry.links]
+            links += [(name, entry.position, *link, "card") for link in entry.card_links]
         rejects += [(name, *reject) for reject in parsed.rejects]
     return StagedRows(
         files=pa.Table.from_pylist(files, schema=STAGED_FILE_SCHEMA),

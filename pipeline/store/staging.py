@@ -47,7 +47,10 @@ CREATE TABLE staged_files (
     error VARCHAR,
     encoding VARCHAR,
     block_count INTEGER NOT NULL,
-    header_block_count INTEGER NOT NULL
+    header_block_count INTEGER NOT NULL,
+    format VARCHAR NOT NULL,
+    listing VARCHAR NOT NULL,
+    entry_block_count INTEGER NOT NULL
 );
 CREATE TABLE staged_entries (
     source_name VARCHAR NOT NULL,
@@ -56,7 +59,12 @@ CREATE TABLE staged_entries (
     paper_id VARCHAR NOT NULL,
     title VARCHAR NOT NULL,
     abstract VARCHAR NOT NULL,
-    arxiv_id VARCHAR
+    arxiv_id VARCHAR,
+    upvotes INTEGER,
+    comments INTEGER,
+    authors VARCHAR[],
+    keywords VARCHAR[],
+    stars BIGINT
 );
 CREATE TABLE staged_links (
     source_name VARCHAR NOT NULL,
@@ -66,7 +74,8 @@ CREATE TABLE staged_links (
     host VARCHAR NOT NULL,
     kind VARCHAR NOT NULL,
     owner VARCHAR,
-    repo VARCHAR
+    repo VARCHAR,
+    source VARCHAR NOT NULL
 );
 CREATE TABLE staged_rejects (
     source_name VARCHAR NOT NULL,

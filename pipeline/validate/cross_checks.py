@@ -7,6 +7,7 @@ query returns the offending rows; a few are kept.
 
 from pathlib import Path
 
+from pipeline.read.parsed import LOOKS_LIKE_MARKUP_PATTERN, MARKUP_TITLE_PATTERN
 from pipeline.sql import connect, scalar
 from pipeline.validate.results import SAMPLE_SIZE, CheckResult, RuleResult, describe_files, plain
 from pipeline.validate.suites import read_table
@@ -77,34 +78,84 @@ CROSS_CHECKS: dict[str, tuple[str, str]] = {
         ORDER BY d.source_name
         """,
     ),
+    # The readers reject such titles: many in one digest mean a capture was read in the wrong format.
+    "markup_titles_per_digest": (
+        "no digest has more than 1% of its entries titled with markup or a link",
+        """
+        WITH marked AS (
+            SELECT a.digest_id, count(*) FILTER (WHERE regexp_matches(p.title, $markup)) AS marked, count(*) AS entries
+            FROM appearances a
+            JOIN papers p USING (paper_id)
+            GROUP BY a.digest_id
+        )
+        SELECT d.source_name, m.marked, m.entries
+        FROM marked m
+        JOIN digests d USING (digest_id)
+        WHERE m.marked > 0.01 * m.entries
+        ORDER BY d.source_name
+        """,
+    ),
 }
 CROSS_TABLE_CHECK = "cross_table_integrity"
 # The columns the checks read, per table.
+# Warnings: what a person should look at, never a reason to hold the tables back.
+WARNING_CHECKS: dict[str, tuple[str, str]] = {
+    "markup_titles": (
+        "no title looks like markup or a link (](, http://, https://, a leading [ or #)",
+        """
+        SELECT paper_id, title
+        FROM papers
+        WHERE regexp_matches(title, $looks_like_markup)
+        ORDER BY paper_id
+        """,
+    ),
+    "arxiv_id_conflicts": (
+        "every card names its paper's arXiv id (papers.arxiv_id is the first one seen)",
+        """
+        SELECT a.paper_id, p.arxiv_id AS first_seen_id, a.arxiv_id AS other_id, a.digest_id, a.position
+        FROM appearances a
+        JOIN papers p USING (paper_id)
+        WHERE a.arxiv_id IS NOT NULL AND p.arxiv_id IS NOT NULL AND a.arxiv_id <> p.arxiv_id
+        ORDER BY a.paper_id, a.digest_id, a.position
+        """,
+    ),
+}
 KEY_COLUMNS = {
     "digests": ["digest_id", "source_name", "entry_count", "status", "duplicate_of"],
-    "papers": ["paper_id"],
-    "appearances": ["digest_id", "paper_id", "position"],
+    "papers": ["paper_id", "title", "arxiv_id"],
+    "appearances": ["digest_id", "paper_id", "position", "arxiv_id"],
     "repo_links": ["paper_id", "url"],
     "rejects": ["digest_id", "source_name"],
 }
+# The parameters the queries may name.
+_PATTERNS = {"markup": MARKUP_TITLE_PATTERN, "looks_like_markup": LOOKS_LIKE_MARKUP_PATTERN}
 
 
-def run_cross_checks(files: dict[str, list[Path]]) -> CheckResult:
-    """Every cross-table check on the tables given as their Parquet files."""
+def _run(files: dict[str, list[Path]], checks: dict[str, tuple[str, str]]) -> list[RuleResult]:
     rules = []
     with connect() as con:
         for table, columns in KEY_COLUMNS.items():
             con.register(table, read_table(files[table], table, columns))
-        for name, (rule, query) in CROSS_CHECKS.items():
-            total = scalar(con, f"SELECT count(*) FROM ({query})")
-            cursor = con.execute(query)
+        for name, (rule, query) in checks.items():
+            params = {key: value for key, value in _PATTERNS.items() if f"${key}" in query}
+            total = scalar(con, f"SELECT count(*) FROM ({query})", params)
+            cursor = con.execute(query, params)
             names = [description[0] for description in cursor.description]
             sample = [{key: plain(value) for key, value in zip(names, row, strict=True)} for row in cursor.fetchmany(SAMPLE_SIZE)]
             rules.append(RuleResult(rule=rule, check=name, success=total == 0, unexpected_count=int(total), rows=sample))
-    return CheckResult(
-        name=CROSS_TABLE_CHECK,
-        title="Checks across tables (DuckDB)",
-        source=", ".join(f"{table}: {describe_files(paths)}" for table, paths in files.items()),
-        row_count=None,
-        rules=rules,
-    )
+    return rules
+
+
+def _source(files: dict[str, list[Path]]) -> str:
+    return ", ".join(f"{table}: {describe_files(paths)}" for table, paths in files.items() if table in KEY_COLUMNS)
+
+
+def run_cross_checks(files: dict[str, list[Path]]) -> CheckResult:
+    """Every blocking cross-table check on the tables given as their Parquet files."""
+    return CheckResult(CROSS_TABLE_CHECK, "Checks across tables (DuckDB)", _source(files), None, _run(files, CROSS_CHECKS))
+
+
+def run_warning_check(name: str, files: dict[str, list[Path]]) -> CheckResult:
+    """One warning check (WARNING_CHECKS): a person should look at what it finds."""
+    rules = _run(files, {name: WARNING_CHECKS[name]})
+    return CheckResult(name, f"Warning: {WARNING_CHECKS[name][0]}", _source(files), None, rules)

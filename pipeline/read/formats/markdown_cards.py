@@ -1,0 +1,375 @@
+"""The parts of a Hugging Face papers page as a scraper writes it in markdown: links, card lines, cards.
+
+A card is a run of blocks: maybe an upvote link (`[57](https://huggingface.co/login?next=%2Fpapers%2FID)`),
+a level-3 heading holding the title (`### [Title](https://huggingface.co/papers/ID)` or `### Title`),
+the abstract (the paper link's text, or a plain paragraph, maybe hard-wrapped), then card lines: the
+author count and publication date, the GitHub badge, the comment count, and on the trending page
+the upvote link and an `arXiv Page` badge. Links are inline (`[text](url)`) or by reference
+(`[text][12]` and a definition `[12]: url`, which may be missing: then the link has no target).
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+from urllib.parse import unquote
+
+from pipeline.read.dates import parse_date_line
+from pipeline.read.formats.common import arxiv_id_in_url, count_of, unescape_markdown
+from pipeline.read.links import Link, canonicalize
+from pipeline.read.parsed import Block
+
+
+class MdLink(NamedTuple):
+    label: str  # as written: escapes kept, lines not joined
+    url: str | None  # None: a reference whose definition is missing
+
+
+# --- links ---------------------------------------------------------------------------------
+
+_SPECIAL = re.compile(r"[\\\[\]]")
+# `(url)`, `(<url>)` or `(url "title")`; parentheses inside a URL only in balanced pairs.
+_INLINE_TARGET = re.compile(r"\(\s*<?([^\s<>()]*(?:\([^\s<>()]*\)[^\s<>()]*)*)>?(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
+_REFERENCE_TARGET = re.compile(r"\[([^\[\]\n]*)\]")
+_DEFINITION = re.compile(r"\[([^\[\]\n]+)\]:\s*<?(\S+?)>?(?:\s+.*)?")
+# What may stand between the links of a line of links: "[Daily](..) / [Weekly](..)".
+_SEPARATORS = re.compile(r"[\s/|·•]*")
+
+
+def closing_bracket(text: str, start: int) -> int:
+    """Where the `]` closing the `[` at `start` is (escapes skipped, nested pairs counted); -1 if nowhere.
+
+    One scan from `start`, visiting only backslashes and brackets: linear in the text.
+    """
+    depth, escaped = 0, -1
+    for match in _SPECIAL.finditer(text, start):
+        at = match.start()
+        if at == escaped:
+            continue
+        char = match.group()
+        if char == "\\":
+            escaped = at + 1
+        elif char == "[":
+            depth += 1
+        else:
+            depth -= 1
+            if depth <= 0:
+                return at
+    return -1
+
+
+def parse_link(text: str, start: int, definitions: dict[str, str]) -> tuple[MdLink, int] | None:
+    """The link whose `[` is text[start], and where it ends; None if no link opens there."""
+    close = closing_bracket(text, start)
+    if close < 0:
+        return None
+    label = text[start + 1 : close]
+    if match := _INLINE_TARGET.match(text, close + 1):
+        return MdLink(label, match[1] or None), match.end()
+    if match := _REFERENCE_TARGET.match(text, close + 1):
+        key = (match[1] or label).strip().casefold()  # `[text][]` refers by its text
+        return MdLink(label, definitions.get(key)), match.end()
+    return None
+
+
+def whole_link(text: str, definitions: dict[str, str]) -> MdLink | None:
+    """The link a text is, when it is one link and nothing else."""
+    text = text.strip()
+    if not text.startswith("["):
+        return None
+    found = parse_link(text, 0, definitions)
+    return found[0] if found is not None and found[1] == len(text) else None
+
+
+def links_only(text: str, definitions: dict[str, str]) -> list[MdLink] | None:
+    """The links of a text made of links and separators only; None for any other text."""
+    links: list[MdLink] = []
+    position = 0
+    while True:
+        separators = _SEPARATORS.match(text, position)
+        position = separators.end() if separators else position
+        if position == len(text):
+            return links or None
+        if text[position] != "[":
+            return None
+        found = parse_link(text, position, definitions)
+        if found is None:
+            return None
+        links.append(found[0])
+        position = found[1]
+
+
+def definitions_in(text: str) -> dict[str, str] | None:
+    """The link definitions of a block made only of them (`[12]: https://...`); None for any other block."""
+    found: dict[str, str] = {}
+    for line in text.split("\n"):
+        match = _DEFINITION.fullmatch(line.strip())
+        if match is None:
+            return None
+        found.setdefault(match[1].strip().casefold(), match[2])  # the first definition wins
+    return found
+
+
+def plain_text(markdown: str) -> str:
+    """What a reader of the page sees: hard-wrapped lines joined, markdown escapes undone."""
+    return unescape_markdown(" ".join(line.strip() for line in markdown.split("\n") if line.strip()))
+
+
+# The upvote button's target for anonymous visitors: login?next=/papers/<id>, URL-encoded.
+_LOGIN_PAPER = re.compile(r"[?&]next=/papers/([0-9]{4}\.[0-9]{4,5})(?![0-9])")
+
+
+def paper_named_by(url: str | None) -> str | None:
+    """The arXiv id a paper, arXiv or upvote (login) URL names."""
+    if not url:
+        return None
+    if paper := arxiv_id_in_url(url):
+        return paper
+    match = _LOGIN_PAPER.search(unquote(url))
+    return match[1] if match else None
+
+
+# --- card lines ------------------------------------------------------------------------------
+
+
+class CardLine(NamedTuple):
+    """What a card line says; the fields it does not hold are None."""
+
+    upvotes: int | None = None
+    comments: int | None = None
+    stars: int | None = None
+    paper: str | None = None  # the arXiv id the line names (an upvote's login URL, an arXiv badge)
+    links: tuple[Link, ...] = ()  # the card's GitHub repo, its project page
+
+
+_BULLET = re.compile(r"[*•·-]\s+")
+_AUTHORS = re.compile(r"[0-9]+\s+authors?", re.IGNORECASE)
+_PUBLISHED = re.compile(r"Published on\s+(.+)", re.IGNORECASE)
+_COMMENTS = re.compile(r"([0-9][0-9,]*)\s+comments?", re.IGNORECASE)
+_GITHUB_BADGE = re.compile(r"GitHub(?:\s+(\S+))?", re.IGNORECASE)
+_ARXIV_BADGE = re.compile(r"arXiv(?:\s+Page)?", re.IGNORECASE)
+_PROJECT_BADGE = re.compile(r"Project(?:\s+Page)?|Website", re.IGNORECASE)
+
+
+def is_byline(text: str, bare_date: bool) -> bool:
+    """`* 5 authors`, `Published on Mar 11`, `4 authors · Mar 13`: parts of authors count and date.
+
+    A date alone is a byline only where `bare_date` says so (the trending page's mobile
+    card); on a daily page it is a date line.
+    """
+    bullet = _BULLET.match(text)
+    parts = [part.strip() for part in text[bullet.end() if bullet else 0 :].split("·")]
+    for part in parts:
+        if _AUTHORS.fullmatch(part):
+            continue
+        published = _PUBLISHED.fullmatch(part)
+        if published and parse_date_line(published[1]) is not None:
+            continue
+        if (bare_date or len(parts) > 1) and parse_date_line(part) is not None:
+            continue
+        return False
+    return True
+
+
+def upvote_link(text: str, definitions: dict[str, str]) -> CardLine | None:
+    """`[57](https://huggingface.co/login?next=%2Fpapers%2FID)`: a count linking to the login or the paper."""
+    link = whole_link(text, definitions)
+    if link is None or "\n" in link.label:
+        return None
+    count = count_of(link.label)
+    url = link.url
+    # A count linking elsewhere (a paper's #community) is no upvote button.
+    if count is None or url is not None and "/login" not in url and (arxiv_id_in_url(url) is None or "#" in url):
+        return None
+    return CardLine(upvotes=count, paper=paper_named_by(url))
+
+
+def _badge(link: MdLink) -> CardLine | None:
+    label = plain_text(link.label)
+    url = link.url
+    if comments := _COMMENTS.fullmatch(label):
+        return CardLine(comments=int(comments[1].replace(",", "")))
+    if github := _GITHUB_BADGE.fullmatch(label):
+        repo = canonicalize(url) if url else None
+        return CardLine(stars=count_of(github[1]) if github[1] else None, links=(repo,) if repo else ())
+    if _ARXIV_BADGE.fullmatch(label):
+        return CardLine(paper=arxiv_id_in_url(url or ""))
+    if _PROJECT_BADGE.fullmatch(label):
+        page = canonicalize(url) if url else None
+        return CardLine(links=(page,) if page else ())
+    return None
+
+
+def combine(first: CardLine, second: CardLine) -> CardLine:
+    """Both lines' values; where both hold one, the first's."""
+    return CardLine(
+        first.upvotes if first.upvotes is not None else second.upvotes,
+        first.comments if first.comments is not None else second.comments,
+        first.stars if first.stars is not None else second.stars,
+        first.paper or second.paper,
+        first.links + tuple(link for link in second.links if link.url not in {known.url for known in first.links}),
+    )
+
+
+def card_line(text: str, definitions: dict[str, str], bare_date: bool) -> CardLine | None:
+    """The values of a card line (byline, comments, badges); None for a block that is none."""
+    text = text.strip()
+    if "\n" in text:
+        return None
+    if is_byline(text, bare_date):
+        return CardLine()
+    if comments := _COMMENTS.fullmatch(text):
+        return CardLine(comments=int(comments[1].replace(",", "")))
+    links = links_only(text, definitions)
+    if links is None:
+        return None
+    values = CardLine()
+    for link in links:
+        badge = _badge(link)
+        if badge is None:
+            return None
+        values = combine(values, badge)
+    return values
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    """One card of the page: its blocks and what they say."""
+
+    blocks: list[Block]
+    title_line: int
+    title: str = ""
+    abstract: str = ""
+    has_abstract: bool = False
+    has_lines: bool = False  # any card line after the abstract
+    unclosed: str | None = None  # "title" or "abstract": a link opened there is never closed
+    values: CardLine = field(default_factory=CardLine)
+    papers: list[str] = field(default_factory=list)  # arXiv ids of the title's and abstract's links
+
+    @property
+    def arxiv_id(self) -> str | None:
+        return self.papers[0] if self.papers else self.values.paper
+
+    def set_title(self, heading: str, definitions: dict[str, str]) -> None:
+        link = whole_link(heading, definitions)
+        if link is not None:
+            self.title = plain_text(link.label)
+            self._name_paper(link.url)
+            return
+        if heading.startswith("["):
+            close = closing_bracket(heading, 0)
+            if close < 0:
+                self.unclosed = "title"
+            elif close == len(heading) - 1:
+                heading = heading[1:-1]  # `[Title]`: a shortcut reference, its definition lost
+        self.title = plain_text(heading)
+
+    def title_is_card_line(self) -> bool:
+        """A heading reading `10 authors`, `57` or `GitHub 1.32k`: a scrape gone wrong, not a title."""
+        title = self.title
+        return count_of(title) is not None or is_byline(title, bare_date=True) or _badge(MdLink(title, None)) is not None
+
+    def set_abstract(self, text: str, definitions: dict[str, str]) -> None:
+        self.has_abstract = True
+        text = text.strip()
+        link = whole_link(text, definitions)
+        if link is not None:
+            self.abstract = plain_text(link.label)
+            self._name_paper(link.url)
+            return
+        if text.startswith("[") and closing_bracket(text, 0) < 0:
+            self.unclosed = self.unclosed or "abstract"
+        self.abstract = plain_text(text)
+
+    def take_line(self, block: Block, line: CardLine, byline: bool = True) -> None:
+        """A card line; an upvote link (byline=False) may come before the abstract."""
+        self.blocks.append(block)
+        self.has_lines = self.has_lines or byline
+        self.values = combine(self.values, line)
+
+    def _name_paper(self, url: str | None) -> None:
+        if (paper := paper_named_by(url)) and paper not in self.papers:
+            self.papers.append(paper)
+
+
+_TITLE_HEADING = re.compile(r"###[ \t]+\S")
+_OTHER_HEADING = re.compile(r"#{1,6}[ \t]")
+
+
+class _Page:
+    """Blocks, in page order, into cards and loose blocks (chrome, date line, strays)."""
+
+    def __init__(self, definitions: dict[str, str], trending: bool):
+        self.definitions = definitions
+        self.trending = trending
+        self.items: list[Card | Block] = []
+        self.card: Card | None = None
+        self.pending: tuple[Block, CardLine] | None = None  # an upvote link waiting for its card's title
+
+    def feed(self, block: Block) -> None:
+        text = block.text.strip()
+        if _TITLE_HEADING.match(text):
+            self._start_card(block, text)
+        elif (upvote := upvote_link(text, self.definitions)) is not None:
+            self._upvote(block, upvote)
+        elif (line := card_line(text, self.definitions, self.trending)) is not None and self.card is not None:
+            self.card.take_line(block, line)
+        elif self.card is not None and not self.card.has_abstract and not self.card.has_lines and self._may_be_abstract(text):
+            self.card.blocks.append(block)
+            self.card.set_abstract(text, self.definitions)
+        else:
+            self._close()
+            self.items.append(block)
+
+    def finish(self) -> list[Card | Block]:
+        self._close()
+        return self.items
+
+    def _may_be_abstract(self, text: str) -> bool:
+        # A heading or a date line is never a card's abstract: the card has none.
+        return not _OTHER_HEADING.match(text) and parse_date_line(text) is None
+
+    def _start_card(self, block: Block, text: str) -> None:
+        self._close(keep_pending=True)
+        heading, _, rest = text.partition("\n")
+        card = Card([], title_line=block.line)
+        if self.pending is not None:
+            upvote_block, upvote = self.pending
+            card.blocks.append(upvote_block)
+            card.values = upvote
+            self.pending = None
+        card.blocks.append(block)
+        card.set_title(heading[3:].strip(), self.definitions)
+        if rest.strip():  # no blank line between the heading and the abstract
+            card.set_abstract(rest, self.definitions)
+        self.card = card
+
+    def _upvote(self, block: Block, upvote: CardLine) -> None:
+        """An upvote link: the open card's (trending: it follows the byline), else the next card's."""
+        card = self.card
+        if card is not None and card.values.upvotes is None:
+            names_this_card = upvote.paper is not None and upvote.paper == card.arxiv_id
+            if names_this_card or self.trending and upvote.paper is None:
+                card.take_line(block, upvote, byline=False)
+                return
+        self._close()
+        self.pending = (block, upvote)
+
+    def _close(self, keep_pending: bool = False) -> None:
+        if self.card is not None:
+            self.items.append(self.card)
+            self.card = None
+        if self.pending is not None and not keep_pending:
+            # An upvote link no title followed: card metadata with no card.
+            self.items.append(self.pending[0])
+            self.pending = None
+
+
+def read_page(blocks: list[Block], definitions: dict[str, str], trending: bool) -> list[Card | Block]:
+    """The cards and the loose blocks of a page, in page order."""
+    page = _Page(definitions, trending)
+    for block in blocks:
+        page.feed(block)
+    return page.finish()
