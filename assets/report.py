@@ -16,7 +16,7 @@ def _image_markdown(png: bytes, alt: str) -> str:
 
 
 @dg.asset(
-    deps=["trends_duckdb"],
+    deps=["trends_duckdb", "term_trends"],
     group_name="reports",
     kinds={"html", "duckdb"},
     description=(

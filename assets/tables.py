@@ -19,12 +19,15 @@ TABLE_DESCRIPTIONS = {
     "repo_links": "One row per distinct (paper, canonical link) found in abstracts, with kind, owner and repo.",
     "rejects": "One row per block of a digest that is no entry, with its line, reason and raw text.",
     "repo_stars": "One row per (repository, day): the stars a card's GitHub badge, or the daily-papers JSON, showed that day.",
+    "paper_terms": "One row per (paper, term): the words and 2- and 3-word phrases of its title and abstract (docs/topics.md).",
 }
+# Tables derived from another table of the same step, not from the staged digests directly.
+TABLE_DEPS = {"paper_terms": ["papers"]}
 
 TABLE_SPECS = [
     dg.AssetSpec(
         table,
-        deps=["staged_digests"],
+        deps=TABLE_DEPS.get(table, ["staged_digests"]),
         group_name="tables",
         kinds={"parquet"},
         description=TABLE_DESCRIPTIONS[table],

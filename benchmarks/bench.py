@@ -309,8 +309,8 @@ def lines_of_code(root: Path = REPO) -> dict[str, int]:
     return {"production": count("pipeline") + count("assets"), "tests": count("tests")}
 
 
-def _macro_arguments(parameters: list[str], days: tuple[dt.date, dt.date]) -> list[object]:
-    """Plausible arguments for a macro, by parameter name."""
+def _macro_arguments(parameters: list[str], days: tuple[dt.date, dt.date], term: str | None) -> list[object]:
+    """Plausible arguments for a macro, by parameter name (a term: the most common one)."""
     first, last = days
     start = max(first, last - dt.timedelta(days=89))
     # Two-window macros (rising): window a is the first half of the last 90 days, b the second.
@@ -320,7 +320,9 @@ def _macro_arguments(parameters: list[str], days: tuple[dt.date, dt.date]) -> li
     for name in parameters:
         lowered = name.lower()
         window_start, window_end = window_bounds.get(lowered[-2:], (start, last))
-        if any(word in lowered for word in ("start", "from", "begin", "since", "first")):
+        if lowered.startswith("term"):
+            arguments.append(term)
+        elif any(word in lowered for word in ("start", "from", "begin", "since", "first")):
             arguments.append(window_start)
         elif any(word in lowered for word in ("end", "until", "to_", "last", "stop")) or lowered in ("to", "day", "date", "as_of"):
             arguments.append(window_end)
@@ -348,9 +350,10 @@ def bench_queries(duckdb_path: Path, repeats: int = 5) -> list[dict]:
             "AND function_type IN ('macro', 'table_macro') ORDER BY function_name"
         ).fetchall()
         days = con.execute("SELECT min(digest_date), max(digest_date) FROM digests").fetchone()
+        common_term = con.execute("SELECT term FROM paper_terms GROUP BY term ORDER BY count(*) DESC, term LIMIT 1").fetchone()
     queries = [(f"table or view {view}", f'SELECT * FROM "{view}"', []) for view in views]
     for name, kind, parameters in macros:
-        arguments = _macro_arguments(list(parameters), days)
+        arguments = _macro_arguments(list(parameters), days, common_term[0] if common_term else None)
         placeholders = ", ".join("?" for _ in arguments)
         sql = f'SELECT * FROM "{name}"({placeholders})' if kind == "table_macro" else f'SELECT "{name}"({placeholders})'
         queries.append((f"macro {name}({', '.join(parameters)})", sql, arguments))
@@ -432,6 +435,76 @@ def bench_reader(digests: Path) -> dict:
         "pandas_appearances": entries,
         "mb_per_s": {name: megabytes / value for name, value in seconds.items()},
     }
+
+
+# Papers the plain-Python tokenizer is timed on (it takes minutes on a whole large corpus).
+TERMS_BASELINE_PAPERS = 20_000
+
+
+def bench_terms(builds: list[dict], work: Path) -> list[dict]:
+    """Term extraction on each build's papers: polars against plain Python, and its share of the full build."""
+    import polars as pl
+    import terms_baseline
+
+    from pipeline.topics.terms import extract_terms
+
+    results = []
+    for build in builds:
+        size = build["size"]
+        papers = pl.read_parquet(work / f"pipeline-{size}" / "parquet" / "papers" / "*.parquet", columns=["paper_id", "title", "abstract"])
+        started = time.perf_counter()
+        terms = extract_terms(papers)
+        polars_seconds = time.perf_counter() - started
+        sample = papers.head(TERMS_BASELINE_PAPERS)
+        started = time.perf_counter()
+        extract_terms(sample)
+        polars_sample = time.perf_counter() - started
+        started = time.perf_counter()
+        for paper_id, title, abstract in sample.iter_rows():
+            terms_baseline.python_terms(paper_id, title, abstract)
+        python_sample = time.perf_counter() - started
+        results.append({
+            "size": size,
+            "papers": papers.height,
+            "terms": terms.height,
+            "polars_s": polars_seconds,
+            "sample": sample.height,
+            "polars_sample_s": polars_sample,
+            "python_sample_s": python_sample,
+            "build_s": build["pipeline"].seconds,
+        })
+    return results
+
+
+def bench_json_reader(items: int = 100_000) -> dict:
+    """The daily-papers JSON reader on one large capture (linear, not quadratic, in its items)."""
+    from pipeline.read.reader import parse_digest
+
+    def capture(count: int) -> bytes:
+        return json.dumps([
+            {
+                "paper": {
+                    "id": f"2603.{number % 100_000:05d}",
+                    "title": f"Scaling Study Number {number}",
+                    "summary": f"We train model {number} and report what we find about it.",
+                    "upvotes": number % 97,
+                    "submittedOnDailyAt": "2026-03-09T03:00:00.000Z",
+                    "authors": [{"name": "Ada Lovelace"}],
+                },
+                "numComments": number % 5,
+            }
+            for number in range(count)
+        ]).encode()
+
+    seconds = {}
+    for count in (items // 10, items):
+        raw = capture(count)
+        started = time.perf_counter()
+        parsed = parse_digest(raw, "big.json")
+        seconds[count] = time.perf_counter() - started
+        if len(parsed.entries) != count:
+            raise RuntimeError(f"the JSON reader read {len(parsed.entries)} of {count} items")
+    return {"seconds": seconds}
 
 
 # ---------------------------------------------------------------- the report
@@ -608,6 +681,40 @@ def render(report: dict) -> str:
             f"Each is the fastest of two runs. The pandas baseline found {reader['pandas_appearances']:,} appearances on these files.",
             "",
         ]
+    terms = report.get("terms")
+    if terms:
+        lines += [
+            "## Term extraction (paper_terms)",
+            "",
+            "`pipeline.topics.terms.extract_terms` (polars) on every paper of each full build, in one process; "
+            f"against the plain-Python tokenizer of the same rules (benchmarks/terms_baseline.py) on the first "
+            f"{TERMS_BASELINE_PAPERS:,} papers. Share: the polars time over the pipeline/ full build (which "
+            "tokenizes every paper once).",
+            "",
+            "| digests | papers | terms | polars s (all papers) | share of the full build | polars s / plain Python s (sample) | speed-up |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in terms:
+            lines.append(
+                f"| {row['size']:,} | {row['papers']:,} | {row['terms']:,} | {row['polars_s']:.2f} | "
+                f"{row['polars_s'] / row['build_s']:.0%} | {row['polars_sample_s']:.2f} / {row['python_sample_s']:.2f} "
+                f"({row['sample']:,} papers) | {row['python_sample_s'] / row['polars_sample_s']:.1f}x |"
+            )
+        lines.append("")
+    json_reader = report.get("json_reader")
+    if json_reader:
+        (small, small_s), (large, large_s) = sorted(json_reader["seconds"].items())
+        lines += [
+            "## Daily-papers JSON reader",
+            "",
+            "`parse_digest` on one generated JSON capture of each size (items of the real API's shape).",
+            "",
+            "| items | s | s per 10,000 items |",
+            "|---:|---:|---:|",
+            f"| {small:,} | {small_s:.2f} | {small_s / small * 10_000:.2f} |",
+            f"| {large:,} | {large_s:.2f} | {large_s / large * 10_000:.2f} |",
+            "",
+        ]
     code = report.get("lines_of_code")
     if code:
         lines += [
@@ -638,6 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--reader-size", type=int, default=1000, help="corpus size for the reader throughput")
     parser.add_argument("--skip-dagster", action="store_true")
+    parser.add_argument("--json-items", type=int, default=100_000, help="items of the large JSON capture read")
     parser.add_argument("--repeats", type=int, default=2, help="full builds of each size and path (the fastest counts)")
     parser.add_argument("--skip-postgres", action="store_true", help="no build with the Dagster instance in PostgreSQL")
     args = parser.parse_args(argv)
@@ -669,6 +777,9 @@ def main(argv: list[str] | None = None) -> int:
     reader_size = max((size for size in sizes if size <= args.reader_size), default=sizes[0])
     print(f"reader throughput on {reader_size} digests", flush=True)
     report["reader"] = bench_reader(corpora[reader_size])
+    print("term extraction and the JSON reader", flush=True)
+    report["terms"] = bench_terms(report["builds"], args.work)
+    report["json_reader"] = bench_json_reader(args.json_items)
     report["lines_of_code"] = lines_of_code()
     report["load_end"] = os.getloadavg()
     report["seconds"] = time.perf_counter() - started

@@ -22,6 +22,7 @@ from pipeline.store.digest_files import list_with_signatures
 from pipeline.store.lock import warehouse_lock
 from pipeline.store.parse import ParseSettings, parse_files
 from pipeline.store.publish import (
+    Manifest,
     UncheckedCandidates,
     check_publishable,
     manifest_path,
@@ -205,16 +206,14 @@ def consolidate_tables(settings: Settings) -> Candidates | None:
 # --- validate -----------------------------------------------------------------------------
 
 
-def files_to_check(layout: Layout) -> dict[str, list[Path]]:
+def _files_checked(layout: Layout, manifest: Manifest | None) -> dict[str, list[Path]]:
     """The candidate tables when there are candidates, else the published ones."""
-    manifest = read_manifest(layout)
     if manifest is not None:
         return manifest.paths(layout)
     return {table: layout.table_files(table) for table in TABLES}
 
 
-def _key_checked(layout: Layout) -> str | None:
-    manifest = read_manifest(layout)
+def _key_checked(layout: Layout, manifest: Manifest | None) -> str | None:
     if manifest is not None:
         return manifest.build_key
     record = published_record(layout)
@@ -226,8 +225,10 @@ def run_check(layout: Layout, check: str) -> CheckResult:
     from pipeline.validate.docs import write_result
     from pipeline.validate.suites import validate_table_files
 
-    files = files_to_check(layout)
-    key = _key_checked(layout)
+    # Read once: the approval names the manifest whose files the check read, never a newer one.
+    manifest = read_manifest(layout)
+    files = _files_checked(layout, manifest)
+    key = _key_checked(layout, manifest)
     try:
         if check == CROSS_TABLE_CHECK:
             result = run_cross_checks(files)
@@ -237,12 +238,12 @@ def run_check(layout: Layout, check: str) -> CheckResult:
             table = check.removesuffix("_expectations")
             result = validate_table_files(table, files[table], files["digests"])
     except BaseException as error:
-        record_check(layout, check, passed=False)
+        record_check(layout, check, None)
         write_result(layout.validation_dir, _could_not_run(layout, check, files, key, error))
         raise
     result = dataclasses.replace(result, build_key=key, source=_subject(layout, check, files))
     if check in REQUIRED_CHECKS:
-        record_check(layout, check, result.success)
+        record_check(layout, check, manifest.sha256 if result.success and manifest is not None else None)
     write_result(layout.validation_dir, result)
     return result
 

@@ -104,6 +104,11 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("day", pa.date32(), "digest_date of the captures that showed them (any listing; byte-identical copies count once)", False),
         Column("stars", pa.int64(), "the stars shown that day (the largest, if digests of the day differ)", False),
     ],
+    "paper_terms": [
+        Column("paper_id", pa.string(), "the paper", False),
+        Column("term", pa.string(), "a word or 2- or 3-word phrase of its title or abstract, as docs/topics.md defines them", False),
+        Column("in_title", pa.bool_(), "the term is in the title (else only in the abstract)", False),
+    ],
 }
 PUBLISHED_SCHEMAS = {table: _schema(columns) for table, columns in PUBLISHED_COLUMNS.items()}
 TABLES = tuple(PUBLISHED_COLUMNS)

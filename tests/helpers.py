@@ -9,6 +9,9 @@ from pipeline.validate.suites import read_table as read_files
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "warehouse" / "raw"
+# paper_terms rows of the samples: the plain-Python tokenizer of benchmarks/terms_baseline.py
+# gives as many (test_topics_build checks the rows themselves).
+SAMPLE_PAPER_TERMS = 46_273
 HEADER = ["new", "Get trending papers in your email inbox!", "Subscribe", "byAK and the research community"]
 
 

@@ -25,7 +25,7 @@ from pipeline.store.publish import (
     record_check,
     unapproved,
 )
-from tests.helpers import SAMPLES
+from tests.helpers import SAMPLE_PAPER_TERMS, SAMPLES
 
 CHECKS = (
     "digests_expectations",
@@ -34,6 +34,7 @@ CHECKS = (
     "repo_links_expectations",
     "rejects_expectations",
     "repo_stars_expectations",
+    "paper_terms_expectations",
     "cross_table_integrity",
 )
 WARNINGS = ("markup_titles", "arxiv_id_conflicts")  # never required
@@ -45,8 +46,9 @@ CANDIDATE_FILES = [
     "repo_links/2026-03.parquet",
     "rejects/part-0.parquet",
     "repo_stars/part-0.parquet",
+    "paper_terms/2026-03.parquet",
 ]
-SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0, "repo_stars": 0}
+SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0, "repo_stars": 0, "paper_terms": SAMPLE_PAPER_TERMS}
 NO_MANIFEST = "there are no candidate tables (or their manifest is unreadable): consolidate first"
 
 
@@ -71,8 +73,10 @@ def warehouse(sample_settings, tmp_path) -> Settings:
 
 
 def _approve_all(settings: Settings) -> None:
+    # The manifest's bytes as they are, readable or not.
+    manifest_sha256 = hashlib.sha256(_manifest_file(settings).read_bytes()).hexdigest()
     for check in CHECKS:
-        record_check(settings.layout, check, True)
+        record_check(settings.layout, check, manifest_sha256)
 
 
 def _manifest_file(settings: Settings):
@@ -105,7 +109,7 @@ def _assert_refused(settings: Settings, before: dict, named: str) -> None:
     assert _manifest_file(settings).is_file()  # the candidates wait where they were
 
 
-def test_the_required_checks_are_the_seven():
+def test_the_required_checks_are_the_eight():
     assert REQUIRED_CHECKS == CHECKS
 
 
@@ -268,7 +272,7 @@ def test_a_missing_approval_is_refused(warehouse, check):
 def test_a_failed_check_is_refused(warehouse, check):
     _approve_all(warehouse)
     before = _published_state(warehouse)
-    record_check(warehouse.layout, check, False)
+    record_check(warehouse.layout, check, None)
     assert not _approval_file(warehouse, check).exists()  # its earlier approval is withdrawn
     assert unapproved(warehouse.layout, CHECKS) == [_not_passed(check)]
     _assert_refused(warehouse, before, check)

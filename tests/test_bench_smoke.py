@@ -98,7 +98,8 @@ def test_bench_runs_end_to_end(tmp_path):
     # are tested in tests/test_dagster.py; here the harness itself.
     assert bench.main(
         ["--sizes", str(size), "--seed", str(SEED), "--corpus", str(tmp_path / "corpus"),
-         "--work", str(tmp_path / "work"), "--out", str(out), "--reader-size", str(size), "--repeats", "1", "--skip-dagster"]
+         "--work", str(tmp_path / "work"), "--out", str(out), "--reader-size", str(size), "--repeats", "1", "--skip-dagster",
+         "--json-items", "1000"]
     ) == 0
     report = out.read_text(encoding="utf-8")
     manifest = json.loads((tmp_path / "corpus" / str(size) / generate.MANIFEST_NAME).read_text())
@@ -112,6 +113,7 @@ def test_bench_runs_end_to_end(tmp_path):
     for name in ("daily_summary", "paper_recurrence", "recurrence_by_day", "repo_popularity", "papers"):
         assert f"| table or view {name} |" in report
     assert "## Lines of code" in report
+    assert "## Term extraction (paper_terms)" in report and "| 1,000 | " in report  # the JSON reader's smaller capture
     assert "error:" not in report
     assert "| floor: read each file" in report and "| pandas baseline" in report
     assert "| floor and the contract's two hashes only" in report

@@ -149,10 +149,14 @@ def test_duckdb_file_is_self_contained(sample_settings):
         macros = dict(con.execute("SELECT function_name, macro_definition FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal").fetchall())
     assert tables == {
         "digests", "papers", "appearances", "repo_links", "rejects", "repo_stars",
-        "daily_appearances", "recurrence_by_day", "paper_recurrence", "build_info",
+        "paper_terms", "daily_appearances", "recurrence_by_day", "paper_recurrence",
+        "term_paper_days", "week_papers", "term_trends", "build_info",
     }
     assert set(views) == {"daily_summary", "repo_popularity"}
-    assert set(macros) == {"top_recurring", "daily_summary_between", "rising", "top_upvoted", "stars_gained"}
+    assert set(macros) == {
+        "top_recurring", "daily_summary_between", "rising", "top_upvoted", "stars_gained",
+        "rising_terms", "falling_terms", "term_history", "papers_with_term",
+    }
     for sql in [*views.values(), *macros.values()]:
         assert "parquet" not in sql.lower() and str(sample_settings.layout.root) not in sql
     leftovers = [path.name for path in sample_settings.layout.root.rglob("*.tmp")]

@@ -22,7 +22,7 @@ from assets.resources import WarehouseResource
 from pipeline.build import check_settings
 from pipeline.config import ConfigError, Settings
 from pipeline.schemas import TABLES
-from tests.helpers import REPO, SAMPLES, abstract, read_table, render
+from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, read_table, render
 
 pytestmark = pytest.mark.dagster
 
@@ -31,7 +31,8 @@ PAPERTRENDS = Path(sys.executable).with_name("papertrends")  # the installed com
 # --- facts written out by hand (DESIGN.md and the sample files themselves) ---------------------
 
 ASSET_KEYS = {
-    "staged_digests", "digests", "papers", "appearances", "repo_links", "repo_stars", "rejects", "trends_duckdb", "trend_report",
+    "staged_digests", "digests", "papers", "appearances", "repo_links", "repo_stars", "rejects", "paper_terms",
+    "trends_duckdb", "term_trends", "trend_report",
 }  # fmt: skip
 CHECK_TARGETS = {
     "digests_expectations": "digests",
@@ -40,6 +41,7 @@ CHECK_TARGETS = {
     "repo_links_expectations": "repo_links",
     "repo_stars_expectations": "repo_stars",
     "rejects_expectations": "rejects",
+    "paper_terms_expectations": "paper_terms",
     "cross_table_integrity": "appearances",
 }
 # Checks that warn and never block, on papers.
@@ -52,7 +54,7 @@ SAMPLE_FILES = {
     "003_b18b7ed4e5679936.txt": ("2026-03-11", 56),
     "004_6cac52fbde9842e0.txt": ("2026-03-13", 69),
 }
-ROW_COUNTS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "repo_stars": 0, "rejects": 0}
+ROW_COUNTS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "repo_stars": 0, "rejects": 0, "paper_terms": SAMPLE_PAPER_TERMS}
 # day, digests, appearances, distinct_papers, new_papers, returning_papers
 DAILY_SUMMARY = [
     ("2026-03-11", 2, 113, 112, 112, 0),
@@ -498,7 +500,13 @@ def test_strict_exits_1_when_a_block_is_rejected(story):
 def test_strict_exits_0_on_clean_input(story):
     assert (story.clean.code, story.clean.stderr) == (0, "")
     assert _summary_rows(story.clean.stdout) == [["2026-03-15", "1", "3", "3", "3", "0"]]
-    assert story.rows_after_clean == {"digests": 1, "papers": 3, "appearances": 3, "repo_links": 0, "repo_stars": 0, "rejects": 0}
+    # Terms by hand (docs/topics.md): each abstract adds sentence, clear, repeatable, effect and
+    # "repeatable effect" to its title's: sparse, adapter, long, document and the two phrases
+    # "sparse adapter", "long document" (6); graph, prior, "graph prior", retrieval (4);
+    # benchmark, tiny, agent, "tiny agent" (4). 11 + 9 + 9.
+    assert story.rows_after_clean == {
+        "digests": 1, "papers": 3, "appearances": 3, "repo_links": 0, "repo_stars": 0, "rejects": 0, "paper_terms": 29,
+    }  # fmt: skip
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ from pipeline.config import Settings
 from pipeline.read.links import CODE_KINDS
 from pipeline.report import CHARTS, REPORT_FILE, ReportData, load_report_data, shorten, terminal_summary, write_report
 from pipeline.report import charts as report
+from pipeline.report.data import Topics
 from tests.helpers import run_cli
 from tests.trend_corpus import SCRIPT_TITLE, build_corpus
 from tests.trend_reference import Tables, expected_daily_summary, expected_paper_recurrence, expected_repo_popularity
@@ -133,7 +134,7 @@ def test_day_charts_draw_the_latest_month_of_a_long_series():
          "distinct_papers": 10, "papers_with_code": 3, "code_share": 0.3}
         for n in range(40)
     ]
-    data = ReportData(days=days, top_papers=[], top_repos=[], hosts=[], totals={})
+    data = ReportData(days=days, top_papers=[], top_repos=[], hosts=[], totals={}, topics=Topics(None, None))
     figure = report.chart_appearances(data)
     ax = figure.axes[0]
     assert len(ax.patches) == 2 * report.CHART_DAYS  # new and returning bars, one pair a day

@@ -129,6 +129,7 @@ CONTRACT = {
         ("reason", "string", False), ("raw_text", "string", False), ("detail", "string", False),
     ],
     "repo_stars": [("url", "string", False), ("day", "date32[day]", False), ("stars", "int64", False)],
+    "paper_terms": [("paper_id", "string", False), ("term", "string", False), ("in_title", "bool", False)],
 }
 
 

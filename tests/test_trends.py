@@ -10,8 +10,9 @@ import datetime as dt
 import duckdb
 import pytest
 
+from pipeline.serve.topics_sql import TOPIC_MACROS, TOPIC_TABLES
 from pipeline.serve.trends_db import MACROS, connect_readonly
-from pipeline.serve.trends_sql import TREND_TABLES, TREND_VIEWS
+from pipeline.serve.trends_sql import TREND_MACROS, TREND_TABLES, TREND_VIEWS
 from tests.helpers import REPO
 from tests.trend_corpus import PAPERS, SCRIPT_TITLE
 from tests.trend_reference import (
@@ -210,6 +211,10 @@ def test_macros_live_in_the_file_for_read_only_readers(small_settings, tmp_path,
             "top_upvoted": ["start_day", "end_day", "n"],
             "stars_gained": ["start_day", "end_day", "n"],
             "top_recurring": ["start_day", "end_day", "n"],
+            "rising_terms": ["start_day", "end_day", "n"],
+            "falling_terms": ["start_day", "end_day", "n"],
+            "term_history": ["term_name"],
+            "papers_with_term": ["term_name"],
         }
         assert sorted(MACROS) == sorted(dict(macros))
         literal = con.execute("SELECT paper_id FROM top_recurring(DATE '2026-03-01', DATE '2026-03-05', 2)").fetchall()
@@ -223,10 +228,11 @@ def test_a_bad_window_bound_is_a_clear_error(small_settings):
 
 
 def test_docs_document_every_column_and_macro(sample_settings):
-    section = (REPO / "docs" / "trends.md").read_text("utf-8")
-    for view in [*TREND_TABLES, *TREND_VIEWS]:
-        assert f"`{view}`" in section
-        for row in query(sample_settings, f"DESCRIBE {view}"):
-            assert f"`{row['column_name']}`" in section, (view, row["column_name"])
-    for macro in MACROS:
-        assert f"FROM {macro}(" in section
+    for page, tables, macros in (("trends.md", [*TREND_TABLES, *TREND_VIEWS], TREND_MACROS), ("topics.md", TOPIC_TABLES, TOPIC_MACROS)):
+        section = (REPO / "docs" / page).read_text("utf-8")
+        for view in tables:
+            assert f"`{view}`" in section, (page, view)
+            for row in query(sample_settings, f"DESCRIBE {view}"):
+                assert f"`{row['column_name']}`" in section, (page, view, row["column_name"])
+        for macro in macros:
+            assert f"FROM {macro}(" in section, (page, macro)

@@ -24,7 +24,10 @@ from tests.helpers import REPO, SAMPLES, abstract, render
 pytestmark = pytest.mark.dagster
 
 PAPERTRENDS = Path(sys.executable).with_name("papertrends")  # the installed command of this venv
-ASSETS = ["staged_digests", "digests", "papers", "appearances", "repo_links", "repo_stars", "rejects", "trends_duckdb", "trend_report"]
+ASSETS = [
+    "staged_digests", "digests", "papers", "appearances", "repo_links", "repo_stars", "rejects", "paper_terms",
+    "trends_duckdb", "term_trends", "trend_report",
+]  # fmt: skip
 CHECKS = {
     "digests": ["digests_expectations"],
     "papers": ["papers_expectations", "markup_titles", "arxiv_id_conflicts"],
@@ -32,6 +35,7 @@ CHECKS = {
     "repo_links": ["repo_links_expectations"],
     "repo_stars": ["repo_stars_expectations"],
     "rejects": ["rejects_expectations"],
+    "paper_terms": ["paper_terms_expectations"],
 }
 SENSOR = "digest_files_sensor"
 SAMPLE_DAYS = ["2026-03-11", "2026-03-12", "2026-03-13", "2026-03-14"]

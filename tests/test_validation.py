@@ -37,7 +37,7 @@ from pipeline.validate.suites import (
     SUITE_RULES,
     validate_table_files,
 )
-from tests.helpers import REPO, SAMPLES, abstract, render
+from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, render
 from tests.helpers import rows as table_rows
 
 # --- the rules, in words, as the Data Docs and the docs show them (written out by hand) ----------
@@ -97,11 +97,19 @@ RULE_TEXTS = {
         "day is set",
         "stars is not negative",
     ],
+    "paper_terms": [
+        "(paper_id, term) is unique (the key)",
+        "term is set",
+        "term is not blank",
+        "term is 3 to 60 characters (the term rules' bounds)",
+        "in_title is set",
+    ],
 }
 CROSS_RULE_TEXTS = {
     "papers_paper_id_unique": "paper_id is unique across all parts of papers",
     "appearances_paper_in_papers": "every appearances.paper_id exists in papers",
     "repo_links_paper_in_papers": "every repo_links.paper_id exists in papers",
+    "paper_terms_paper_in_papers": "every paper_terms.paper_id exists in papers",
     "appearances_digest_in_digests": "every appearances.digest_id exists in digests",
     "rejects_digest_in_digests": "every rejects.digest_id exists in digests",
     "appearance_count_is_entry_count": "the appearance count of each digest (status ok, duplicate_of null) equals its entry_count",
@@ -114,10 +122,11 @@ CHECK_NAMES = [
     "repo_links_expectations",
     "rejects_expectations",
     "repo_stars_expectations",
+    "paper_terms_expectations",
     "cross_table_integrity",
 ]
 # The samples (tests/helpers.py, brief): rows per table.
-SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0, "repo_stars": 0}
+SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0, "repo_stars": 0, "paper_terms": SAMPLE_PAPER_TERMS}
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 IMG_TITLE = '"><img src=x onerror=alert(1)>'
@@ -209,6 +218,11 @@ BASE = {
     "repo_stars": [
         {"url": GITHUB_REPO, "day": MAR_11, "stars": 0},
         {"url": GITHUB_REPO, "day": MAR_12, "stars": 12},
+    ],
+    "paper_terms": [
+        {"paper_id": P1, "term": "attention", "in_title": True},
+        {"paper_id": P1, "term": "transformer", "in_title": False},
+        {"paper_id": P2, "term": "transformer", "in_title": False},
     ],
 }
 
@@ -336,6 +350,12 @@ BREAKS = {
     "repo_stars: http url": Break("repo_stars", R["repo_stars"][1], _set(0, url="http://github.com/a/b"), "http://github.com/a/b"),
     "repo_stars: no day": Break("repo_stars", R["repo_stars"][2], _set(0, day=None), GITHUB_REPO),
     "repo_stars: negative stars": Break("repo_stars", R["repo_stars"][3], _set(1, stars=-1), -1),
+    # paper_terms
+    "paper_terms: a term twice": Break("paper_terms", R["paper_terms"][0], _set(2, paper_id=P1), "transformer", count=2),
+    "paper_terms: no term": Break("paper_terms", R["paper_terms"][1], _set(2, term=None), P2),
+    "paper_terms: blank term": Break("paper_terms", R["paper_terms"][2], _set(2, term="   "), "   "),
+    "paper_terms: term of 61": Break("paper_terms", R["paper_terms"][3], _set(2, term="t" * 61), "t" * 61),
+    "paper_terms: no in_title": Break("paper_terms", R["paper_terms"][4], _set(2, in_title=None), P2),
 }
 
 
@@ -407,6 +427,11 @@ HOLDING_ROWS = {
     "repo_stars": [
         {"url": "https://gitlab.com/group/project", "day": MAR_11, "stars": 0},  # none: the lower bound
         {"url": GITHUB_REPO, "day": MAR_13, "stars": 2**40},  # another day of the same repository
+    ],
+    "paper_terms": [
+        {"paper_id": P2, "term": "gan", "in_title": True},  # 3 characters: the lower bound
+        {"paper_id": P2, "term": "t" * 60, "in_title": False},  # 60: the upper bound
+        {"paper_id": P2, "term": "t" * 59, "in_title": False},
     ],
 }
 
@@ -643,6 +668,10 @@ def _orphan_link(tables):
     tables["repo_links"][3]["paper_id"] = "9999999999999999"
 
 
+def _orphan_term(tables):
+    tables["paper_terms"][2]["paper_id"] = "9999999999999999"
+
+
 def _orphan_reject(tables):
     tables["rejects"][0]["digest_id"] = "e" * 64
 
@@ -665,6 +694,11 @@ CROSS_BREAKS = {
         _orphan_link,
         "repo_links_paper_in_papers",
         [{"paper_id": "9999999999999999", "url": OTHER_URL}],
+    ),
+    "paper missing in papers (paper_terms)": (
+        _orphan_term,
+        "paper_terms_paper_in_papers",
+        [{"paper_id": "9999999999999999", "terms": 1}],
     ),
     "digest missing in digests (appearances)": (
         _digestless_appearance,
@@ -778,7 +812,7 @@ def test_every_check_passes_on_the_samples_with_its_metadata(dagster_warehouse):
     evaluations = _evaluations(result)
     assert sorted(evaluations) == sorted(CHECK_NAMES)
     validation = settings.layout.validation_dir
-    rules = {"digests": 13, "papers": 8, "appearances": 7, "repo_links": 6, "rejects": 2, "repo_stars": 4}
+    rules = {"digests": 13, "papers": 8, "appearances": 7, "repo_links": 6, "rejects": 2, "repo_stars": 4, "paper_terms": 5}
     for name, evaluation in evaluations.items():
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
         assert evaluation.passed, metadata
@@ -790,7 +824,7 @@ def test_every_check_passes_on_the_samples_with_its_metadata(dagster_warehouse):
         table = name.removesuffix("_expectations")
         if name == "cross_table_integrity":
             assert evaluation.asset_key == dg.AssetKey("appearances")
-            assert metadata["rules"] == 7 and "rows" not in metadata
+            assert metadata["rules"] == 8 and "rows" not in metadata
         else:
             assert evaluation.asset_key == dg.AssetKey(table)
             assert (metadata["rules"], metadata["rows"]) == (rules[table], SAMPLE_ROWS[table])

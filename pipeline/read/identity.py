@@ -14,12 +14,30 @@ ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)([0-9]{4}\.[0-9]{4,
 ARXIV_ID_PATTERN = r"^[0-9]{4}\.[0-9]{4,5}$"
 
 
+def _collapse(match: re.Match[str]) -> str:
+    """One space for a run of \\W or _, keeping the combining marks in it.
+
+    re counts a combining mark (Unicode Mn, Mc, Me: a vowel sign such as Devanagari
+    U+093F) as \\W, yet it is part of its word: as a space, मूल and मिल would be one title.
+    """
+    run = match[0]
+    if run.isascii():  # no mark: the common case
+        return " "
+    kept: list[str] = []
+    for char in run:
+        if unicodedata.category(char)[0] == "M":
+            kept.append(char)
+        elif not kept or kept[-1] != " ":
+            kept.append(" ")
+    return "".join(kept)
+
+
 def normalize_title(title: str) -> str:
-    """NFKC, casefold, and every run of punctuation or whitespace as one space."""
+    """NFKC, casefold, and every run of punctuation, underscores or whitespace as one space."""
     if title.isascii():
         return " ".join(title.lower().translate(_ASCII_NOT_WORD_TO_SPACE).split())
     folded = unicodedata.normalize("NFKC", title).casefold()
-    return _NOT_WORD.sub(" ", folded).strip()
+    return _NOT_WORD.sub(_collapse, folded).strip()
 
 
 def paper_id(title: str) -> str:

@@ -62,9 +62,9 @@ _SCHEME = re.compile(r"https?://", re.IGNORECASE)
 
 
 class Link(NamedTuple):  # a named tuple: made several times faster than a frozen dataclass
-    url: str  # canonical: https, lower-case host, no trailing punctuation, slash or .git
+    url: str  # canonical: https, lower-case host (no www. on a code host), no trailing punctuation, slash or .git
     raw_url: str  # as written in the abstract
-    host: str
+    host: str  # lower-case, as written (www. kept)
     kind: str
     owner: str | None
     repo: str | None
@@ -151,8 +151,11 @@ def canonicalize(raw_url: str) -> Link | None:
     rest = _strip_suffixes(rest)
     segments = [segment for segment in _strip_suffixes(parts.path).split("/") if segment]
     kind, owner, repo = _classify(host, segments)
+    # www.github.com/o/r is github.com/o/r: one url, so one repo_links row per paper and
+    # one repo_popularity row. Only on a code host, whose bare name is known to serve it.
+    url_host = host.removeprefix("www.") if kind in CODE_KINDS else host
     return Link(
-        url=f"https://{host}{port}{rest}",
+        url=f"https://{url_host}{port}{rest}",
         raw_url=raw_url,
         host=host,
         kind=kind,

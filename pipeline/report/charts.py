@@ -186,11 +186,37 @@ def chart_repositories(data: ReportData) -> Figure:
     return figure
 
 
+# One color per rising term, in rank order (matplotlib's tab10, which reads apart in print too).
+TERM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+
+
+def chart_rising_topics(data: ReportData) -> Figure:
+    series = data.topics.weekly_share
+    figure, ax = _new_figure(3.8)
+    if not series:
+        _empty(ax, "No rising term yet: too few papers, or too short a history")
+        return figure
+    for (term, weeks), color in zip(series.items(), TERM_COLORS, strict=False):
+        ax.plot(
+            [_day_label(week["week"]) for week in weeks],
+            [100 * week["share"] for week in weeks],
+            marker="o", color=color, label=shorten(term, 40),
+        )
+    ax.set_ylabel("papers of the week with the term (%)")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("week (its Monday)")
+    ax.yaxis.grid(True, color=GRID_COLOR)
+    ax.set_axisbelow(True)
+    figure.legend(loc="outside upper right", ncols=min(3, len(series)))
+    return figure
+
+
 CHARTS = (
     ("appearances", chart_appearances, "Stacked bars: each day's appearances, split into papers new that day and papers seen on an earlier day."),
     ("code_share", chart_code_share, "Bars: the share of the day's distinct papers that link a repository."),
     ("top_papers", chart_top_papers, "Horizontal bars: the papers seen on the most distinct days."),
     ("repositories", chart_repositories, "Horizontal bars: the repositories linked by the most papers (then the most appearances of those papers), colored by host."),
+    ("rising_topics", chart_rising_topics, "Lines: each week's share of papers carrying the top rising terms, over the last twelve weeks."),
 )
 
 

@@ -1,12 +1,31 @@
 """The report's data: read from trends.duckdb, read-only."""
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.read.links import CODE_KINDS
 from pipeline.serve.trends_db import connect_readonly
 
 TOP = 10
+# The topic sections: the last TOPIC_DAYS days of data against as many before them, the
+# chart over the last TOPIC_WEEKS weeks, and the terms ranked before subsumed ones are hidden.
+TOPIC_DAYS = 28
+TOPIC_WEEKS = 12
+TOPIC_CHART_TERMS = 5
+TOPIC_EXAMPLES = 2
+_RANKED_TERMS = 200
+
+
+@dataclass(frozen=True)
+class Topics:
+    start_day: dt.date | None
+    end_day: dt.date | None
+    baseline_papers: int = 0  # papers seen in the days before the window: 0, nothing to compare with
+    rising: list[dict] = field(default_factory=list)  # rising_terms rows (not new), with `examples`
+    new: list[dict] = field(default_factory=list)  # rising_terms rows with is_new
+    fading: list[dict] = field(default_factory=list)  # falling_terms rows
+    weekly_share: dict[str, list[dict]] = field(default_factory=dict)  # term -> term_history rows of the chart's weeks
 
 
 @dataclass(frozen=True)
@@ -16,6 +35,7 @@ class ReportData:
     top_repos: list[dict]  # repo_popularity rows of repositories (CODE_KINDS)
     hosts: list[dict]  # per repository host: repositories and papers linking them
     totals: dict
+    topics: Topics
 
 
 _DAYS_SQL = """
@@ -64,6 +84,70 @@ SELECT
 """
 
 
+_TOPIC_WINDOW_SQL = """
+WITH w AS (
+    SELECT greatest(min(day), max(day) - CAST($days - 1 AS INTEGER)) AS start_day, max(day) AS end_day
+    FROM recurrence_by_day
+)
+SELECT w.start_day, w.end_day, (
+    SELECT count(DISTINCT paper_id) FROM recurrence_by_day
+    WHERE day >= w.start_day - CAST($days AS INTEGER) AND day < w.start_day
+) AS baseline_papers
+FROM w
+"""
+_TERM_PAPERS_SQL = "SELECT paper_id, term FROM paper_terms WHERE list_contains($terms, term)"
+_EXAMPLES_SQL = "SELECT title FROM papers_with_term($term) LIMIT $n"
+_HISTORY_SQL = "SELECT * FROM term_history($term) WHERE week > CAST($end AS DATE) - CAST($days AS INTEGER) ORDER BY week"
+
+
+def _shown(con, ranked: list[dict]) -> list[dict]:
+    """The ranked terms without those subsumed by a longer one of the list (the same papers): each topic once."""
+    import polars as pl  # here, not at import: see pipeline.store.consolidate
+
+    from pipeline.topics.terms import subsumed_terms
+
+    terms = [row["term"] for row in ranked]
+    pairs = pl.DataFrame(con.execute(_TERM_PAPERS_SQL, {"terms": terms}).to_arrow_table())
+    hidden = set(subsumed_terms(pairs)["term"].to_list())
+    return [row for row in ranked if row["term"] not in hidden]
+
+
+def _with_examples(con, rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["examples"] = [
+            title for (title,) in con.execute(_EXAMPLES_SQL, {"term": row["term"], "n": TOPIC_EXAMPLES}).fetchall()
+        ]
+    return rows
+
+
+def topic_window(con) -> tuple[dt.date | None, dt.date | None, int]:
+    """The last TOPIC_DAYS days of data (the whole span, if shorter), and the papers of as many days before."""
+    [(start_day, end_day, baseline_papers)] = con.execute(_TOPIC_WINDOW_SQL, {"days": TOPIC_DAYS}).fetchall()
+    return start_day, end_day, baseline_papers
+
+
+def load_topics(con, top: int = TOP) -> Topics:
+    """Rising, new and fading terms of the topic window."""
+    start_day, end_day, baseline_papers = topic_window(con)
+    if end_day is None or baseline_papers == 0:
+        return Topics(start_day, end_day, baseline_papers)
+    window = {"start": start_day, "end": end_day, "n": _RANKED_TERMS}
+    rising = _shown(con, _dicts(con.execute("SELECT * FROM rising_terms($start, $end, $n)", window)))
+    fading = _shown(con, _dicts(con.execute("SELECT * FROM falling_terms($start, $end, $n)", window)))
+    topics = Topics(
+        start_day,
+        end_day,
+        baseline_papers,
+        rising=_with_examples(con, [row for row in rising if not row["is_new"]][:top]),
+        new=_with_examples(con, [row for row in rising if row["is_new"]][:top]),
+        fading=_with_examples(con, fading[:top]),
+    )
+    for row in topics.rising[:TOPIC_CHART_TERMS]:
+        history = con.execute(_HISTORY_SQL, {"term": row["term"], "end": end_day, "days": 7 * TOPIC_WEEKS})
+        topics.weekly_share[row["term"]] = _dicts(history)
+    return topics
+
+
 def _dicts(cursor) -> list[dict]:
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -78,4 +162,5 @@ def load_report_data(duckdb_path: Path, top: int = TOP) -> ReportData:
             top_repos=_dicts(con.execute(_TOP_REPOS_SQL, {"kinds": kinds, "n": top})),
             hosts=_dicts(con.execute(_HOSTS_SQL, {"kinds": kinds})),
             totals=_dicts(con.execute(_TOTALS_SQL))[0],
+            topics=load_topics(con, top),
         )

@@ -49,6 +49,7 @@ def render_html(data: ReportData, charts: dict[str, tuple[bytes, bytes | None]])
     return _TEMPLATES.get_template("report.html").render(
         data=data,
         span=span(totals),
+        topic_span=span({"first_day": data.topics.start_day, "last_day": data.topics.end_day}),
         cards=cards,
         charts=chart_views,
         host_colors=host_colors(data),

@@ -1,4 +1,4 @@
-"""trends.duckdb: one self-contained file of the six tables, the trend tables, views and macros.
+"""trends.duckdb: one self-contained file of the tables, the trend and topic tables, views and macros.
 
 Built from the tables' Parquet files into a temporary name (the caller renames it
 into place), in a storage version that DuckDB 1.x opens (the DuckDB CLI, DBeaver,
@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
+from pipeline.serve.topics_sql import TOPIC_MACROS, TOPIC_TABLES
 from pipeline.serve.trends_sql import TREND_MACROS, TREND_TABLES, TREND_VIEWS
 from pipeline.sql import connect, identifier, string_literal
 
@@ -23,8 +24,11 @@ from pipeline.sql import connect, identifier, string_literal
 STORAGE_VERSION = "v1.4.0"
 DATABASE = "trends"
 VIEWS = (*TREND_VIEWS,)
-STORED = (*TABLES, *TREND_TABLES)
-MACROS = tuple(TREND_MACROS)
+# Computed in this order: a topic table reads the trend tables.
+DERIVED_TABLES = {**TREND_TABLES, **TOPIC_TABLES}
+STORED = (*TABLES, *DERIVED_TABLES)
+ALL_MACROS = {**TREND_MACROS, **TOPIC_MACROS}
+MACROS = tuple(ALL_MACROS)
 BUILD_INFO = "build_info"
 
 
@@ -43,7 +47,7 @@ def _rows_in_order(files: list[Path], schema: pa.Schema) -> pa.RecordBatchReader
 
 
 def _create_macros(con: duckdb.DuckDBPyConnection) -> None:
-    for name, (parameters, query) in TREND_MACROS.items():
+    for name, (parameters, query) in ALL_MACROS.items():
         signature = ", ".join(identifier(parameter) for parameter in parameters)
         con.execute(f"CREATE MACRO {identifier(name)}({signature}) AS TABLE {query}")
 
@@ -60,7 +64,7 @@ def build_trends_db(path: Path, table_files: dict[str, list[Path]], build_key: s
             con.register("source_rows", _rows_in_order(table_files[table], schema))
             con.execute(f"CREATE TABLE {identifier(table)} AS SELECT * FROM source_rows")
             con.unregister("source_rows")
-        for name, query in TREND_TABLES.items():
+        for name, query in DERIVED_TABLES.items():
             con.execute(f"CREATE TABLE {identifier(name)} AS {query}")
         for name, query in TREND_VIEWS.items():
             con.execute(f"CREATE VIEW {identifier(name)} AS {query}")

@@ -1,4 +1,4 @@
-"""The trend tables, views and table macros of trends.duckdb, as SQL over the six tables.
+"""The trend tables, views and table macros of trends.duckdb, as SQL over the seven tables.
 
 Vocabulary (docs/trends.md spells it out for analysts):
 - a day is a digest_date; only digests that count (status ok, not a duplicate copy)

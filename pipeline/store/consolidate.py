@@ -1,4 +1,4 @@
-"""Consolidation: SQL over the staging database into the five candidate tables.
+"""Consolidation: SQL over the staging database into the candidate tables.
 
 Only digests that count (the first copy of each content, read and dated) add
 appearances, papers and links; a paper's title, abstract and first raw link come from
@@ -28,7 +28,7 @@ from pipeline.store.versions import code_fingerprint
 
 MANIFEST_NAME = "manifest.json"
 # Tables in one file per month (of the date named here); the others are one part-0 file.
-SPLIT_TABLES = ("papers", "appearances", "repo_links")
+SPLIT_TABLES = ("papers", "appearances", "repo_links", "paper_terms")
 _BATCH_ROWS = 65_536
 
 # A digest's first ingestion, as the published digests table records it: kept by rebuilds.
@@ -103,18 +103,23 @@ FROM entry_rows
 GROUP BY paper_id
 """
 _MONTH = "strftime({column}, '%Y-%m')"
+# Each paper as first seen: the papers table without its part.
+_PAPER_ROWS_SQL = f"""
+CREATE TEMP TABLE paper_rows AS
+SELECT f.paper_id, e.title, e.abstract, f.arxiv_id, f.first_seen_date, f.last_seen_date, f.authors, f.keywords
+FROM paper_firsts f
+JOIN counted_digests c ON c.digest_rank = f.first_order // {_ORDER_STEP}
+JOIN staged_entries e ON e.source_name = c.source_name AND e.position = f.first_order % {_ORDER_STEP}
+"""
 _LINK_ORDER = "r.entry_order * 2 + (l.source = 'card')::INTEGER"
 
 # Each table's rows in its published order, led by the part each row belongs to.
 TABLE_QUERIES = {
     "digests": f"SELECT '{WHOLE_PART}' AS part, * FROM digest_rows ORDER BY source_name",
     "papers": f"""
-        SELECT {_MONTH.format(column="f.first_seen_date")} AS part, f.paper_id, e.title, e.abstract, f.arxiv_id,
-               f.first_seen_date, f.last_seen_date, f.authors, f.keywords
-        FROM paper_firsts f
-        JOIN counted_digests c ON c.digest_rank = f.first_order // {_ORDER_STEP}
-        JOIN staged_entries e ON e.source_name = c.source_name AND e.position = f.first_order % {_ORDER_STEP}
-        ORDER BY f.first_seen_date, f.paper_id
+        SELECT {_MONTH.format(column="first_seen_date")} AS part, *
+        FROM paper_rows
+        ORDER BY first_seen_date, paper_id
     """,
     "appearances": f"""
         SELECT {_MONTH.format(column="digest_date")} AS part, digest_id, paper_id, digest_date, position, line,
@@ -157,6 +162,13 @@ TABLE_QUERIES = {
         WHERE r.stars IS NOT NULL AND l.source = 'card' AND l.kind = 'github'
         GROUP BY l.url, r.digest_date
         ORDER BY l.url, day
+    """,
+    # In the papers' parts: the terms of a paper are in the file of its papers row.
+    "paper_terms": f"""
+        SELECT {_MONTH.format(column="p.first_seen_date")} AS part, t.paper_id, t.term, t.in_title
+        FROM staged_terms t
+        JOIN paper_rows p USING (paper_id)
+        ORDER BY part, t.paper_id, t.term
     """,
 }
 
@@ -249,20 +261,25 @@ def remove_candidates(layout: Layout) -> None:
 
 
 def consolidate(layout: Layout, con: duckdb.DuckDBPyConnection) -> Candidates:
-    """Write the five tables as candidates from the staging database `con`; returns what was written."""
+    """Write the tables as candidates from the staging database `con`; returns what was written."""
+    # Imported here: polars sets its allocator's environment variable on import, and
+    # importing the pipeline (or the Dagster definitions) changes nothing global.
+    from pipeline.store.terms import update_terms
+
     remove_candidates(layout)
     con.execute("SET TimeZone = 'UTC'")
     first_ingestions = previous_ingestions(layout).group_by("digest_id").aggregate([("ingested_at", "min")])
     con.register(_PREVIOUS_INGESTIONS, first_ingestions.rename_columns(["digest_id", "ingested_at"]))
     try:
-        for statement in (_DIGEST_ROWS_SQL, _COUNTED_SQL, _ENTRY_ROWS_SQL, _PAPER_FIRSTS_SQL):
+        for statement in (_DIGEST_ROWS_SQL, _COUNTED_SQL, _ENTRY_ROWS_SQL, _PAPER_FIRSTS_SQL, _PAPER_ROWS_SQL):
             con.execute(statement)
+        update_terms(con)
         files, rows = {}, {}
         for table in TABLES:
             files[table], rows[table] = _write_table(con, table, layout.candidate_dir(table))
         candidates = Candidates(build_key(con), files, rows)
     finally:
-        for temporary in ("digest_rows", "counted_digests", "entry_rows", "paper_firsts"):
+        for temporary in ("digest_rows", "counted_digests", "entry_rows", "paper_firsts", "paper_rows"):
             con.execute(f"DROP TABLE IF EXISTS {identifier(temporary)}")
         con.unregister(_PREVIOUS_INGESTIONS)
     write_manifest(layout, candidates)

@@ -76,14 +76,17 @@ def _part_file(name: str) -> str:
     return name
 
 
-def record_check(layout: Layout, check: str, passed: bool) -> None:
-    """Approve the candidates as they are for `check`, or withdraw its approval."""
+def record_check(layout: Layout, check: str, manifest_sha256: str | None) -> None:
+    """Approve, for `check`, the candidates' manifest of this sha256, or withdraw the approval (None).
+
+    A manifest replaced since the check read it is not approved: the check never saw its files.
+    """
     path = approval_path(layout, check)
-    raw = _manifest_bytes(layout) if passed else None
-    if raw is None:
+    raw = _manifest_bytes(layout)
+    if manifest_sha256 is None or raw is None or hashlib.sha256(raw).hexdigest() != manifest_sha256:
         path.unlink(missing_ok=True)
         return
-    approval = {"manifest_sha256": hashlib.sha256(raw).hexdigest(), "approved_at": _now()}
+    approval = {"manifest_sha256": manifest_sha256, "approved_at": _now()}
     write_text(path, json.dumps(approval, sort_keys=True))
 
 

@@ -84,6 +84,18 @@ CREATE TABLE staged_rejects (
     raw_text VARCHAR NOT NULL,
     detail VARCHAR NOT NULL
 );
+-- The terms of each paper's text (title and abstract as published), by the term rules
+-- of terms_fingerprint: a paper is tokenized again only when either changes.
+CREATE TABLE tokenized_papers (
+    paper_id VARCHAR PRIMARY KEY,
+    text_sha256 VARCHAR NOT NULL,
+    terms_fingerprint VARCHAR NOT NULL
+);
+CREATE TABLE staged_terms (
+    paper_id VARCHAR NOT NULL,
+    term VARCHAR NOT NULL,
+    in_title BOOLEAN NOT NULL
+);
 """
 STAGED_TABLES = ("staged_files", "staged_entries", "staged_links", "staged_rejects")
 # The layout's own text names it: a database made by other code is rebuilt, not misread.

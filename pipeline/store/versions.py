@@ -29,6 +29,12 @@ def parser_fingerprint() -> str:
 
 
 @functools.cache
+def terms_fingerprint() -> str:
+    """The term rules (pipeline/topics/): a change re-tokenizes every paper."""
+    return _sources_hash(_PIPELINE_DIR / "topics")
+
+
+@functools.cache
 def code_fingerprint() -> str:
     """All of pipeline/: a change rebuilds the tables even when no digest changed."""
     return _sources_hash(_PIPELINE_DIR)

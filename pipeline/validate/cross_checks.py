@@ -43,6 +43,16 @@ CROSS_CHECKS: dict[str, tuple[str, str]] = {
         ORDER BY l.paper_id, l.url
         """,
     ),
+    "paper_terms_paper_in_papers": (
+        "every paper_terms.paper_id exists in papers",
+        """
+        SELECT t.paper_id, count(*) AS terms
+        FROM paper_terms t
+        ANTI JOIN papers p USING (paper_id)
+        GROUP BY t.paper_id
+        ORDER BY t.paper_id
+        """,
+    ),
     "appearances_digest_in_digests": (
         "every appearances.digest_id exists in digests",
         """
@@ -126,6 +136,7 @@ KEY_COLUMNS = {
     "appearances": ["digest_id", "paper_id", "position", "arxiv_id"],
     "repo_links": ["paper_id", "url"],
     "rejects": ["digest_id", "source_name"],
+    "paper_terms": ["paper_id"],
 }
 # The parameters the queries may name.
 _PATTERNS = {"markup": MARKUP_TITLE_PATTERN, "looks_like_markup": LOOKS_LIKE_MARKUP_PATTERN}

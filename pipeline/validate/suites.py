@@ -1,4 +1,4 @@
-"""Great Expectations (1.x) suites for the five tables, and their validation.
+"""Great Expectations (1.x) suites for the tables, and their validation.
 
 The suites are built from the project's own constants, so a new reject reason or
 link kind changes the rule with the code. Validation runs through an ephemeral GX
@@ -23,6 +23,7 @@ from pipeline.read.identity import ARXIV_ID_PATTERN
 from pipeline.read.links import LINK_KINDS, LINK_SOURCES, REPOSITORY_KINDS, names_repository
 from pipeline.read.parsed import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, FORMATS, LISTINGS, REJECT_REASONS, TITLE_MAX_CHARS
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
+from pipeline.topics import MAX_TERM_CHARS, MIN_WORD_CHARS
 from pipeline.validate.results import SAMPLE_SIZE, CheckResult, RuleResult, describe_files, plain
 
 # Abstract length bounds. The reader accepts any block after a title as its abstract,
@@ -61,6 +62,7 @@ ROW_COLUMNS = {
     "repo_links": ["paper_id", "url", "kind"],
     "rejects": ["source_name", "line", "reason"],
     "repo_stars": ["url", "day", "stars"],
+    "paper_terms": ["paper_id", "term"],
 }
 
 
@@ -169,6 +171,17 @@ SUITE_RULES: dict[str, list[Rule]] = {
         Rule("ExpectColumnValuesToMatchRegex", {"column": "url", "regex": HTTPS_HOST_PATTERN}, "url starts with https:// and a host"),
         Rule("ExpectColumnValuesToNotBeNull", {"column": "day"}, "day is set"),
         Rule("ExpectColumnValuesToBeBetween", {"column": "stars", "min_value": 0}, "stars is not negative"),
+    ],
+    "paper_terms": [
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["paper_id", "term"]}, "(paper_id, term) is unique (the key)"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "term"}, "term is set"),
+        Rule("ExpectColumnValuesToMatchRegex", {"column": "term", "regex": NOT_BLANK_PATTERN}, "term is not blank"),
+        Rule(
+            "ExpectColumnValueLengthsToBeBetween",
+            {"column": "term", "min_value": MIN_WORD_CHARS, "max_value": MAX_TERM_CHARS},
+            f"term is {MIN_WORD_CHARS} to {MAX_TERM_CHARS} characters (the term rules' bounds)",
+        ),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "in_title"}, "in_title is set"),
     ],
 }
 

@@ -136,7 +136,9 @@ def read_sample(parsed: ParsedDigest, decoded: DecodedText, config_year: int | N
         return reject_if_damaged(block, decoded, entries)
 
     index = 0
-    date_line: dates.DateLine | None = None
+    # Set by the first date line, valid or not: any later one is extra. A flag, not the
+    # last reject's reason, which a damaged block rejected in between would hide.
+    date_taken = False
     # Header blocks and the date line, in any order, before the first entry.
     while index < len(blocks):
         block = blocks[index]
@@ -145,14 +147,14 @@ def read_sample(parsed: ParsedDigest, decoded: DecodedText, config_year: int | N
         elif is_header(block.text):
             parsed.header_block_count += 1
         elif (candidate := dates.parse_date_line(block.text)) is not None:
-            if date_line is not None or parsed.rejects and parsed.rejects[-1].reason == "invalid_date":
+            if date_taken:
                 collector.reject(block, "extra_date_line", "a digest has one date line")
             else:
+                date_taken = True
                 resolved = dates.resolve_date(candidate, source_name, config_year)
                 if resolved.date is None:
                     collector.reject(block, "invalid_date", resolved.error or "")
                 else:
-                    date_line = candidate
                     parsed.date_line = block.text.strip()
                     parsed.digest_date = resolved.date
                     parsed.date_source = resolved.source
