@@ -11,7 +11,7 @@ VENV := .venv
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test test-fast lint ui report sql clean bench
+.PHONY: install run test test-fast lint ui report sql clean bench mutation
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -54,6 +54,13 @@ test-fast: lint
 # benchmarks/corpus/) and writes benchmarks/RESULTS.md; takes several minutes.
 bench: install
 	$(VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
+
+# Not part of `make test` (too slow): mutation testing (mutmut, pinned in the dev group)
+# of the core modules with their fast tests, two mutants at a time; writes the score per
+# module and the surviving mutants to benchmarks/MUTATION.md. MUTATION_ARGS='pipeline.read.*'
+# runs only the mutants matching a glob; --keep reuses mutmut's cache in mutants/.
+mutation: install
+	$(VENV)/bin/python benchmarks/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf warehouse/parquet warehouse/staging warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report warehouse/.papertrends.lock

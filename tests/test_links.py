@@ -63,6 +63,9 @@ def test_canonical_form():
     assert canonicalize("https://gitlab.com/group/project.git").repo == "project"
     assert canonicalize("https://bitbucket.org/team/tool").kind == "bitbucket"
     assert canonicalize("https://arxiv.org/abs/2303.12345").kind == "other"
+    # A pages site, but first of all the anonymous review host.
+    assert canonicalize("https://openreview-anon.github.io/x").kind == "anonymous_review"
+    assert canonicalize("https://openreview.github.io/x").kind == "github_pages"
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def digest_bytes(draw) -> bytes:
     return raw
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(files=st.lists(st.tuples(st.sampled_from(NAMES), digest_bytes()), min_size=1, max_size=6), copies=st.integers(0, 2))
 def test_no_digest_directory_fails_a_build(tmp_path_factory, files, copies):
     root = tmp_path_factory.mktemp("any")

@@ -120,11 +120,12 @@ def _classify(host: str, segments: list[str]) -> tuple[str, str | None, str | No
         if first in ("papers", "docs", "blog", "collections", "models", "organizations"):
             return "huggingface", None, None
         return "huggingface", first, second
+    # Before the pages sites: openreview-anon.github.io is one of them.
+    if bare_host.startswith("anonymous.4open.science") or bare_host == "openreview-anon.github.io":
+        return "anonymous_review", None, None
     if bare_host.endswith(".github.io"):
         # owner.github.io/<path> may be served by a repo or by the owner's site: owner only.
         return "github_pages", bare_host.removesuffix(".github.io"), None
-    if bare_host.startswith("anonymous.4open.science") or bare_host == "openreview-anon.github.io":
-        return "anonymous_review", None, None
     if bare_host in _GENERIC_HOSTS:
         return "other", None, None
     return "project_page", None, None
