@@ -12,6 +12,16 @@ SAMPLES = REPO / "warehouse" / "raw"
 # paper_terms rows of the samples: the plain-Python tokenizer of benchmarks/terms_baseline.py
 # gives as many (test_topics_build checks the rows themselves).
 SAMPLE_PAPER_TERMS = 46_273
+# The samples are one month (March 2026): one candidate (and published) file per table.
+SAMPLE_TABLE_FILES = [
+    "digests/part-0.parquet",
+    "papers/2026-03.parquet",
+    "appearances/2026-03.parquet",
+    "repo_links/2026-03.parquet",
+    "rejects/part-0.parquet",
+    "repo_stars/part-0.parquet",
+    "paper_terms/2026-03.parquet",
+]
 HEADER = ["new", "Get trending papers in your email inbox!", "Subscribe", "byAK and the research community"]
 
 

@@ -25,29 +25,13 @@ from pipeline.store.publish import (
     record_check,
     unapproved,
 )
-from tests.helpers import SAMPLE_PAPER_TERMS, SAMPLES
+from tests.helpers import SAMPLE_PAPER_TERMS, SAMPLE_TABLE_FILES, SAMPLES
+from tests.rule_texts import REQUIRED_CHECK_NAMES
 
-CHECKS = (
-    "digests_expectations",
-    "papers_expectations",
-    "appearances_expectations",
-    "repo_links_expectations",
-    "rejects_expectations",
-    "repo_stars_expectations",
-    "paper_terms_expectations",
-    "cross_table_integrity",
-)
+CHECKS = REQUIRED_CHECK_NAMES
 WARNINGS = ("markup_titles", "arxiv_id_conflicts")  # never required
 # The samples are one month (March 2026): one candidate file per table.
-CANDIDATE_FILES = [
-    "digests/part-0.parquet",
-    "papers/2026-03.parquet",
-    "appearances/2026-03.parquet",
-    "repo_links/2026-03.parquet",
-    "rejects/part-0.parquet",
-    "repo_stars/part-0.parquet",
-    "paper_terms/2026-03.parquet",
-]
+CANDIDATE_FILES = SAMPLE_TABLE_FILES
 SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86, "rejects": 0, "repo_stars": 0, "paper_terms": SAMPLE_PAPER_TERMS}
 NO_MANIFEST = "there are no candidate tables (or their manifest is unreadable): consolidate first"
 

@@ -42,7 +42,8 @@ from pipeline.store.publish import UncheckedCandidates, check_publishable, read_
 from pipeline.validate.cross_checks import run_cross_checks, run_warning_check
 from pipeline.validate.results import CheckResult
 from pipeline.validate.suites import validate_table_files
-from tests.helpers import SAMPLES, abstract
+from tests.helpers import SAMPLE_TABLE_FILES, SAMPLES, abstract
+from tests.rule_texts import CROSS_RULE_TEXTS, REQUIRED_CHECK_NAMES, RULE_TEXTS
 
 # =================================================================================================
 # 1. The contract's schemas, typed in from docs/data-dictionary.md (and DESIGN.md's table)
@@ -225,78 +226,9 @@ def test_duckdb_reads_each_table_directory_with_the_contracts_columns(history):
 # 2. Every rule of the suites and of the checks across tables: at its bound, and one past it
 # =================================================================================================
 
-# The rules in words, typed in from docs/validation.md.
-DIGESTS_RULES = [
-    "source_name is set",
-    "source_name is unique (the key)",
-    "digest_id is 64 lower-case hex digits",
-    "digest_id is unique among the rows whose duplicate_of is null",
-    "digest_date is set where the digest was read (status ok or duplicate)",
-    "date_source is one of date_line, capture, file_name, config, reference_year",
-    "status is one of ok, duplicate, empty, binary, undated, unreadable, unrecognized",
-    "entry_count is not negative",
-    "reject_count is not negative",
-    "duplicate_of, where set, is the source_name of a row with the same digest_id",
-    "format is one of sample, markdown, markdown-ref, text-export, trending, daily-papers-json, unrecognized",
-    "listing is one of daily, weekly, monthly, trending, search, unknown",
-    "entry_block_count is not negative",
-]
-PAPERS_RULES = [
-    "paper_id is set",
-    "paper_id is unique (the key)",
-    "title is set",
-    "title is not blank",
-    "title is 1 to 300 characters (the reader's title bound)",
-    "abstract is 1 to 5,000 characters",
-    "arxiv_id, where set, is an arXiv id (2303.12345)",
-    "first_seen_date <= last_seen_date",
-]
-APPEARANCES_RULES = [
-    "(digest_id, position) is unique",
-    "(digest_id, paper_id) is unique: a paper once per digest",
-    "position is at least 1",
-    "position is at most the digest's entry_count",
-    "upvotes, where set, is not negative",
-    "comments, where set, is not negative",
-    "arxiv_id, where set, is an arXiv id (2303.12345)",
-]
-REPO_LINKS_RULES = [
-    "(paper_id, url) is unique",
-    "url starts with https:// and a host",
-    "kind is one of github, gitlab, gitee, bitbucket, huggingface, github_pages, anonymous_review, project_page, other",
-    "owner is set where the url names a repository (github/gitlab/gitee/bitbucket host/owner/repo...)",
-    "repo is set where the url names a repository (github/gitlab/gitee/bitbucket host/owner/repo...)",
-    "source is one of abstract, card",
-]
-REJECTS_RULES = [
-    "reason is one of binary_file, control_characters, abstract_without_title, title_without_abstract, "
-    "truncated_entry, invalid_date, extra_date_line, undated_digest, repeated_entry, oversized_entry, undecodable_bytes, "
-    "unrecognized_format, markup_title, invalid_item",
-    "line is at least 1",
-]
-REPO_STARS_RULES = [
-    "(url, day) is unique (the key)",
-    "url starts with https:// and a host",
-    "day is set",
-    "stars is not negative",
-]
-RULES = {
-    "digests": DIGESTS_RULES,
-    "papers": PAPERS_RULES,
-    "appearances": APPEARANCES_RULES,
-    "repo_links": REPO_LINKS_RULES,
-    "rejects": REJECTS_RULES,
-    "repo_stars": REPO_STARS_RULES,
-}
-CROSS_RULES = [
-    "papers_paper_id_unique",
-    "appearances_paper_in_papers",
-    "repo_links_paper_in_papers",
-    "appearances_digest_in_digests",
-    "rejects_digest_in_digests",
-    "appearance_count_is_entry_count",
-    "markup_titles_per_digest",
-]
+# The rules in words (tests/rule_texts.py). paper_terms' bounds are in test_validation.
+RULES = {table: texts for table, texts in RULE_TEXTS.items() if table != "paper_terms"}
+CROSS_RULES = [name for name in CROSS_RULE_TEXTS if name != "paper_terms_paper_in_papers"]
 
 A = "a" * 64  # a.txt (two entries) and b.txt, its copy
 C = "c" * 64  # c.txt, an empty file
@@ -839,23 +771,8 @@ def test_a_check_across_tables_holds_at_its_bound_and_fails_alone_one_past_it(tm
 # =================================================================================================
 
 # The candidate files of the samples (one month) that the approvals cover through the manifest.
-CANDIDATES = [
-    "digests/part-0.parquet",
-    "papers/2026-03.parquet",
-    "appearances/2026-03.parquet",
-    "repo_links/2026-03.parquet",
-    "rejects/part-0.parquet",
-    "repo_stars/part-0.parquet",
-]
-CHECKS = [
-    "digests_expectations",
-    "papers_expectations",
-    "appearances_expectations",
-    "repo_links_expectations",
-    "rejects_expectations",
-    "repo_stars_expectations",
-    "cross_table_integrity",
-]
+CANDIDATES = SAMPLE_TABLE_FILES
+CHECKS = list(REQUIRED_CHECK_NAMES)
 
 
 def _sha(path: Path) -> str:
@@ -955,7 +872,12 @@ def _edit_repo_stars(rows):
     rows.append({"url": "https://github.com/o/r", "day": MAR_11, "stars": 1})
 
 
+def _edit_paper_terms(rows):
+    rows[0]["in_title"] = not rows[0]["in_title"]
+
+
 VALID_EDITS = {
+    "paper_terms/2026-03.parquet": _edit_paper_terms,
     "digests/part-0.parquet": _edit_digests,
     "papers/2026-03.parquet": _edit_papers,
     "appearances/2026-03.parquet": _edit_appearances,
