@@ -95,7 +95,7 @@ WARNING_SPECS = [
     specs=CHECK_SPECS,
     can_subset=True,
     name="table_checks",
-    description="The blocking checks of the five tables: one Great Expectations suite each, and the checks across tables.",
+    description="The blocking checks of the tables: one Great Expectations suite each, and the checks across tables.",
 )
 def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
     layout = warehouse.layout

@@ -1,4 +1,4 @@
-"""The five tables, consolidated in one step from the staging database, as candidates.
+"""The tables, consolidated in one step from the staging database, as candidates.
 
 Write-audit-publish: this step writes candidate files; the checks audit them; the
 trends_duckdb asset publishes them. A failed check leaves the published tables as

@@ -43,7 +43,6 @@ _CODE_CONSTANTS = {
     ("pipeline/store/consolidate.py", "_LINK_ORDER"),  # a fixed expression: an entry's order, the abstract before the card
     ("pipeline/store/consolidate.py", "_MONTH.format(column='first_seen_date')"),
     ("pipeline/store/consolidate.py", "_MONTH.format(column='p.first_seen_date')"),
-    ("pipeline/store/terms.py", "_OUTDATED"),  # a fixed subquery
     # Fixed expressions of the window's days and weeks, and the fixed conditions and
     # orders of the two macros _term_changes builds.
     *(("pipeline/serve/topics_sql.py", name) for name in ("_WEEK", "_START", "_END", "_BASELINE_START", "kept", "order", "_WORDS")),

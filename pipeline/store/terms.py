@@ -23,7 +23,8 @@ SELECT paper_id, title, abstract, sha256(concat_ws(chr(31), title, abstract)) AS
 FROM paper_rows
 """
 # Tokenized papers that are gone, or whose text or term rules changed.
-_OUTDATED = """
+_OUTDATED_SQL = """
+CREATE TEMP TABLE outdated_papers AS
 SELECT t.paper_id
 FROM tokenized_papers t
 WHERE NOT EXISTS (
@@ -43,11 +44,12 @@ LIMIT $batch
 def update_terms(con: duckdb.DuckDBPyConnection) -> None:
     """Bring staged_terms up to the papers of the temp table `paper_rows`, in one transaction."""
     fingerprint = {"fingerprint": terms_fingerprint()}
-    con.execute(_TEXTS_SQL)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM staged_terms WHERE paper_id IN ({_OUTDATED})", fingerprint)
-        con.execute(f"DELETE FROM tokenized_papers WHERE paper_id IN ({_OUTDATED})", fingerprint)
+        con.execute(_TEXTS_SQL)
+        con.execute(_OUTDATED_SQL, fingerprint)
+        con.execute("DELETE FROM staged_terms WHERE paper_id IN (SELECT paper_id FROM outdated_papers)")
+        con.execute("DELETE FROM tokenized_papers WHERE paper_id IN (SELECT paper_id FROM outdated_papers)")
         # Batch after batch: the papers of a batch are tokenized when the next is asked for.
         while (papers := pl.DataFrame(con.sql(_UNTOKENIZED_SQL, params={"batch": TOKENIZE_BATCH}).to_arrow_table())).height:
             terms = extract_terms(papers.select("paper_id", "title", "abstract")).to_arrow()
@@ -64,3 +66,4 @@ def update_terms(con: duckdb.DuckDBPyConnection) -> None:
         raise
     finally:
         con.execute("DROP TABLE IF EXISTS paper_texts")
+        con.execute("DROP TABLE IF EXISTS outdated_papers")
