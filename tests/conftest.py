@@ -10,6 +10,12 @@ from tests.helpers import SAMPLES
 pytest_plugins = ["tests.browser", "tests.trend_corpus", "tests.postgres"]
 
 
+def pytest_collection_modifyitems(items):
+    """The slow tests first (file order kept otherwise): started last, one of them would
+    run on alone while the other workers have nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _no_outside_settings(monkeypatch):
     """Tests set their own paths; the caller's environment must not leak in."""

@@ -21,7 +21,7 @@ SEED = 11
 DIGESTS = 24
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
     manifest = generate.generate(SEED, DIGESTS, root / "digests", root / "extra")
@@ -59,6 +59,7 @@ def test_generated_digests_have_the_promised_shape(corpus):
     assert all(generate.ABSTRACT_CHARS[0] <= len(block) <= generate.ABSTRACT_CHARS[1] for block in abstracts)
 
 
+@pytest.mark.slow
 def test_the_warehouse_matches_the_manifest_and_one_more_digest_parses_alone(corpus, tmp_path):
     root, manifest = corpus
     digests = tmp_path / "digests"

@@ -138,7 +138,7 @@ def _file_times(layout) -> dict[str, int]:
 # --- one Dagster run of everything, then two more on the same warehouse --------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(tmp_path_factory):
     """The samples materialized through Dagster; then an empty and a binary file added; then one
     file re-parsed by run config. The published tables are read after the first run."""
@@ -294,7 +294,7 @@ def test_dagster_definitions_validate(tmp_path):
 # --- `papertrends build`: the installed command --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cli_built(tmp_path_factory):
     """`papertrends build --strict` on the samples, as installed, from an unrelated directory."""
     root = tmp_path_factory.mktemp("cli")
@@ -306,7 +306,7 @@ def cli_built(tmp_path_factory):
     return settings, completed
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rebuilt(cli_built):
     """Two more builds with nothing new: the installed command, then build() in a fresh interpreter."""
     settings, _ = cli_built
@@ -453,7 +453,7 @@ _REPEATED = "011_repeated.txt"
 _CLEAN_TITLES = ["Sparse adapters for long documents", "Graph priors for retrieval", "A benchmark of tiny agents"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def story(tmp_path_factory):
     """One warehouse built five times by assets.cli.build.build:
     1. a clean digest and one repeating an entry, --strict;

@@ -186,7 +186,7 @@ def _good_build(root: Path, label: str) -> Good:
     return good
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def good(tmp_path_factory) -> dict[str, Good]:
     """Inputs A and B and their known-good states, each from a fresh build."""
     root = tmp_path_factory.mktemp("inputs")
@@ -254,6 +254,7 @@ def _published_files(layout) -> dict[Path, tuple[str, int, int]]:
 # --- building twice ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_building_twice_gives_identical_tables_and_row_order(good, tmp_path, capsys):
     settings = Settings(tmp_path / "warehouse", good["B"].digests_dir, None)
     layout = settings.layout
@@ -365,9 +366,10 @@ def test_kill_9_at_each_point_then_a_rerun_gives_the_new_build(good, tmp_path):
         build_seconds = 0.0
         random_targets = ["B", "A"] * (RANDOM_KILLS // 2)
         plan = [*KILL_POINTS, *((None, target, "any") for target in random_targets)]
-        for inject, target, expected in plan:
+        for number, (inject, target, expected) in enumerate(plan):
             assert target != state  # every kill interrupts a build that changes something
-            child = children.start(settings.warehouse_dir, good[target].digests_dir, inject or "none")
+            last = number == len(plan) - 1
+            child = children.start(settings.warehouse_dir, good[target].digests_dir, inject or "none", spare=not last)
             if inject is None:
                 # Anywhere in a build, or just after it.
                 time.sleep(rng.uniform(0, build_seconds))
@@ -679,6 +681,7 @@ def _answers(rows: list[dict], name: str):
     return [{key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.items()} for row in rows]
 
 
+@pytest.mark.slow
 def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypatch):
     original = tmp_path / "original"
     build_warehouse(Settings(original, good["A"].digests_dir, None))
@@ -878,6 +881,7 @@ def candidate_writes_fail_with_enospc(good, tmp_path):
     patch.undo()
 
 
+@pytest.mark.slow
 def test_a_simulated_enospc_while_writing_candidates_keeps_the_good_tables(good, candidate_writes_fail_with_enospc):
     fault = candidate_writes_fail_with_enospc
     with pytest.raises(OSError, match="No space left on device"):
@@ -924,6 +928,7 @@ def trends_db_rename_fails(good, tmp_path):
     patch.undo()
 
 
+@pytest.mark.slow
 def test_a_failure_after_the_parquet_renames_says_what_was_published(good, trends_db_rename_fails):
     fault = trends_db_rename_fails
     with pytest.raises(PartialPublish) as raised:

@@ -66,7 +66,7 @@ REPO_STARS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("formats")
     digests = root / "raw"

@@ -171,7 +171,7 @@ OUTSIDE_TITLE = "Secret outside paper that must not be read"
 NON_UTF8_NAME = b"latin1-name-\xe9.txt"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hostile(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     digests = root / "raw"
@@ -189,7 +189,7 @@ def hostile(tmp_path_factory):
     return settings, {case.name: case for case in cases}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hostile_cli(hostile):
     """`papertrends build` (Dagster) in this process on the same files, then with --strict."""
     settings, _ = hostile
@@ -386,6 +386,7 @@ def test_papertrends_build_strict_passes_on_clean_input(tmp_path, monkeypatch, c
     assert "papertrends: rejected 0 digest(s) and 0 block(s)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_50_mb_digest(tmp_path):
     entries = [(f"Fifty megabyte digest paper {n}", abstract(f"big {n}", 30)) for n in range(26_000)]
     text, blocks, _ = _digest("Fifty", entries=entries)
@@ -421,6 +422,7 @@ build_warehouse(Settings(Path(warehouse), Path(digests), None))
 """
 
 
+@pytest.mark.slow
 def test_a_file_without_read_permission_is_recorded_unreadable():
     """chmod 000 stops no one as root: as root, the build drops to `nobody` (for real)."""
     uid = gid = ""

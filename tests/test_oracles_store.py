@@ -1186,7 +1186,7 @@ MAR = {day: dt.date(2026, 3, day) for day in range(10, 17)}
 APR_2 = dt.date(2026, 4, 2)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def history(tmp_path_factory) -> Settings:
     """The digests above built once through pipeline/ (read-only for the tests)."""
     root = tmp_path_factory.mktemp("history")

@@ -46,7 +46,7 @@ def test_terminal_summary_on_the_samples(sample_settings):
     assert [row[-1] for row in _section(text, "Most linked repositories")] == [r["url"] for r in repos]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_report(small_settings):
     return write_report(small_settings.layout)
 

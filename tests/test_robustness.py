@@ -58,6 +58,7 @@ def digest_bytes(draw) -> bytes:
     return raw
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(files=st.lists(st.tuples(st.sampled_from(NAMES), digest_bytes()), min_size=1, max_size=6), copies=st.integers(0, 2))
 def test_no_digest_directory_fails_a_build(tmp_path_factory, files, copies):
@@ -115,6 +116,7 @@ def test_every_entry_of_the_digests_directory_gets_a_row_with_why(tmp_path):
     }
 
 
+@pytest.mark.slow
 def test_strict_counts_every_unusable_entry_and_the_summary_agrees_with_the_tables(tmp_path):
     digests = tmp_path / "raw"
     digests.mkdir()
@@ -284,6 +286,7 @@ def test_a_damaged_published_file_is_rebuilt_by_the_next_build(sample_settings, 
     assert built_from(layout.duckdb_path) is not None
 
 
+@pytest.mark.slow
 def test_a_report_that_cannot_be_written_after_a_full_publish_is_a_warning(tmp_path):
     digests = tmp_path / "raw"
     digests.mkdir()

@@ -78,12 +78,12 @@ def terms(rows: list[dict]) -> list[str]:
 # --- the planted trends ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def corpus():
     return build_topic_corpus()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def planted(corpus):
     con = load(corpus.papers, corpus.recurrence_by_day, corpus.paper_terms)
     yield con
@@ -189,7 +189,7 @@ W1, W2 = _march(2), _march(9)
 WINDOW = [_march(6), _march(15)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny():
     papers, recurrence, paper_terms = [], [], []
     for paper, (days, tagged) in TINY.items():
@@ -331,7 +331,7 @@ BOUND_TERMS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bounds():
     assert A * K + 1 <= TOTAL and B * K >= MIN_PAPERS and A * K - 1 >= MIN_PAPERS
     papers, recurrence, paper_terms = [], [], []

@@ -21,7 +21,7 @@ LAST_DAY = topic_corpus.LAST_DAY
 WINDOW = (LAST_DAY - dt.timedelta(days=27), LAST_DAY)  # the report's 28 days
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def planted(tmp_path_factory) -> Settings:
     root = tmp_path_factory.mktemp("topics")
     topic_corpus.write_digests(topic_corpus.build_topic_corpus(), root / "raw")

@@ -717,7 +717,7 @@ def _published_state(settings: Settings) -> dict:
     return {str(path.relative_to(layout.root)): _file_state(path) if path.is_file() else "dir" for path in files}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dagster_warehouse(sample_settings, tmp_path_factory):
     """A copy of the samples' warehouse materialized through Dagster: all assets and checks, once."""
     settings = _copy_warehouse(sample_settings, tmp_path_factory.mktemp("dagster"))
@@ -884,7 +884,7 @@ def test_history_lists_runs_newest_first_up_to_twenty(tmp_path, runs, kept):
     assert re.findall(r"<tr><td>(2026-03-\d\dT08:00:00\+00:00)</td>", history) == times[::-1][:kept]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def markup_pages(tmp_path_factory) -> Path:
     """Data Docs of failed checks whose rows hold markup: papers titles and a digest's source_name."""
     tmp_path = tmp_path_factory.mktemp("markup")

@@ -57,7 +57,7 @@ def build_corpus(root: Path) -> Settings:
     return settings
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_settings(tmp_path_factory) -> Settings:
     """The corpus built through pipeline/ (import the fixture into a test module)."""
     return build_corpus(tmp_path_factory.mktemp("trend-corpus"))
