@@ -48,6 +48,8 @@ SEGFAULT_CODES = {-11, -9}
 # Why each surviving mutant may stay alive: equivalent (no input tells it from the
 # original) or harmless (the difference cannot reach a table). Keyed by mutant name.
 _CODEC = "equivalent: Python's codec names are case-insensitive and UTF-8 is the default of encode/decode"
+_UNREACHABLE_DUMPS = "equivalent: unreachable; an item json.loads gave, at most MAX_DEPTH deep, is always serializable, so this guard against a crash never runs"
+_HINTS_ONLY_SPEED = "equivalent: the link hints only spare a search (Entries.add finds the links itself when none are given, and reading each block on its own gives the same links)"
 SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/read/decoding.py
     "pipeline.read.decoding.x__with_replacements__mutmut_17": "equivalent: max(len, 2) differs from max(len, 1) only for a text of 0 or 1 characters, where 0 or 1 U+FFFD is on the same side of 5 % of either",
@@ -66,6 +68,20 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.reader.x__read_not_text__mutmut_9": _CODEC,
     "pipeline.read.reader.x_parse_digest__mutmut_31": "equivalent: read_unrecognized takes config_year but never reads it (a refused file has no date)",
     "pipeline.read.reader.x_parse_digest__mutmut_41": "equivalent: a reject's line is its block's first line (an item's number in JSON) and no two rejects of a file share one, so sorting the whole tuples orders as sorting by line",
+    # pipeline/read/formats/
+    "pipeline.read.formats.x__starts_as_markdown__mutmut_5": "equivalent: partition('XX\\nXX') finds no separator and gives the whole text; _PAGE_HEADING.match is anchored at the start and cannot cross the first line's end, so the whole text matches exactly when its first line does",
+    "pipeline.read.formats.daily_json.x__raw_text__mutmut_3": "equivalent: ensure_ascii=None is falsy, as False is",
+    "pipeline.read.formats.daily_json.x__raw_text__mutmut_7": _UNREACHABLE_DUMPS,
+    "pipeline.read.formats.daily_json.x__raw_text__mutmut_8": _UNREACHABLE_DUMPS,
+    "pipeline.read.formats.markdown.x__merge_copies__mutmut_28": "equivalent: only papers[0] is read (Card.arxiv_id); repeating the first copy's papers after it changes nothing",
+    "pipeline.read.formats.sample.xǁ_Hintsǁ__init____mutmut_4": _HINTS_ONLY_SPEED,
+    "pipeline.read.formats.sample.xǁ_EntryCollectorǁadd__mutmut_5": _HINTS_ONLY_SPEED,
+    "pipeline.read.formats.markdown.x__merge_copies__mutmut_37": "equivalent: a first copy's problem comes from its title (a card line as the heading; an unclosed title is never merged), which every later copy of that title shares, or from being the last card, which a first copy with later copies is not; so a good later copy never meets a first copy with a problem",
+    "pipeline.read.formats.sample.xǁ_EntryCollectorǁadd__mutmut_9": _HINTS_ONLY_SPEED,
+    "pipeline.read.formats.sample.x_read_sample__mutmut_27": "equivalent: None is falsy, as False is",
+    "pipeline.read.formats.sample.x_read_sample__mutmut_67": "equivalent: resolve_date gives an error with every invalid date, so the fallback text is never used",
+    "pipeline.read.formats.sample.x_read_sample__mutmut_78": "equivalent: without a date line the day comes from an ISO date (with its year) in the file name, so the configured year is never read",
+    "pipeline.read.formats.sample.x_read_sample__mutmut_122": "equivalent: rejects are tuples that start with their line, and no two rejects of a file share a line, so sorting the whole tuple orders them as sorting by line",
     # pipeline/read/dates.py
     "pipeline.read.dates.x__reference_year_for__mutmut_9": "equivalent while REFERENCE_YEAR is 2026: stepping back by 2 from 2026 reaches the leap year 2024 as stepping by 1 does",
     # pipeline/read/identity.py

@@ -5,14 +5,17 @@ never computed by the module under test.
 """
 
 import codecs
+import datetime as dt
 import hashlib
 
 import pytest
 
 from pipeline.read.dates import ResolvedDate, parse_date_line, resolve_date
 from pipeline.read.decoding import NotText, decode_digest
+from pipeline.read.formats import detect_format
 from pipeline.read.identity import normalize_title
 from pipeline.read.links import canonicalize, extract_links, names_repository
+from pipeline.read.parsed import ParsedDigest
 from pipeline.read.reader import parse_digest
 
 # --- decoding ------------------------------------------------------------------------------------
@@ -226,3 +229,259 @@ def test_every_scheme_is_a_hint_not_only_the_first_and_last():
 )
 def test_names_repository(url, expected):
     assert names_repository(url) is expected
+
+
+# --- telling the format ----------------------------------------------------------------------------
+
+
+def test_a_page_heading_alone_on_the_only_line_is_markdown():
+    assert detect_format("# Daily Papers") == "markdown"
+    assert detect_format("# Trending Papers") == "trending"
+
+
+# docs/reading.md: HTML or XML markup in the first 4,096 characters makes a file unrecognized.
+@pytest.mark.parametrize(
+    "padding, expected",
+    [
+        (4090, "unrecognized"),  # `<html` at 4090..4094: inside
+        (4091, "unrecognized"),  # `<html` at 4091..4095: its last character is the 4,096th
+        (4092, "sample"),  # `<html` at 4092..4096: cut at `<htm`, not markup
+    ],
+)
+def test_markup_is_looked_for_in_the_first_4096_characters(padding, expected):
+    assert detect_format("x" * padding + "<html><body>A Title</body></html>\n") == expected
+
+
+# --- the sample reader's rejects, with the detail each gives (rejects.detail) ----------------------
+
+
+def test_each_reject_of_the_sample_layout_says_why():
+    text = "\n\n".join(
+        [
+            "Mar 12",  # line 1
+            "Mar 13",  # line 3: a second date line among the header blocks
+            "An abstract-shaped block first\nwhere a title was due.",  # line 5
+            "Title Alone",  # line 8: followed by a title, then an abstract
+            "Title Two",  # line 10
+            "The abstract of title two\non two lines.",  # line 12
+            "Mar 14",  # line 15: a date line among the entries
+            "Last Title",  # line 17
+            "short",  # line 19: a title-shaped block, and the last one
+        ]
+    )
+    parsed = parse_digest(text.encode(), "digest.txt", 2026)
+    assert (parsed.format, parsed.listing, parsed.status) == ("sample", "daily", "ok")
+    assert [(entry.title, entry.abstract) for entry in parsed.entries] == [("Title Two", "The abstract of title two\non two lines.")]
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (3, "extra_date_line", "a digest has one date line"),
+        (5, "abstract_without_title", "abstract-shaped block where a title was due"),
+        (8, "title_without_abstract", "followed by another title"),
+        (15, "extra_date_line", "a digest has one date line"),
+        (17, "truncated_entry", "the last title is followed only by a short block"),
+        (19, "truncated_entry", "the last title is followed only by a short block"),
+    ]
+
+
+def test_a_title_as_the_last_block_says_so():
+    parsed = parse_digest(b"Mar 12\n\nA Title\n\nIts abstract\non two lines.\n\nThe Last Title", "digest.txt", 2026)
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (8, "title_without_abstract", "last block: a title with no abstract")
+    ]
+
+
+# --- refusals and the daily-papers JSON's invalid items, with their texts ---------------------------
+
+
+def test_a_file_in_no_format_says_so_in_its_error_and_each_reject():
+    parsed = parse_digest(b"<html><body>A page</body></html>\n\n<p>More</p>", "page.html")
+    message = "in no format papertrends reads (docs/reading.md lists them)"
+    assert (parsed.status, parsed.error) == ("unrecognized", message)
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (1, "unrecognized_format", message),
+        (3, "unrecognized_format", message),
+    ]
+
+
+def test_the_apis_error_object_is_quoted_up_to_200_characters():
+    parsed = parse_digest(('{"error": "' + "e" * 199 + "fg" + '"}').encode(), "api.json")
+    assert parsed.error == "the API's error object, not the array of papers: '" + "e" * 199 + "f'"
+
+
+_GOOD_ITEM = '{"paper": {"id": "2603.00001", "title": "A Good Paper", "summary": "Its summary.", "submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}}'
+
+
+@pytest.mark.parametrize(
+    ("item", "raw_text", "detail"),
+    [
+        ("true", "true", "a boolean, not an object"),
+        ("1.5", "1.5", "a number, not an object"),
+        ("7", "7", "a number, not an object"),
+        ('"café"', '"café"', "a string, not an object"),  # shown as written, not as \\u00e9
+        ("null", "null", "null, not an object"),
+        ('{"paper": [1]}', '{"paper": [1]}', "`paper` is an array, not an object"),
+        ('{"paper": {"id": "2603.00002", "title": false}}', '{"paper": {"id": "2603.00002", "title": false}}', "`paper.title` is a boolean, not a string"),
+        ('{"paper": {"id": "2603.00002", "title": "T", "summary": 2.5}}', '{"paper": {"id": "2603.00002", "title": "T", "summary": 2.5}}', "`paper.summary` is a number, not a string"),
+    ],
+)
+def test_an_invalid_item_is_shown_as_json_with_what_it_is(item, raw_text, detail):
+    parsed = parse_digest(f"[{_GOOD_ITEM}, {item}]".encode(), "daily.json", 2026)
+    assert [entry.title for entry in parsed.entries] == ["A Good Paper"]
+    assert [(reject.reason, reject.raw_text, reject.detail) for reject in parsed.rejects] == [("invalid_item", raw_text, detail)]
+
+
+# --- the trending page's copies of a card ----------------------------------------------------------
+
+_HF_PAPER = "https://huggingface.co/papers/2603.00001"
+
+
+def _trending(*blocks: str) -> ParsedDigest:
+    return parse_digest("\n\n".join(["# Trending Papers", *blocks]).encode(), "2026-03-14-trending.md", 2026)
+
+
+def test_copies_whose_titles_link_the_paper_give_its_id_and_the_first_of_equally_long_abstracts():
+    parsed = _trending(
+        f"### [Alpha Paper]({_HF_PAPER})", "Abstract one.", "3 authors · Mar 13",
+        f"### [Alpha Paper]({_HF_PAPER})", "Abstract two.", "3 authors · Mar 13",
+    )  # fmt: skip
+    assert [(entry.title, entry.arxiv_id, entry.abstract) for entry in parsed.entries] == [("Alpha Paper", "2603.00001", "Abstract one.")]
+    assert parsed.rejects == []
+
+
+def test_copies_that_are_all_refused_stay_refused():
+    parsed = _trending(
+        "### [Beta Paper](https://huggingface.co/papers/2603.00002)", "An abstract.", "3 authors · Mar 13",
+        "### 57", "Abstract one.", "3 authors · Mar 13",
+        "### 57", "Abstract two.", "3 authors · Mar 13",
+    )  # fmt: skip
+    assert [entry.title for entry in parsed.entries] == ["Beta Paper"]
+    card_line = "the heading is a card line (a count, a byline, a badge), not a title"
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (line, "markup_title", card_line) for line in (9, 11, 13, 15, 17, 19)
+    ]
+
+
+# --- the markdown page's blocks outside cards, and its rejects with their texts -----------------------
+
+
+def test_each_reject_of_a_markdown_page_says_why():
+    parsed = parse_digest(
+        "\n\n".join(
+            [
+                "# Daily Papers",  # line 1: page chrome
+                "Mar 12",  # line 3: the date line
+                "[A Lost Title](https://huggingface.co/papers/2603.00009)",  # line 5: a paper link, no heading
+                "A lost abstract\nspanning two lines.",  # lines 7-8: prose outside any card
+                "### [Alpha Paper](https://huggingface.co/papers/2603.00001)",  # line 10
+                "Alpha's abstract.",  # line 12
+                "5 authors · Published on Mar 12",  # line 14
+                "Mar 13",  # line 16: a date line after a card
+                "### 10 authors",  # line 18: a card line as a heading, with its abstract (line 20)
+                "Some abstract.",
+                "### Beta Paper",  # line 22: no abstract
+                "### Gamma Paper",  # line 24: the last card, cut inside its abstract (line 26)
+                "[An abstract that never closes its bracket",
+            ]
+        ).encode(),
+        "2026-03-12.md",
+        2026,
+    )
+    assert (parsed.format, parsed.status, parsed.listing, parsed.digest_date) == ("markdown", "ok", "daily", dt.date(2026, 3, 12))
+    assert [(entry.title, entry.arxiv_id) for entry in parsed.entries] == [("Alpha Paper", "2603.00001")]
+    card_line = "the heading is a card line (a count, a byline, a badge), not a title"
+    cut = "the capture ends inside the last card's abstract"
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (5, "markup_title", "a link to a paper outside any card's heading"),
+        (7, "abstract_without_title", "abstract-shaped block outside any card"),
+        (16, "extra_date_line", "a digest has one date line"),
+        (18, "markup_title", card_line),
+        (20, "markup_title", card_line),
+        (22, "title_without_abstract", "an entry with no abstract"),
+        (24, "truncated_entry", cut),
+        (26, "truncated_entry", cut),
+    ]
+
+
+_CARD = "### [Alpha Paper](https://huggingface.co/papers/2603.00001)\n\nAn abstract.\n\n5 authors · Mar 12"
+
+
+@pytest.mark.parametrize(
+    ("heading", "listing"),
+    [("Week 11, 2026", "weekly"), ("Week 11 2026", "weekly"), ("March 2026", "monthly"), ("Papers of the week", "unknown")],
+)
+def test_an_undated_markdown_page_is_listed_by_its_heading(heading, listing):
+    parsed = parse_digest(f"{heading}\n\n{_CARD}".encode(), "2026-03-12.md", 2026)
+    assert (parsed.format, parsed.listing, parsed.date_line) == ("markdown", listing, None)
+
+
+def test_a_markdown_pages_front_matter_url_names_its_listing():
+    front = "---\nurl: https://huggingface.co/papers/week/2026-W11\n---"
+    parsed = parse_digest(f"{front}\n\n{_CARD}".encode(), "2026-03-12.md", 2026)
+    assert (parsed.format, parsed.listing) == ("markdown", "weekly")
+
+
+# --- the text export's listing and its cut last card -----------------------------------------------
+
+
+def _export_card(number: int, title: str, abstract: str) -> list[str]:
+    url = f"https://huggingface.co/papers/2603.{number:05d}"
+    return [title, url, abstract, url, "3 authors"]
+
+
+_EXPORT_CARDS = [*_export_card(1, "Alpha Paper", "Alpha's abstract."), *_export_card(2, "Beta Paper", "Beta's abstract.")]
+
+
+@pytest.mark.parametrize(
+    ("preamble", "listing"),
+    [
+        (["Mar 12"], "daily"),
+        (["---\ntitle: Trending Papers\n---"], "trending"),  # the front matter's title
+        (["Trending Papers"], "trending"),
+        (["# Week 11 of 2026"], "weekly"),
+        (["# Week eleven"], "unknown"),  # "week " and no digit
+        (["Papers"], "unknown"),
+    ],
+)
+def test_a_text_export_is_listed_by_its_date_line_title_or_heading(preamble, listing):
+    parsed = parse_digest("\n\n".join([*preamble, *_EXPORT_CARDS]).encode(), "2026-03-12.txt", 2026)
+    assert (parsed.format, parsed.status, parsed.listing) == ("text-export", "ok", listing)
+    assert [(entry.title, entry.arxiv_id) for entry in parsed.entries] == [("Alpha Paper", "2603.00001"), ("Beta Paper", "2603.00002")]
+
+
+def test_a_text_export_cut_inside_its_last_abstract_keeps_the_cards_before():
+    blocks = ["Mar 12", *_EXPORT_CARDS, "Gamma Paper", "https://huggingface.co/papers/2603.00003", "Gamma's abstract that never"]
+    parsed = parse_digest("\n\n".join(blocks).encode(), "export.txt", 2026)
+    assert [entry.title for entry in parsed.entries] == ["Alpha Paper", "Beta Paper"]
+    cut = "the last card ends inside its abstract: a capture cut off"
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [(23, "truncated_entry", cut), (25, "truncated_entry", cut), (27, "truncated_entry", cut)]
+
+
+@pytest.mark.parametrize(
+    ("length", "shown"),
+    [
+        (3_999, '"' + "x" * 3_997 + '"'),
+        (4_000, '"' + "x" * 3_998 + '"'),  # at the bound: whole
+        (4_001, '"' + "x" * 3_999 + "… (4,001 characters in all)"),  # one past it: cut at 4,000
+    ],
+)
+def test_an_invalid_items_json_is_shown_up_to_4000_characters(length, shown):
+    item = '"' + "x" * (length - 2) + '"'
+    parsed = parse_digest(f"[{_GOOD_ITEM}, {item}]".encode(), "daily.json", 2026)
+    assert [(reject.reason, reject.raw_text) for reject in parsed.rejects] == [("invalid_item", shown)]
+
+
+def test_a_trending_page_cut_inside_the_last_copys_title_keeps_the_first_copy():
+    parsed = _trending(f"### [Alpha Paper]({_HF_PAPER})", "Abstract one.", "3 authors · Mar 13", "### [Alpha Paper")
+    assert [(entry.title, entry.arxiv_id) for entry in parsed.entries] == [("Alpha Paper", "2603.00001")]
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (9, "truncated_entry", "the capture ends inside the last card's title")
+    ]
+    assert parsed.entry_block_count == 3
+
+
+def test_an_undated_sample_digest_says_why_in_its_error_and_each_reject():
+    parsed = parse_digest(b"A Title\n\nIts abstract\non two lines.", "digest.txt", 2026)
+    assert (parsed.status, parsed.error) == ("undated", "no valid date line and no ISO date in the file name")
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (1, "undated_digest", "the digest has no usable date"),
+        (3, "undated_digest", "the digest has no usable date"),
+    ]

@@ -11,7 +11,10 @@ module under test:
 3. the audit gate: each file an approval covers (each candidate Parquet file through
    the manifest's signatures, the manifest through its sha256, each check's approval)
    changed after the checks passed, and publishing refuses, leaving the published
-   files as they were; a candidate file the approval does not name is never published;
+   files as they were; a candidate file the approval does not name is never published
+   (the changes tests/test_audit_gate.py already makes, a missing or foreign approval,
+   a manifest reformatted or naming a file more, a file replaced by its copy, are not
+   repeated here);
 4. first versus last: a paper's title, abstract, arxiv_id and raw link come from its
    first sighting in (digest_date, source_name by code point, position) order, and of
    byte-identical copies the one whose source_name sorts first (by code point) is the
@@ -810,10 +813,6 @@ def _refused(settings: Settings, before: dict, *named: str) -> None:
     assert _published(settings.warehouse_dir) == before, "publishing refused, yet a published file changed"
 
 
-def test_the_required_checks_include_the_seven():
-    assert set(CHECKS) <= set(REQUIRED_CHECKS)
-
-
 def test_the_manifest_names_every_candidate_file_and_the_approvals_its_sha256(approved):
     candidates = _candidates(approved)
     manifest = json.loads((candidates / "manifest.json").read_text())
@@ -915,16 +914,6 @@ def test_a_candidate_changed_then_restored_byte_for_byte_with_its_mtime_is_refus
     _refused(approved, before, name)
 
 
-@pytest.mark.parametrize("name", CANDIDATES)
-def test_a_candidate_replaced_by_a_copy_of_its_own_bytes_is_refused(approved, name):
-    path = _candidates(approved) / name
-    before = _published(approved.warehouse_dir)
-    other = path.with_name(f".{path.name}.other")
-    shutil.copy2(path, other)  # the same bytes and mtime, another inode
-    os.replace(other, path)
-    _refused(approved, before, name)
-
-
 def test_every_file_the_manifest_names_changed_after_its_checks_is_refused(sample_settings, tmp_path):
     """Also the candidate files of tables added after this test was written: each one, on a fresh copy."""
     first = tmp_path / "first"
@@ -973,24 +962,6 @@ def test_a_candidate_changed_with_its_signature_updated_in_the_manifest_is_refus
     _refused(approved, before, *(f"{check} did not pass on the current candidates" for check in CHECKS))
 
 
-def test_a_manifest_with_the_same_content_in_other_bytes_is_refused(approved):
-    before = _published(approved.warehouse_dir)
-    _rewrite_manifest(approved, lambda manifest: None, indent=2)
-    _refused(approved, before, "did not pass on the current candidates")
-
-
-def test_a_manifest_naming_a_file_more_is_refused_and_the_file_never_published(approved):
-    before = _published(approved.warehouse_dir)
-    papers = _candidates(approved) / "papers"
-    shutil.copyfile(papers / "2026-03.parquet", papers / "2026-04.parquet")
-    _rewrite_manifest(
-        approved,
-        lambda manifest: manifest["files"]["papers"].__setitem__("2026-04.parquet", _signature(papers / "2026-04.parquet")),
-    )
-    _refused(approved, before, "did not pass on the current candidates")
-    assert not (approved.warehouse_dir / "parquet" / "papers" / "2026-04.parquet").exists()
-
-
 def test_a_manifest_deleted_after_the_checks_publishes_nothing(approved):
     before = _published(approved.warehouse_dir)
     (_candidates(approved) / "manifest.json").unlink()
@@ -1000,25 +971,6 @@ def test_a_manifest_deleted_after_the_checks_publishes_nothing(approved):
         published = False
     assert published is False
     assert _published(approved.warehouse_dir) == before
-
-
-# --- each check's approval ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("check", CHECKS)
-def test_an_approval_rewritten_for_another_manifest_is_refused(approved, check):
-    before = _published(approved.warehouse_dir)
-    approval = _candidates(approved) / "approvals" / f"{check}.json"
-    other = hashlib.sha256(b"another manifest").hexdigest()
-    approval.write_text(json.dumps({"manifest_sha256": other, "approved_at": "2026-03-11T08:00:00+00:00"}))
-    _refused(approved, before, f"{check} did not pass on the current candidates")
-
-
-@pytest.mark.parametrize("check", CHECKS)
-def test_an_approval_deleted_is_refused(approved, check):
-    before = _published(approved.warehouse_dir)
-    (_candidates(approved) / "approvals" / f"{check}.json").unlink()
-    _refused(approved, before, f"{check} has not passed")
 
 
 # --- a candidate file the approval does not name ---------------------------------------------------

@@ -209,7 +209,6 @@ def _merge_copies(judged: list[tuple[Card, tuple[str, str] | None]]) -> list[tup
         first.blocks += card.blocks
         first.values = combine(first.values, card.values)
         first.papers += [paper for paper in card.papers if paper not in first.papers]
-        first.has_lines = first.has_lines or card.has_lines
         if problem is None and (first_problem is not None or len(card.abstract) > len(first.abstract)):
             first.abstract = card.abstract
         merged[by_title[key]] = (first, first_problem if problem is not None else None)

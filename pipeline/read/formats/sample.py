@@ -11,8 +11,7 @@ from bisect import bisect_right
 from pipeline.read import dates
 from pipeline.read.decoding import DecodedText
 from pipeline.read.formats.common import reject_if_damaged
-from pipeline.read.identity import find_arxiv_id
-from pipeline.read.links import Link, extract_links, find_all, link_hint_positions, links_at
+from pipeline.read.links import Link, extract_links, link_hint_positions, links_at
 from pipeline.read.parsed import TITLE_MAX_CHARS, Block, Entries, ParsedDigest, split_blocks
 
 HEADER_LINES = frozenset(
@@ -31,10 +30,10 @@ def is_header(text: str) -> bool:
 
 
 class _Hints:
-    """Where in a digest's blocks a link or an arXiv id may be.
+    """Where in a digest's blocks a link may be.
 
     A few scans of the whole lower-cased text replace a lower() and the same scans
-    per abstract; most blocks hold neither.
+    per abstract; most blocks hold no link.
     """
 
     def __init__(self, text: str, blocks: list[Block]):
@@ -44,17 +43,12 @@ class _Hints:
         # block is read on its own.
         self.exact = len(lowered) == len(text)
         self.links: dict[int, list[int]] = {}  # block offset -> link hint positions in it
-        self.arxiv: set[int] = set()  # offsets of the blocks that may name an arXiv id
         if self.exact:
             for position in link_hint_positions(lowered):
                 self.links.setdefault(self._block_at(position), []).append(position)
-            self.arxiv.update(map(self._block_at, find_all(lowered, "arx")))
 
     def _block_at(self, position: int) -> int:
         return self.starts[bisect_right(self.starts, position) - 1]
-
-    def may_name_arxiv(self, block: Block) -> bool:
-        return not self.exact or block.offset in self.arxiv
 
     def links_in(self, block: Block, stripped: str) -> tuple[Link, ...]:
         """The links of the block, whose text stripped is `stripped`."""
@@ -83,11 +77,8 @@ class _EntryCollector:
 
     def add(self, title: Block, abstract: Block) -> None:
         title_text, abstract_text = title.text.strip(), abstract.text.strip()
-        hints = self.hints
-        may_name_arxiv = hints.may_name_arxiv(title) or hints.may_name_arxiv(abstract)
-        # The hints spare a search of the blocks that hold no id and no link.
-        arxiv_id = find_arxiv_id(title_text, abstract_text) if may_name_arxiv else None
-        self.entries.add([title, abstract], title_text, abstract_text, arxiv_id=arxiv_id, links=hints.links_in(abstract, abstract_text))
+        # Entries.add finds the arXiv id; the hints spare a search of the blocks that hold no link.
+        self.entries.add([title, abstract], title_text, abstract_text, links=self.hints.links_in(abstract, abstract_text))
 
 
 def _pair_entries(blocks: list[Block], collector: _EntryCollector) -> None:
