@@ -49,6 +49,11 @@ SEGFAULT_CODES = {-11, -9}
 # original) or harmless (the difference cannot reach a table). Keyed by mutant name.
 _CODEC = "equivalent: Python's codec names are case-insensitive and UTF-8 is the default of encode/decode"
 _UNREACHABLE_DUMPS = "equivalent: unreachable; an item json.loads gave, at most MAX_DEPTH deep, is always serializable, so this guard against a crash never runs"
+_SPLIT_ONCE = "equivalent: a papers URL holds /papers/date/ once, so splitting at the first, the last or every one gives the same day after it"
+_ENCODE_NEVER_FAILS = "equivalent: the text comes from decoding bytes, which gives no lone surrogates, so encoding it to UTF-8 never needs an error handler"
+_NO_QUOTE_OR_BRACKET = "equivalent: the replacement holds no quote and no bracket, so the strings and the nesting are read the same"
+_NEVER_EMPTY = "equivalent: the default only stands for no bracket at all, and a text is read as JSON only when it opens with a bracket or a brace"
+_NO_RECURSION = "equivalent: unreachable; _too_deep refuses anything nested deeper than 64 levels first, far below the depth at which json.loads recurses too deep"
 _HINTS_ONLY_SPEED = "equivalent: the link hints only spare a search (Entries.add finds the links itself when none are given, and reading each block on its own gives the same links)"
 SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/read/decoding.py
@@ -68,7 +73,33 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.reader.x__read_not_text__mutmut_9": _CODEC,
     "pipeline.read.reader.x_parse_digest__mutmut_31": "equivalent: read_unrecognized takes config_year but never reads it (a refused file has no date)",
     "pipeline.read.reader.x_parse_digest__mutmut_41": "equivalent: a reject's line is its block's first line (an item's number in JSON) and no two rejects of a file share one, so sorting the whole tuples orders as sorting by line",
+    # pipeline/read/parsed.py
+    "pipeline.read.parsed.xǁEntriesǁadd__mutmut_66": "equivalent: the one reader that passes links (sample) passes the links extract_links finds in the same abstract, found faster",
     # pipeline/read/formats/
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_13": _ENCODE_NEVER_FAILS,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_15": _CODEC,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_16": _ENCODE_NEVER_FAILS,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_17": _ENCODE_NEVER_FAILS,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_19": _NO_QUOTE_OR_BRACKET,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_21": _NO_QUOTE_OR_BRACKET,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_27": _NO_QUOTE_OR_BRACKET,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_30": "equivalent: without the deletion every byte stays, and the bytes that are no bracket step the depth by 0",
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_32": _NEVER_EMPTY,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_34": _NEVER_EMPTY,
+    "pipeline.read.formats.daily_json.x__too_deep__mutmut_40": _NEVER_EMPTY,
+    "pipeline.read.formats.daily_json.x__load_items__mutmut_4": "equivalent: strict=None is falsy, as False is",
+    "pipeline.read.formats.daily_json.x__load_items__mutmut_8": _NO_RECURSION,
+    "pipeline.read.formats.daily_json.x__load_items__mutmut_9": _NO_RECURSION,
+    "pipeline.read.formats.daily_json.x__load_items__mutmut_10": _NO_RECURSION,
+    "pipeline.read.formats.daily_json.x__read_item__mutmut_53": "equivalent: the line-break substitution changes nothing in a summary without a line break",
+    "pipeline.read.formats.daily_json.x__shape_problem__mutmut_60": "equivalent: the default only stands for a missing summary, and neither '' nor 'XXXX' holds a control character or U+FFFD",
+    "pipeline.read.formats.daily_json.x_read_daily_json__mutmut_6": "equivalent: read_unrecognized takes config_year but never reads it (a refused file has no date)",
+    "pipeline.read.formats.daily_json.x_read_daily_json__mutmut_40": "equivalent: with no date line the day is the items' own day or an ISO date (with its year) in the file name, so the configured year is never read",
+    "pipeline.read.formats.common.x_capture_day__mutmut_8": "equivalent: the default only stands for a missing url, and neither '' nor 'XXXX' holds /papers/date/",
+    "pipeline.read.formats.common.x_capture_day__mutmut_17": _SPLIT_ONCE,
+    "pipeline.read.formats.common.x_capture_day__mutmut_18": _SPLIT_ONCE,
+    "pipeline.read.formats.common.x_capture_day__mutmut_21": _SPLIT_ONCE,
+    "pipeline.read.formats.common.x_day_in__mutmut_3": "equivalent: the default only stands for a missing value, and neither '' nor 'XXXX' holds a day",
     "pipeline.read.formats.x__starts_as_markdown__mutmut_5": "equivalent: partition('XX\\nXX') finds no separator and gives the whole text; _PAGE_HEADING.match is anchored at the start and cannot cross the first line's end, so the whole text matches exactly when its first line does",
     "pipeline.read.formats.daily_json.x__raw_text__mutmut_3": "equivalent: ensure_ascii=None is falsy, as False is",
     "pipeline.read.formats.daily_json.x__raw_text__mutmut_7": _UNREACHABLE_DUMPS,

@@ -7,12 +7,14 @@ never computed by the module under test.
 import codecs
 import datetime as dt
 import hashlib
+import json
 
 import pytest
 
 from pipeline.read.dates import ResolvedDate, parse_date_line, resolve_date
 from pipeline.read.decoding import NotText, decode_digest
 from pipeline.read.formats import detect_format
+from pipeline.read.formats.common import capture_day, count_of, listing_of
 from pipeline.read.identity import normalize_title
 from pipeline.read.links import canonicalize, extract_links, names_repository
 from pipeline.read.parsed import ParsedDigest
@@ -485,3 +487,136 @@ def test_an_undated_sample_digest_says_why_in_its_error_and_each_reject():
         (1, "undated_digest", "the digest has no usable date"),
         (3, "undated_digest", "the digest has no usable date"),
     ]
+
+
+def test_an_item_with_an_empty_or_markup_title_is_refused_with_why():
+    def item(number: int, title: str) -> str:
+        return json.dumps({"paper": {"id": f"2603.0000{number}", "title": title, "summary": "S.", "submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}})
+
+    parsed = parse_digest(f"[{item(1, '')}, {item(2, '[x](https://a.b)')}, {item(3, 'A Good Title')}]".encode(), "daily.json", 2026)
+    assert [entry.title for entry in parsed.entries] == ["A Good Title"]
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (1, "abstract_without_title", "an entry with no title"),
+        (2, "markup_title", "the title is markup or a link, not a title"),
+    ]
+
+
+# --- values the formats share (pipeline/read/formats/common.py) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "listing"),
+    [
+        ("https://huggingface.co/papers?q=diffusion", "search"),
+        ("https://huggingface.co/papers?date=2026-03-12&q=agents", "search"),
+        ("https://huggingface.co/papers/search", "search"),
+        ("https://huggingface.co/papers/date/2026-03-12", "daily"),
+        ("https://huggingface.co/papers/week/2026-W11", "weekly"),
+        ("https://huggingface.co/papers/month/2026-03", "monthly"),
+        ("https://huggingface.co/papers/trending", "trending"),
+        ("https://huggingface.co/papers", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_the_listing_a_papers_url_names(url, listing):
+    assert listing_of(url) == listing
+
+
+@pytest.mark.parametrize(
+    ("values", "day"),
+    [
+        ({"url": "https://huggingface.co/papers/date/2026-03-12", "retrieved": "2026-03-14T09:30:00Z"}, dt.date(2026, 3, 12)),
+        ({"url": "https://huggingface.co/papers/date/2026-02-30", "retrieved": "2026-03-14T09:30:00Z"}, dt.date(2026, 3, 14)),
+        ({"url": "https://huggingface.co/papers/trending", "retrieved": "2026-03-14T09:30:00Z"}, dt.date(2026, 3, 14)),
+        ({"retrieved": "2026-02-30, then 2026-03-01"}, dt.date(2026, 3, 1)),  # the first real day
+        ({"url": "https://huggingface.co/papers/trending"}, None),
+        ({}, None),
+    ],
+)
+def test_the_day_a_capture_states(values, day):
+    assert capture_day(values) == day
+
+
+@pytest.mark.parametrize(("text", "count"), [("950", 950), ("1,320", 1320), ("1.32k", 1320), ("2.5M", 2_500_000), ("12 authors", None)])
+def test_counts_as_a_page_shows_them(text, count):
+    assert count_of(text) == count
+
+
+def test_a_block_with_a_control_character_is_rejected_with_why():
+    parsed = parse_digest(b"Mar 12\n\nA Title\n\nAn abstract\x00 with a NUL.", "digest.txt", 2026)
+    # The damaged abstract is set aside, so its title is the last block.
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (3, "title_without_abstract", "last block: a title with no abstract"),
+        (5, "control_characters", "holds NUL or other control characters"),
+    ]
+
+
+# --- the daily-papers JSON: damaged items, nesting, line breaks, no day -------------------------------
+
+
+def _dated_item(number: int, title: str, summary: str) -> str:
+    return json.dumps({"paper": {"id": f"2603.{number:05d}", "title": title, "summary": summary, "submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}}, ensure_ascii=False)
+
+
+def test_an_item_with_an_escaped_nul_is_rejected_with_why():
+    escaped_nul = _dated_item(2, "A NUL\x00 here", "S.")  # json.dumps escapes the NUL as a six-character sequence
+    assert "\\u0000" in escaped_nul
+    parsed = parse_digest(f"[{_GOOD_ITEM}, {escaped_nul}]".encode(), "daily.json", 2026)
+    assert [entry.title for entry in parsed.entries] == ["A Good Paper"]
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (2, "control_characters", "title or summary holds NUL or other control characters")
+    ]
+
+
+def test_an_item_with_bytes_the_encoding_cannot_read_is_rejected_with_why():
+    # Two good lines of UTF-8 against one broken line: the file is UTF-8, the broken byte U+FFFD.
+    lines = [f"[{_dated_item(1, 'Café Paper', 'Résumé.')},", f"{_dated_item(3, 'Naïve Paper', 'Über.')},"]
+    broken = _dated_item(2, "Bad BYTE byte", "S.").encode().replace(b"BYTE", b"\xff")
+    raw = "\n".join(lines).encode() + b"\n" + broken + b"\n]"
+    parsed = parse_digest(raw, "daily.json", 2026)
+    assert (parsed.encoding, [entry.title for entry in parsed.entries]) == ("utf-8", ["Café Paper", "Naïve Paper"])
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (3, "undecodable_bytes", "title or summary holds bytes the file's encoding cannot read (shown as U+FFFD)")
+    ]
+
+
+def test_a_summary_with_raw_line_breaks_is_read_as_one_line():
+    # A line break written as is inside a JSON string (not as \\n): not strict JSON, read all the same.
+    raw = "[" + _GOOD_ITEM.replace("Its summary.", "Its summary\non two lines.") + "]"
+    parsed = parse_digest(raw.encode(), "daily.json", 2026)
+    assert [(entry.title, entry.abstract) for entry in parsed.entries] == [("A Good Paper", "Its summary on two lines.")]
+
+
+@pytest.mark.parametrize(
+    ("depth", "error"),
+    [
+        (63, "a JSON array with no daily-papers item (no object with a `paper` object)"),
+        (64, "a JSON array with no daily-papers item (no object with a `paper` object)"),  # at the bound: read
+        (65, "JSON nested more than 64 levels deep: not a daily-papers array"),
+    ],
+)
+def test_json_nested_past_64_levels_is_refused_as_too_deep(depth, error):
+    parsed = parse_digest(("[" * depth + "]" * depth).encode(), "daily.json", 2026)
+    assert (parsed.status, parsed.error) == ("unrecognized", error)
+
+
+def test_a_json_list_with_no_day_says_why():
+    parsed = parse_digest(b'[{"paper": {"id": "2603.00001", "title": "A", "summary": "S."}}]', "daily.json", 2026)
+    assert (parsed.status, parsed.error) == ("undated", "no submittedOnDailyAt in any item and no ISO date in the file name")
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [(1, "undated_digest", "the digest has no usable date")]
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        'a quote \\" then ' + "[" * 100,  # an escaped quote does not end the string
+        "ends with a backslash \\",  # an escaped backslash, then the string's own quote
+    ],
+)
+def test_brackets_in_strings_after_escapes_do_not_count_as_nesting(summary):
+    item = {"paper": {"id": "2603.00002", "title": "Escapes", "summary": summary, "submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}}
+    note = {"note": "[" * 100}  # brackets in a string that follows
+    parsed = parse_digest(json.dumps([item, note]).encode(), "daily.json", 2026)
+    assert parsed.status == "ok"
+    assert [(entry.title, entry.abstract) for entry in parsed.entries] == [("Escapes", summary)]

@@ -53,15 +53,10 @@ MARKUP_TITLE_PATTERN = r"(?i)\]\(|\]\[[0-9]+\]|https?://|^\s*#+\s|^\s*\[[0-9]+\]
 # What the warning check also shows: any title opening with "[" or "#" ("#InsTag" is a real title).
 LOOKS_LIKE_MARKUP_PATTERN = r"(?i)\]\(|https?://|^\s*[\[#]"
 _MARKUP_TITLE = re.compile(MARKUP_TITLE_PATTERN)
-_LOOKS_LIKE_MARKUP = re.compile(LOOKS_LIKE_MARKUP_PATTERN)
 
 
 def is_markup_title(title: str) -> bool:
     return _MARKUP_TITLE.search(title) is not None
-
-
-def looks_like_markup(title: str) -> bool:
-    return _LOOKS_LIKE_MARKUP.search(title) is not None
 
 
 class Block(NamedTuple):
