@@ -466,13 +466,20 @@ def test_nesting_is_measured_outside_strings():
     assert parsed.entries[0].abstract == deep_text
     escaped = _json(_item(3, summary='a \\" quote and a \\\\" backslash [[[['))
     assert parse(escaped).status == "ok"
+    no_item = "a JSON array with no daily-papers item (no object with a `paper` object)"
     nested = "[" * MAX_DEPTH + "]" * MAX_DEPTH  # at the limit: read (and holds no paper item)
-    assert parse(nested).error == "a JSON array with no daily-papers item (no object with a `paper` object)"
+    assert parse(nested).error == parse("[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)).error == no_item
+    too_deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)  # one past it: refused before parsing
+    assert parse(too_deep).error == "JSON nested more than 64 levels deep: not a daily-papers array"
     # Escapes: an escaped backslash ends its string, an escaped quote does not.
-    deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
-    assert _too_deep(r'["a\\", ' + deep + "]")
-    assert not _too_deep(r'["a\" ' + deep[:-1] + '"]')
+    assert _too_deep(r'["a\\", ' + too_deep + "]")
+    assert not _too_deep(r'["a\" ' + too_deep[:-1] + '"]')
     assert not _too_deep(r'["a\\\"' + "[" * 100 + '"]')
+    # The same through the reader, and brackets in a string that follows the escapes.
+    for summary in ('a quote \\" then ' + "[" * 100, "ends with a backslash \\"):
+        after = {"note": "[" * 100}
+        parsed = parse(_json(_item(7, summary=summary), after))
+        assert (parsed.status, [e.abstract for e in parsed.entries]) == ("ok", [summary])
 
 
 @pytest.mark.parametrize(

@@ -301,6 +301,13 @@ def test_a_file_that_is_no_text_is_identified_by_its_raw_bytes(raw, status, dige
         ("Dec 31, 1999", dt.date(1999, 12, 31), "date_line"),
         ("12 March, 2025", dt.date(2025, 3, 12), "date_line"),
         ("2024-02-29", dt.date(2024, 2, 29), "date_line"),
+        ("Mar 12, 2025", dt.date(2025, 3, 12), "date_line"),
+        ("March 12 2024", dt.date(2024, 3, 12), "date_line"),
+        ("2025-03-12", dt.date(2025, 3, 12), "date_line"),
+        ("12 Mar 2023", dt.date(2023, 3, 12), "date_line"),
+        ("Mar 12", dt.date(2026, 3, 12), "reference_year"),
+        # The reference year is not a leap year: Feb 29 takes the latest leap year before it.
+        ("Feb 29", dt.date(2024, 2, 29), "reference_year"),
     ],
 )
 def test_literal_date_lines(date_line, expected, source):

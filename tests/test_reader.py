@@ -128,24 +128,6 @@ def test_short_abstract_followed_by_a_title_is_still_an_abstract():
     assert pairs(parse(render("Mar 12", short))) == short
 
 
-@pytest.mark.parametrize(
-    ("date_line", "expected", "source"),
-    [
-        ("Mar 12, 2025", dt.date(2025, 3, 12), "date_line"),
-        ("March 12 2024", dt.date(2024, 3, 12), "date_line"),
-        ("2025-03-12", dt.date(2025, 3, 12), "date_line"),
-        ("12 Mar 2023", dt.date(2023, 3, 12), "date_line"),
-        ("Mar 12", dt.date(2026, 3, 12), "reference_year"),
-        # The reference year is not a leap year: Feb 29 takes the latest leap year before it.
-        ("Feb 29", dt.date(2024, 2, 29), "reference_year"),
-    ],
-)
-def test_date_lines(date_line, expected, source):
-    parsed = parse(render(date_line, ENTRIES))
-    assert (parsed.digest_date, parsed.date_source, parsed.date_line) == (expected, source, date_line)
-    assert pairs(parsed) == ENTRIES
-
-
 def test_year_from_file_name_then_configuration():
     text = render("Mar 12", ENTRIES)
     from_name = parse(text, name="daily-2024-03-12.txt", year=2030)
