@@ -6,13 +6,17 @@ from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from tests.helpers import SAMPLES
 
-# Fixtures shared by several modules: `browser`, `small_settings`, `postgres_server`.
-pytest_plugins = ["tests.browser", "tests.trend_corpus", "tests.postgres"]
+# Fixtures shared by several modules: `browser`, `small_settings`, `postgres_server`, `history`.
+pytest_plugins = ["tests.browser", "tests.trend_corpus", "tests.postgres", "tests.history_corpus"]
 
 
 def pytest_collection_modifyitems(items):
     """The slow tests first (file order kept otherwise): started last, one of them would
-    run on alone while the other workers have nothing left to do."""
+    run on alone while the other workers have nothing left to do. Every test that needs
+    the samples built whole is marked whole_build."""
+    for item in items:
+        if "sample_settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.whole_build)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
