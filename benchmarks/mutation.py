@@ -71,7 +71,6 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.decoding.x_decode_digest__mutmut_49": _CODEC,
     # pipeline/read/reader.py
     "pipeline.read.reader.x__read_not_text__mutmut_9": _CODEC,
-    "pipeline.read.reader.x_parse_digest__mutmut_31": "equivalent: read_unrecognized takes config_year but never reads it (a refused file has no date)",
     "pipeline.read.reader.x_parse_digest__mutmut_41": "equivalent: a reject's line is its block's first line (an item's number in JSON) and no two rejects of a file share one, so sorting the whole tuples orders as sorting by line",
     # pipeline/read/parsed.py
     "pipeline.read.parsed.xǁEntriesǁadd__mutmut_66": "equivalent: the one reader that passes links (sample) passes the links extract_links finds in the same abstract, found faster",
@@ -93,7 +92,6 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.formats.daily_json.x__load_items__mutmut_10": _NO_RECURSION,
     "pipeline.read.formats.daily_json.x__read_item__mutmut_53": "equivalent: the line-break substitution changes nothing in a summary without a line break",
     "pipeline.read.formats.daily_json.x__shape_problem__mutmut_60": "equivalent: the default only stands for a missing summary, and neither '' nor 'XXXX' holds a control character or U+FFFD",
-    "pipeline.read.formats.daily_json.x_read_daily_json__mutmut_6": "equivalent: read_unrecognized takes config_year but never reads it (a refused file has no date)",
     "pipeline.read.formats.daily_json.x_read_daily_json__mutmut_40": "equivalent: with no date line the day is the items' own day or an ISO date (with its year) in the file name, so the configured year is never read",
     "pipeline.read.formats.common.x_capture_day__mutmut_8": "equivalent: the default only stands for a missing url, and neither '' nor 'XXXX' holds /papers/date/",
     "pipeline.read.formats.common.x_capture_day__mutmut_17": _SPLIT_ONCE,
@@ -133,6 +131,43 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.links.x_link_hint_positions__mutmut_12": "equivalent: with no '://' or 'www.' the positions come from finditer, already sorted, so sorting them changes nothing",
     "pipeline.read.links.x_find_all__mutmut_13": "equivalent: the needles '://' and 'www.' cannot occur again one character later ('://' would need ':' == '/', 'www.' would need '.' == 'w'), so skipping that position misses nothing",
     "pipeline.read.links.x__words_at__mutmut_9": "equivalent: testing the character after instead of before starts each word one character early (the last character of the word before and the space); a link never spans the space and one character holds no link, so the same links are found",
+    # pipeline/read/formats/daily_json.py
+    "pipeline.read.formats.daily_json.x_read_daily_json__mutmut_93": "equivalent: the text of an item's entry block is never read: Entries.add keeps no block text in an entry, and when it rejects the item the reject's raw_text is replaced by the item's JSON on the next line.",
+    "pipeline.read.formats.daily_json.x_read_daily_json__mutmut_96": "equivalent: the text of an item's entry block is never read: Entries.add keeps no block text in an entry, and when it rejects the item the reject's raw_text is replaced by the item's JSON on the next line.",
+    # pipeline/read/formats/markdown.py
+    "pipeline.read.formats.markdown.x__add_cards__mutmut_40": "equivalent: a Block is the tuple (line, text, offset) and no two blocks of a file start on the same line, so sorting the tuples themselves gives the same order as sorting by line.",
+    "pipeline.read.formats.markdown.x__add_cards__mutmut_42": "equivalent: a Block is the tuple (line, text, offset) and no two blocks of a file start on the same line, so sorting the tuples themselves gives the same order as sorting by line.",
+    "pipeline.read.formats.markdown.x__loose_blocks__mutmut_1": "equivalent: seen_card and date_taken are only read in `seen_card or date_taken` and are only ever set to True, so starting them at None rather than False takes the same branch every time.",
+    "pipeline.read.formats.markdown.x__loose_blocks__mutmut_45": "equivalent: with a date line, resolve_date returns no date only from its `no such date: ...` branch, so resolved.error is never empty here and the `or` fallback is never used.",
+    "pipeline.read.formats.markdown.x__read__mutmut_120": "equivalent: every block is rejected at most once and blocks start on distinct lines, so the rejects' lines are distinct and sorting the Reject tuples gives the same order as sorting by line (parse_digest also sorts by line afterwards).",
+    "pipeline.read.formats.markdown.x__read__mutmut_68": "equivalent: resolve_date with no date line returns the capture day, the file name's date or an error before it reaches config_year, so the configured year is never read.",
+    "pipeline.read.formats.markdown.x_read_markdown__mutmut_4": "equivalent: trending is only tested for truth (`if trending`, `not trending`, `self.trending and ...`, `bare_date or ...`), and None is falsy just like False.",
+    "pipeline.read.formats.markdown.x_read_markdown_ref__mutmut_4": "equivalent: trending is only tested for truth (`if trending`, `not trending`, `self.trending and ...`, `bare_date or ...`), and None is falsy just like False.",
+    "pipeline.read.formats.markdown.x_read_trending__mutmut_3": "equivalent: on the trending page config_year is never read, because date lines are not resolved there (`not trending`), resolve_date gets no date line, and read_unrecognized ignores config_year.",
+    # pipeline/read/formats/markdown_cards.py
+    "pipeline.read.formats.markdown_cards.x__badge__mutmut_34": "equivalent: the url is replaced only when it is None or empty, and neither \"\" nor \"XXXX\" holds an arXiv id, so arxiv_id_in_url returns None either way.",
+    "pipeline.read.formats.markdown_cards.x_closing_bracket__mutmut_4": "equivalent: `escaped` is compared with match positions from finditer, which are never negative, so an initial -2 never matches, exactly like -1.",
+    "pipeline.read.formats.markdown_cards.x_links_only__mutmut_12": "equivalent: _SEPARATORS (`[\\s/|·•]*`) matches the empty string at any position up to len(text), and position never passes len(text), so match() never returns None and the condition is always true.",
+    "pipeline.read.formats.markdown_cards.x_parse_link__mutmut_6": "equivalent: both callers (whole_link, links_only) pass the index of a `[`, which closing_bracket counts as depth 1, so close is -1 or an index past start (>= 1), never 0; only a direct call breaking the docstring's precondition (text[start] not `[`) could tell them apart.",
+    "pipeline.read.formats.markdown_cards.x_parse_link__mutmut_7": "equivalent: both callers (whole_link, links_only) pass the index of a `[`, which closing_bracket counts as depth 1, so close is -1 or an index past start (>= 1), never 0; only a direct call breaking the docstring's precondition (text[start] not `[`) could tell them apart.",
+    "pipeline.read.formats.markdown_cards.xǁCardǁset_abstract__mutmut_21": "equivalent: the test runs only when text starts with `[`, which closing_bracket(text, 0) counts as depth 1, so it returns -1 or an index >= 1, never 0.",
+    "pipeline.read.formats.markdown_cards.xǁCardǁset_abstract__mutmut_22": "equivalent: the test runs only when text starts with `[`, which closing_bracket(text, 0) counts as depth 1, so it returns -1 or an index >= 1, never 0.",
+    "pipeline.read.formats.markdown_cards.xǁCardǁset_title__mutmut_18": "equivalent: the branch runs only when the heading starts with `[`, which closing_bracket(heading, 0) counts as depth 1, so close is -1 or an index >= 1, never 0.",
+    "pipeline.read.formats.markdown_cards.xǁCardǁset_title__mutmut_19": "equivalent: the branch runs only when the heading starts with `[`, which closing_bracket(heading, 0) counts as depth 1, so close is -1 or an index >= 1, never 0.",
+    "pipeline.read.formats.markdown_cards.xǁ_Pageǁ_start_card__mutmut_22": "equivalent: _TITLE_HEADING (`###[ \\t]+\\S`) makes heading[3] a space or a tab, which .strip() removes anyway, so heading[3:].strip() == heading[4:].strip().",
+    "pipeline.read.formats.markdown_cards.xǁ_Pageǁ_upvote__mutmut_14": "equivalent: has_lines is only ever read for its truth value (feed's `not card.has_lines`, markdown.py's any(...) and `not card.has_lines`), and `has_lines or None` is falsy exactly when `has_lines or False` is.",
+    # pipeline/read/formats/text_export.py
+    "pipeline.read.formats.text_export.x__classify__mutmut_22": "equivalent: a community URL's value is never read; only the values of upvote, login, paper and GitHub parts are (text_export.py's every `.value` read is guarded by one of those kinds).",
+    "pipeline.read.formats.text_export.x__classify__mutmut_37": "equivalent: arxiv_id_in_url searches with re.IGNORECASE, so the host prefix matches the same whatever its case.",
+    "pipeline.read.formats.text_export.x__classify__mutmut_73": "equivalent: a number part's value is never read; _read_card takes the comment count from the block's text.",
+    "pipeline.read.formats.text_export.x__listing__mutmut_15": "equivalent: the default title is only tested for starting with \"trending papers\" or \"week <digit>\", and \"xxxx\" (casefolded) does neither, just like \"\".",
+    "pipeline.read.formats.text_export.x__listing__mutmut_19": "equivalent: the stripped text is casefolded first, and no character's casefold contains an uppercase X (checked over all of Unicode), so the extra X in the lstrip set never strips anything.",
+    "pipeline.read.formats.text_export.x__read_card__mutmut_10": "equivalent: the index is 0 at that point (the upvote button is the card's first part), so `index += 1` and `index = 1` both give 1.",
+    "pipeline.read.formats.text_export.x__read_card__mutmut_3": "equivalent: the past-the-end sentinel is only compared with the kind names (upvote, login, paper, ...), none of which is \"\" or \"XXXX\".",
+    "pipeline.read.formats.text_export.x__read_card__mutmut_49": "equivalent: the extra pass at index == len(parts) reads the sentinel kind, which matches no branch, so it changes nothing but the index.",
+    "pipeline.read.formats.text_export.x__read_preamble__mutmut_1": "equivalent: seen_date is only tested for truth, and None is as false as False.",
+    "pipeline.read.formats.text_export.x__read_preamble__mutmut_56": "equivalent: a date-line part always parses to a DateLine, and resolve_date given a DateLine returns either a date or a non-empty error (\"no such date: ...\"), so the `or` fallback is never used.",
+    "pipeline.read.formats.text_export.x_read_text_export__mutmut_68": "equivalent: resolve_date with no date line never reads config_year (it uses only the capture day and the file name's date).",
 }
 
 

@@ -39,7 +39,7 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
     parsed.format = detect_format(decoded.text)
     reader = READERS.get(parsed.format)
     if reader is None:
-        read_unrecognized(parsed, decoded, config_year)
+        read_unrecognized(parsed, decoded)
     else:
         reader(parsed, decoded, config_year)
     parsed.rejects.sort(key=lambda reject: reject.line)

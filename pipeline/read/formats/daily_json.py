@@ -82,7 +82,7 @@ def read_daily_json(parsed: ParsedDigest, decoded: DecodedText, config_year: int
     """Fill `parsed` from the daily-papers API's JSON array."""
     items, why = _load_items(decoded.text)
     if why is not None:
-        read_unrecognized(parsed, decoded, config_year, why=why)
+        read_unrecognized(parsed, decoded, why=why)
         return
     parsed.listing = "daily"
     parsed.block_count = len(items)

@@ -63,7 +63,7 @@ def _read(parsed: ParsedDigest, decoded: DecodedText, config_year: int | None, t
     items = read_page(body, definitions, trending)
     cards = [item for item in items if isinstance(item, Card)]
     if not cards:
-        read_unrecognized(parsed, decoded, config_year, why="markdown holding no paper card (no `### ` title): nothing to read")
+        read_unrecognized(parsed, decoded, why="markdown holding no paper card (no `### ` title): nothing to read")
         return
     day = capture_day(values)
     _loose_blocks(parsed, entries, items, definitions, day, config_year, trending)

@@ -118,7 +118,8 @@ def _split_cards(parts: list[_Part]) -> tuple[list[_Part], list[list[_Part]]]:
         current.append(part)
         if part.kind not in (UPVOTE, LOGIN):
             has_text = True
-        if part.kind == PAPER and paper is None:
+        # Only a card has a paper: a paper URL in the page chrome must not hide that paper's card.
+        if part.kind == PAPER and paper is None and current is not preamble:
             paper = part.value
     return preamble, cards
 
@@ -293,7 +294,7 @@ def read_text_export(parsed: ParsedDigest, decoded: DecodedText, config_year: in
     ]
     preamble, cards = _split_cards(parts)
     if not cards:
-        read_unrecognized(parsed, decoded, config_year, why="a text export with no paper card: front matter or page chrome only")
+        read_unrecognized(parsed, decoded, why="a text export with no paper card: front matter or page chrome only")
         return
     parsed.block_count = len(blocks)
     parsed.header_block_count = taken - damaged_front_matter

@@ -4,7 +4,7 @@ from pipeline.read.decoding import DecodedText
 from pipeline.read.parsed import Entries, ParsedDigest, split_blocks
 
 
-def read_unrecognized(parsed: ParsedDigest, decoded: DecodedText, config_year: int | None, why: str | None = None) -> None:
+def read_unrecognized(parsed: ParsedDigest, decoded: DecodedText, why: str | None = None) -> None:
     """Refuse the file: status unrecognized, each block rejected as unrecognized_format."""
     blocks = split_blocks(decoded.text)
     # Whatever a reader found before it gave up is dropped: the file is refused whole.
