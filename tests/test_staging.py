@@ -19,7 +19,7 @@ from pipeline.build import consolidate_tables, stage
 from pipeline.config import Settings
 from pipeline.store.digest_files import list_with_signatures
 from pipeline.store.parse import ParseSettings, parse_files
-from pipeline.store.staging import STAGED_TABLES
+from pipeline.store.staging import STAGED_TABLES, read_staging
 from tests.helpers import REPO, abstract, publish_unchecked, read_table, render
 
 FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
@@ -59,6 +59,29 @@ def test_only_changed_content_is_parsed_again(settings):
     result = stage(settings)
     assert _names(result) == [] and result.plan.remove == ["b.txt"]
     assert [row[0] for row in _staged(settings)["staged_files"]] == ["a.txt"]
+
+
+def test_unchanged_files_are_counted_and_a_configured_year_kept_is_no_change(settings):
+    configured = Settings(settings.warehouse_dir, settings.digests_dir, 2024)
+    assert _names(stage(configured)) == ["a.txt", "b.txt"]
+    again = stage(configured)
+    assert (_names(again), again.plan.unchanged, again.plan.resign, again.plan.remove) == ([], 2, [], [])
+
+
+def test_read_staging_opens_only_a_staging_database_of_this_layout(settings, tmp_path):
+    path = settings.layout.staging_db
+    assert read_staging(path) is None  # none yet
+    stage(settings)
+    con = read_staging(path)
+    assert con is not None
+    with con:
+        assert con.execute("SELECT source_name FROM staged_files ORDER BY source_name").fetchall() == [("a.txt",), ("b.txt",)]
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()  # a DuckDB file, of no layout
+    assert read_staging(other) is None
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_bytes(b"this is no database" * 100)
+    assert read_staging(garbage) is None
 
 
 def test_other_reading_code_or_year_parses_everything_again(settings, monkeypatch):
@@ -122,6 +145,19 @@ def test_an_unreadable_file_is_read_again_once_its_signature_changes(settings):
     assert _names(stage(settings)) == []  # unchanged, not read again
     (settings.digests_dir / "not-yet.txt").write_text(render("Mar 15", FIRST))
     assert sorted(_names(stage(settings))) == ["link.txt", "not-yet.txt"]
+
+
+def test_an_unreadable_file_that_becomes_an_empty_one_is_read_again(settings):
+    # An unreadable file is staged with the sha256 of no bytes: the empty file it becomes has
+    # the same, yet it was never read, so it is parsed, not merely re-signed.
+    link = settings.digests_dir / "link.txt"
+    link.symlink_to("not-yet.txt")
+    stage(settings)
+    (settings.digests_dir / "not-yet.txt").write_bytes(b"")
+    assert sorted(_names(stage(settings))) == ["link.txt", "not-yet.txt"]
+    with duckdb.connect(str(settings.layout.staging_db), read_only=True) as con:
+        statuses = con.execute("SELECT source_name, status FROM staged_files ORDER BY source_name").fetchall()
+    assert statuses == [("a.txt", "ok"), ("b.txt", "ok"), ("link.txt", "empty"), ("not-yet.txt", "empty")]
 
 
 def test_many_files_parse_in_worker_processes_to_the_same_rows(tmp_path):
