@@ -10,6 +10,7 @@ except where a test says the checks themselves run.
 import hashlib
 import json
 import os
+import re
 import shutil
 
 import duckdb
@@ -46,6 +47,8 @@ CANDIDATE_FILES = [
 ]
 # Counted by hand from tests/history_corpus.py (paper_terms: as many as its published files hold).
 HISTORY_ROWS = {"digests": 16, "papers": 9, "appearances": 14, "repo_links": 3, "rejects": 2, "repo_stars": 2}
+# A time of the approval or the publication: UTC, to the second.
+UTC_SECONDS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"
 NO_MANIFEST = "there are no candidate tables (or their manifest is unreadable): consolidate first"
 
 
@@ -124,17 +127,21 @@ def test_after_every_check_passes_publishing_works(warehouse):
     ]
     for check in CHECKS:
         approval = json.loads(_approval_file(warehouse, check).read_text())
+        assert sorted(approval) == ["approved_at", "manifest_sha256"]
         assert approval["manifest_sha256"] == hashlib.sha256(manifest_bytes).hexdigest()
+        assert re.fullmatch(UTC_SECONDS, approval["approved_at"]), approval
     assert unapproved(layout, CHECKS) == []
 
     assert publish(warehouse) is True
+    terms = sum(pq.read_metadata(path).num_rows for path in (layout.root / "parquet" / "paper_terms").glob("*.parquet"))
+    assert terms > 0
     published = {f"{path.parent.name}/{path.name}": _file_state(path)[0] for path in sorted((layout.root / "parquet").rglob("*.parquet"))}
     assert published == candidates  # exactly the approved files, unchanged
     assert not (layout.root / "staging" / "candidates").exists()
-    assert published_record(layout).build_key == manifest["build_key"]
+    record = published_record(layout)
+    assert (record.build_key, record.rows) == (manifest["build_key"], {**HISTORY_ROWS, "paper_terms": terms})
+    assert re.fullmatch(UTC_SECONDS, record.published_at), record
     assert built_from(layout.root / "trends.duckdb")[0] == manifest["build_key"]
-    terms = sum(pq.read_metadata(path).num_rows for path in (layout.root / "parquet" / "paper_terms").glob("*.parquet"))
-    assert terms > 0
     expected = {**HISTORY_ROWS, "paper_terms": terms}
     with duckdb.connect(str(layout.root / "trends.duckdb"), read_only=True) as con:
         counts = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in expected}
@@ -279,6 +286,26 @@ def test_a_failed_check_is_refused(warehouse, check):
     assert not _approval_file(warehouse, check).exists()  # its earlier approval is withdrawn
     assert unapproved(warehouse.layout, CHECKS) == [_not_passed(check)]
     _assert_refused(warehouse, before, check)
+
+
+def test_every_problem_is_named_in_one_refusal(warehouse):
+    _approve_all(warehouse)
+    for check in ("papers_expectations", "rejects_expectations"):
+        record_check(warehouse.layout, check, None)
+    with pytest.raises(UncheckedCandidates) as refused:
+        check_publishable(warehouse.layout, CHECKS)
+    assert str(refused.value) == "refusing to publish: papers_expectations has not passed; rejects_expectations has not passed"
+
+
+def test_a_check_approves_only_the_manifest_there_is(warehouse):
+    layout = warehouse.layout
+    check = "papers_expectations"
+    record_check(layout, check, None)  # withdrawing an approval never given is no error
+    record_check(layout, check, "0" * 64)  # a manifest that is not the candidates'
+    assert not _approval_file(warehouse, check).exists()
+    _manifest_file(warehouse).unlink()
+    record_check(layout, check, hashlib.sha256(b"").hexdigest())  # no manifest at all
+    assert not _approval_file(warehouse, check).exists()
 
 
 @pytest.mark.parametrize("check", CHECKS)

@@ -15,6 +15,8 @@ import pytest
 from pipeline.build import REQUIRED_CHECKS, build_warehouse
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
+from pipeline.store.consolidate import _runs_by_part
+from tests.helpers import publish_unchecked
 from tests.history_corpus import (
     APR,
     APR_2,
@@ -162,6 +164,33 @@ def test_each_sighting_keeps_its_own_arxiv_id_in_appearances(history):
             (hand_digest_id("c-noid.txt"), None),
         ]
     )
+
+
+def test_a_rebuild_from_a_new_staging_keeps_each_digests_first_ingestion(history, tmp_path):
+    """The staging parsed anew (new parse times), the published digests table keeps the times it had."""
+    root = tmp_path / "warehouse"
+    shutil.copytree(history.warehouse_dir, root, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    shutil.rmtree(root / "staging")
+    settings = Settings(root, history.digests_dir, None)
+    publish_unchecked(settings)
+    first = {row["source_name"]: row["ingested_at"] for row in _rows(history, "digests")}
+    assert {row["source_name"]: row["ingested_at"] for row in _rows(settings, "digests")} == first
+
+
+def _batches(parts: list[str], size: int) -> pa.RecordBatchReader:
+    table = pa.table({"part": parts, "row": list(range(len(parts)))})
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=size))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 6])
+def test_a_tables_rows_go_to_their_parts_in_order_whatever_the_batches(size):
+    # Three parts in one batch (size 6), and runs cut across batches (sizes 1-3).
+    runs = [(part, rows.to_pylist()) for part, rows in _runs_by_part(_batches(["a", "a", "b", "c", "c", "c"], size))]
+    assert runs == [
+        ("a", [{"row": 0}, {"row": 1}]),
+        ("b", [{"row": 2}]),
+        ("c", [{"row": 3}, {"row": 4}, {"row": 5}]),
+    ]
 
 
 @pytest.mark.whole_build

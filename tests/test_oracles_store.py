@@ -752,6 +752,21 @@ def test_the_hand_built_tables_pass_every_check_across_tables(tmp_path):
         assert _failed_checks(_cross(tmp_path / warning, _parts(), warning)) == set()
 
 
+def test_a_check_across_tables_is_titled_and_names_the_files_it_read(tmp_path):
+    files = {table: [_write(tmp_path / table / "part-0.parquet", table, rows)] for table, rows in _tables().items()}
+    files["paper_terms"] = []
+    read = [f"{table}: {tmp_path / table}/: part-0.parquet" for table in ("digests", "papers", "appearances", "repo_links", "rejects")]
+    source = ", ".join([*read, "paper_terms: no files"])  # repo_stars is in no check
+    cross = run_cross_checks(files)
+    assert (cross.name, cross.title, cross.source) == ("cross_table_integrity", "Checks across tables (DuckDB)", source)
+    warning = run_warning_check("arxiv_id_conflicts", files)
+    assert (warning.name, warning.title, warning.source) == (
+        "arxiv_id_conflicts",
+        "Warning: every card names its paper's arXiv id (papers.arxiv_id is the first one seen)",
+        source,
+    )
+
+
 @pytest.mark.parametrize("case", CROSS_BOUNDS)
 def test_a_check_across_tables_holds_at_its_bound_and_fails_alone_one_past_it(tmp_path, case):
     bound = CROSS_BOUNDS[case]

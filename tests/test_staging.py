@@ -19,7 +19,7 @@ from pipeline.build import consolidate_tables, stage
 from pipeline.config import Settings
 from pipeline.store.digest_files import list_with_signatures
 from pipeline.store.parse import ParseSettings, parse_files
-from pipeline.store.staging import STAGED_TABLES, read_staging
+from pipeline.store.staging import STAGED_TABLES, StagingUnusable, open_staging, read_staging
 from tests.helpers import REPO, abstract, publish_unchecked, read_table, render
 
 FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
@@ -76,6 +76,8 @@ def test_read_staging_opens_only_a_staging_database_of_this_layout(settings, tmp
     assert con is not None
     with con:
         assert con.execute("SELECT source_name FROM staged_files ORDER BY source_name").fetchall() == [("a.txt",), ("b.txt",)]
+        with pytest.raises(duckdb.InvalidInputException, match="read-only"):  # a reader never locks out a build
+            con.execute("DELETE FROM staged_files")
     other = tmp_path / "other.duckdb"
     duckdb.connect(str(other)).close()  # a DuckDB file, of no layout
     assert read_staging(other) is None
@@ -118,8 +120,73 @@ def test_an_error_while_parsing_rolls_the_whole_stage_back(settings, monkeypatch
     assert _names(stage(settings)) == ["a.txt", "c.txt"]
 
 
+def test_the_staging_database_spills_beside_itself_past_a_gigabyte(tmp_path):
+    with open_staging(tmp_path / "staging" / "staging.duckdb") as con:
+        settings = con.execute("SELECT current_setting('temp_directory'), current_setting('memory_limit')").fetchone()
+    assert settings == (f"{tmp_path}/staging/duckdb_spill", "953.6 MiB")  # 1 GB, as DuckDB shows it
+
+
+def test_a_staging_database_open_in_another_process_is_never_deleted(settings):
+    stage(settings)
+    path = settings.layout.staging_db
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(StagingUnusable) as unusable:
+            open_staging(path)
+        assert str(unusable.value).startswith(f"the staging database {path} is open in another process: ")
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert _names(stage(settings)) == []  # the same database, every file still staged
+
+
+def test_a_staging_database_that_cannot_be_created_is_one_clear_error(tmp_path):
+    path = tmp_path / "staging.duckdb"
+    Path(f"{path}.wal").mkdir()  # where DuckDB must write its log
+    with pytest.raises(StagingUnusable) as unusable:
+        open_staging(path)
+    message = str(unusable.value)
+    assert message.startswith(f"cannot create the staging database {path} (") and message.endswith("); remove it and rerun")
+    assert "Is a directory" in message
+
+
+class _CommitFails:
+    """A staging connection whose COMMIT fails as on a full disk: DuckDB has then ended the
+    transaction, so a ROLLBACK after it finds none."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT":
+            self.con.execute("ROLLBACK")
+            raise duckdb.IOException("could not write the database file: no space left on device")
+        return self.con.execute(sql, *args)
+
+    def register(self, *args):
+        return self.con.register(*args)
+
+    def unregister(self, *args):
+        return self.con.unregister(*args)
+
+
+def test_a_failed_commit_raises_its_own_error_and_leaves_the_staging_as_it_was(settings, monkeypatch):
+    stage(settings)
+    before = _staged(settings)
+    (settings.digests_dir / "a.txt").write_text(render("Mar 20", FIRST))
+    apply_changes = pipeline.build.apply_changes
+    monkeypatch.setattr(pipeline.build, "apply_changes", lambda con, plan, parsed: apply_changes(_CommitFails(con), plan, parsed))
+    with pytest.raises(duckdb.IOException, match="no space left on device"):
+        stage(settings)
+    assert _staged(settings) == before
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "other_layout"])
-def test_a_damaged_staging_database_is_rebuilt_from_the_digests(settings, damage):
+def test_a_damaged_staging_database_is_rebuilt_from_the_digests(settings, damage, caplog):
     publish_unchecked(settings)
     tables = {table: read_table(settings.layout, table) for table in ("digests", "papers", "appearances")}
     path = settings.layout.staging_db
@@ -131,6 +198,12 @@ def test_a_damaged_staging_database_is_rebuilt_from_the_digests(settings, damage
         with duckdb.connect(str(path)) as con:
             con.execute("UPDATE staging_layout SET schema_id = 'another'")
     assert sorted(_names(stage(settings))) == ["a.txt", "b.txt"]
+    [warning] = [record.getMessage() for record in caplog.records if record.name == "pipeline.store.staging"]
+    if damage == "other_layout":
+        assert warning == f"the staging database {path} is of another layout: rebuilding it from the digests"
+    else:
+        assert warning.startswith(f"the staging database {path} cannot be opened (")
+        assert warning.endswith("): rebuilding it from the digests") and "(None)" not in warning
     # The same staged content as before: the published tables are current, nothing to write.
     assert consolidate_tables(settings) is None
     for table, before in tables.items():

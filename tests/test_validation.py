@@ -35,6 +35,9 @@ from pipeline.validate.suites import (
     DIGEST_ID_PATTERN,
     HTTPS_HOST_PATTERN,
     SUITE_RULES,
+    Rule,
+    _ephemeral_context,
+    build_suite,
     validate_table_files,
 )
 from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, render
@@ -49,6 +52,13 @@ SAMPLE_ROWS = {"digests": 5, "papers": 298, "appearances": 358, "repo_links": 86
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 IMG_TITLE = '"><img src=x onerror=alert(1)>'
+
+
+def test_a_rule_with_a_condition_of_no_known_kind_is_refused_by_name(monkeypatch):
+    rule = Rule("ExpectColumnValuesToNotBeNull", {"column": "term"}, "term is set", ("is_between", "term"))
+    monkeypatch.setitem(SUITE_RULES, "paper_terms", [rule])
+    with pytest.raises(ValueError, match=r"^unknown condition \('is_between', 'term'\)$"):
+        build_suite("paper_terms")
 
 
 def test_the_rules_are_those_written_here():
@@ -361,6 +371,33 @@ def test_values_at_and_before_each_bound_hold(tmp_path, table):
     result = _validate(tmp_path, table, rows)
     assert [(rule.rule, rule.success, rule.error) for rule in result.rules] == [(text, True, None) for text in RULE_TEXTS[table]], result.failures
     assert (result.name, result.row_count) == (f"{table}_expectations", len(BASE[table]) + len(HOLDING_ROWS[table]))
+
+
+def test_each_rule_result_names_the_columns_it_checks(tmp_path):
+    papers = _validate(tmp_path / "papers", "papers", _base()["papers"])
+    assert [rule.columns for rule in papers.rules] == [
+        ["paper_id"], ["paper_id"], ["title"], ["title"], ["title"],
+        ["_abstract_chars"],  # the abstracts' lengths, the column the suite validates
+        ["arxiv_id"], ["last_seen_date", "first_seen_date"],
+    ]  # fmt: skip
+    terms = _validate(tmp_path / "terms", "paper_terms", _base()["paper_terms"])
+    assert [rule.columns for rule in terms.rules] == [["paper_id", "term"], ["term"], ["term"], ["term"], ["in_title"]]
+    assert [rule.check for rule in terms.rules] == [
+        "expect_compound_columns_to_be_unique",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_match_regex",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_values_to_not_be_null",
+    ]
+
+
+def test_suites_run_in_an_ephemeral_context_that_never_phones_home():
+    context = _ephemeral_context()
+    assert type(context).__name__ == "EphemeralDataContext"
+    assert context.variables.analytics_enabled is False
+    bars = context.variables.progress_bars
+    assert (bars.globally, bars.metric_calculations) == (False, False)
+    assert sorted(context.config.stores) == ["checkpoint_store", "expectations_store", "validation_definition_store", "validation_results_store"]
 
 
 # One past a bound, or off a pattern, beyond the values of BREAKS (title of 301, abstract of

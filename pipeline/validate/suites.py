@@ -281,7 +281,8 @@ def build_suite(table: str):
         condition = _condition(rule.condition)
         if condition is not None:
             kwargs["row_condition"] = condition
-        expectation = getattr(gx.expectations, rule.expectation)(**kwargs, notes=rule.text, meta={"rule": number})
+        # The rule's number, to find its result; its words are in SUITE_RULES, not in GX.
+        expectation = getattr(gx.expectations, rule.expectation)(**kwargs, meta={"rule": number})
         suite.add_expectation(expectation)
     return suite
 
@@ -313,8 +314,8 @@ def _columns(kwargs: dict) -> list[str]:
 def _unexpected_rows(table: str, frame, indices) -> list[dict]:
     columns = [name for name in ROW_COLUMNS[table] if name in frame.columns]
     rows = []
-    for index in list(indices or [])[:SAMPLE_SIZE]:
-        label = index.get("index") if isinstance(index, dict) else index
+    # GX gives the frame's index labels (dicts only when asked for other identifying columns).
+    for label in list(indices or [])[:SAMPLE_SIZE]:
         if label in frame.index:
             rows.append({name: plain(frame.at[label, name]) for name in columns})
     return rows
@@ -333,8 +334,9 @@ def _exception_message(info) -> str | None:
 def _rule_result(table: str, frame, rule: Rule, result) -> RuleResult:
     config = result.expectation_config
     details = result.result or {}
-    values = details.get("partial_unexpected_list") or details.get("unexpected_list") or []
-    indices = details.get("partial_unexpected_index_list") or details.get("unexpected_index_list")
+    # SUMMARY results (validate_frame) hold the partial lists only.
+    values = details.get("partial_unexpected_list") or []
+    indices = details.get("partial_unexpected_index_list")
     return RuleResult(
         rule=rule.text,
         check=config.type,
