@@ -55,6 +55,9 @@ _NO_QUOTE_OR_BRACKET = "equivalent: the replacement holds no quote and no bracke
 _NEVER_EMPTY = "equivalent: the default only stands for no bracket at all, and a text is read as JSON only when it opens with a bracket or a brace"
 _NO_RECURSION = "equivalent: unreachable; _too_deep refuses anything nested deeper than 64 levels first, far below the depth at which json.loads recurses too deep"
 _HINTS_ONLY_SPEED = "equivalent: the link hints only spare a search (Entries.add finds the links itself when none are given, and reading each block on its own gives the same links)"
+_SQL_CASE = "equivalent: DuckDB reads SQL keywords, unquoted table, column and view names (views registered from Python too) and $parameter names whatever their case"
+_JSON_LAYOUT = "harmless: the file is read back only with json.loads, whatever its indentation and key order"
+_ZIP_STRICT = "equivalent: a cursor's rows have exactly as many values as its description has names"
 SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/read/decoding.py
     "pipeline.read.decoding.x__with_replacements__mutmut_17": "equivalent: max(len, 2) differs from max(len, 1) only for a text of 0 or 1 characters, where 0 or 1 U+FFFD is on the same side of 5 % of either",
@@ -168,6 +171,62 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.formats.text_export.x__read_preamble__mutmut_1": "equivalent: seen_date is only tested for truth, and None is as false as False.",
     "pipeline.read.formats.text_export.x__read_preamble__mutmut_56": "equivalent: a date-line part always parses to a DateLine, and resolve_date given a DateLine returns either a date or a non-empty error (\"no such date: ...\"), so the `or` fallback is never used.",
     "pipeline.read.formats.text_export.x_read_text_export__mutmut_68": "equivalent: resolve_date with no date line never reads config_year (it uses only the capture day and the file name's date).",
+    # pipeline/store/consolidate.py
+    "pipeline.store.consolidate.x_consolidate__mutmut_4": "equivalent: DuckDB reads setting names and time zone names whatever their case",
+    "pipeline.store.consolidate.x_consolidate__mutmut_5": "equivalent: DuckDB reads setting names and time zone names whatever their case",
+    "pipeline.store.consolidate.x_consolidate__mutmut_22": _SQL_CASE,
+    "pipeline.store.consolidate.x_consolidate__mutmut_24": _SQL_CASE,
+    "pipeline.store.consolidate.x_write_manifest__mutmut_15": _JSON_LAYOUT,
+    "pipeline.store.consolidate.x_write_manifest__mutmut_16": _JSON_LAYOUT,
+    "pipeline.store.consolidate.x_write_manifest__mutmut_18": _JSON_LAYOUT,
+    "pipeline.store.consolidate.x_write_manifest__mutmut_19": _JSON_LAYOUT,
+    "pipeline.store.consolidate.x_write_manifest__mutmut_20": _JSON_LAYOUT,
+    "pipeline.store.consolidate.x_write_manifest__mutmut_21": _JSON_LAYOUT,
+    # pipeline/store/publish.py
+    "pipeline.store.publish.x__part_file__mutmut_7": "equivalent: the message is never shown; read_manifest turns any error in the manifest into no manifest, and publishing says so",
+    "pipeline.store.publish.x_move_into_place__mutmut_36": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_37": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_39": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_40": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_41": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_42": _JSON_LAYOUT,
+    "pipeline.store.publish.x_record_check__mutmut_26": _JSON_LAYOUT,
+    "pipeline.store.publish.x_record_check__mutmut_28": _JSON_LAYOUT,
+    "pipeline.store.publish.x_record_check__mutmut_29": _JSON_LAYOUT,
+    "pipeline.store.publish.x_unapproved__mutmut_10": "equivalent: a missing file's signature, None or \"\", differs alike from the list the manifest holds, and only that difference is read",
+    # pipeline/store/staging.py
+    "pipeline.store.staging.x__create__mutmut_6": _SQL_CASE,
+    "pipeline.store.staging.x__create__mutmut_10": _SQL_CASE,
+    "pipeline.store.staging.x__create__mutmut_11": _SQL_CASE,
+    "pipeline.store.staging.x__create__mutmut_17": _SQL_CASE,
+    "pipeline.store.staging.x__create__mutmut_18": _SQL_CASE,
+    "pipeline.store.staging.x__create__mutmut_21": _SQL_CASE,
+    "pipeline.store.staging.x__has_this_layout__mutmut_4": _SQL_CASE,
+    "pipeline.store.staging.x__has_this_layout__mutmut_5": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_5": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_12": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_18": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_26": "equivalent: unregistering a name never registered does nothing, and the next register of new_rows replaces the view left behind (the connection ends with the stage)",
+    "pipeline.store.staging.x_apply_changes__mutmut_27": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_33": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_34": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_36": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_39": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_42": _SQL_CASE,
+    "pipeline.store.staging.x_apply_changes__mutmut_46": _SQL_CASE,
+    "pipeline.store.staging.x_staged_files__mutmut_4": _SQL_CASE,
+    "pipeline.store.staging.x_staged_files__mutmut_5": _SQL_CASE,
+    # pipeline/validate/cross_checks.py
+    "pipeline.validate.cross_checks.x__run__mutmut_8": "harmless: every column of a table is read, not only those the queries name: the same rows and results, more memory",
+    "pipeline.validate.cross_checks.x__run__mutmut_11": "harmless: every column of a table is read, not only those the queries name: the same rows and results, more memory",
+    "pipeline.validate.cross_checks.x__run__mutmut_32": _ZIP_STRICT,
+    "pipeline.validate.cross_checks.x__run__mutmut_35": _ZIP_STRICT,
+    "pipeline.validate.cross_checks.x__run__mutmut_36": _ZIP_STRICT,
+    # pipeline/validate/suites.py
+    "pipeline.validate.suites.x__ephemeral_context__mutmut_10": "equivalent: GX reads a metric_calculations progress bar of None, or not given, as off",
+    "pipeline.validate.suites.x__ephemeral_context__mutmut_12": "equivalent: GX reads a metric_calculations progress bar of None, or not given, as off",
+    "pipeline.validate.suites.x__ephemeral_context__mutmut_16": "equivalent: given a project config and no mode, get_context makes an ephemeral context",
+    "pipeline.validate.suites.x__ephemeral_context__mutmut_18": "equivalent: given a project config and no mode, get_context makes an ephemeral context",
 }
 
 
