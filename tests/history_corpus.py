@@ -15,13 +15,12 @@ import json
 import pytest
 
 from pipeline.config import Settings
-from tests.helpers import HEADER, abstract, publish_unchecked
+from tests.helpers import abstract, publish_unchecked, render
 
 
 def _text(date_line: str | None, entries: list[tuple[str, str]], tail: tuple[str, ...] = ()) -> str:
-    """The samples' layout: header blocks, the date line, title and abstract blocks, one blank line between."""
-    blocks = [*HEADER, *([date_line] if date_line else []), *(block for entry in entries for block in entry), *tail]
-    return "\n\n".join(blocks)
+    """The samples' layout (tests.helpers.render), then the blocks of `tail`."""
+    return "\n\n".join([render(date_line, entries), *tail])
 
 
 def _abstract(seed: str, link: str | None = None) -> str:
