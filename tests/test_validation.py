@@ -36,7 +36,9 @@ from pipeline.validate.suites import (
     HTTPS_HOST_PATTERN,
     SUITE_RULES,
     Rule,
+    _condition,
     _ephemeral_context,
+    _exception_message,
     build_suite,
     validate_table_files,
 )
@@ -389,6 +391,47 @@ def test_each_rule_result_names_the_columns_it_checks(tmp_path):
         "expect_column_value_lengths_to_be_between",
         "expect_column_values_to_not_be_null",
     ]
+
+
+def test_a_rule_error_is_read_from_either_form_of_gx_exception_info():
+    """GX gives one flat ExceptionInfo (an error outside the metrics) or one per metric that raised."""
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+    from great_expectations.validator.exception_info import ExceptionInfo
+
+    no_error = ExpectationValidationResult(success=True).exception_info
+    assert no_error == {"raised_exception": False, "exception_traceback": None, "exception_message": None}
+    assert _exception_message(no_error) is None
+    assert _exception_message(None) is None
+    assert _exception_message(ExceptionInfo("Traceback ...", "boom")) == "boom"
+    assert _exception_message(ExceptionInfo("Traceback ...", None)) == "GX raised an exception"
+    by_metric = {
+        "MetricConfigurationID(metric_name='column_values.nonnull.condition')": ExceptionInfo("tb", "no column x"),
+        "MetricConfigurationID(metric_name='column_values.nonnull.count')": ExceptionInfo("tb", "no column x"),
+        "MetricConfigurationID(metric_name='table.row_count')": ExceptionInfo("tb", "bad batch"),
+        "MetricConfigurationID(metric_name='table.columns')": {"raised_exception": False, "exception_message": None},
+    }
+    assert _exception_message(by_metric) == "no column x; bad batch"  # each message once, first seen first
+    assert _exception_message({"some_metric": {"raised_exception": False, "exception_message": None}}) is None
+
+
+def test_each_rule_counts_the_rows_its_condition_selects(tmp_path):
+    # a.txt ok, b.txt a duplicate of a.txt, c.txt empty
+    assert [(row["status"], row["duplicate_of"]) for row in BASE["digests"]] == [("ok", None), ("duplicate", "a.txt"), ("empty", None)]
+    digests = _validate(tmp_path, "digests", _base()["digests"])
+    assert [rule.evaluated for rule in digests.rules] == [
+        3, 3, 3,
+        2,  # digest_id unique among rows with no duplicate_of: a.txt, c.txt
+        2,  # digest_date set where status is ok or duplicate: a.txt, b.txt
+        3, 3, 3, 3,
+        1,  # duplicate_of names a row of the same digest_id, where set: b.txt
+        3, 3, 3,
+    ]  # fmt: skip
+    assert {rule.unexpected_count for rule in digests.rules} == {0}
+
+
+def test_a_rule_condition_of_an_unknown_kind_is_refused_by_name():
+    with pytest.raises(ValueError, match=re.escape("unknown condition ('is_empty', 'title')")):
+        _condition(("is_empty", "title"))
 
 
 def test_suites_run_in_an_ephemeral_context_that_never_phones_home():

@@ -322,10 +322,13 @@ def _unexpected_rows(table: str, frame, indices) -> list[dict]:
 
 
 def _exception_message(info) -> str | None:
-    """GX's exception_info: one {exception_message, ...} or such dicts keyed by metric."""
+    """GX's exception_info: one {raised_exception, exception_message, ...} or such dicts keyed by metric.
+
+    GX's flat form (ExceptionInfo) sets raised_exception whenever it holds an error.
+    """
     if not isinstance(info, dict):
         return None
-    if info.get("raised_exception") or info.get("exception_message"):
+    if info.get("raised_exception"):
         return info.get("exception_message") or "GX raised an exception"
     messages = [str(item["exception_message"]) for item in info.values() if isinstance(item, dict) and item.get("exception_message")]
     return "; ".join(dict.fromkeys(messages)) or None
@@ -345,8 +348,8 @@ def _rule_result(table: str, frame, rule: Rule, result) -> RuleResult:
         evaluated=plain(details.get("element_count")),
         unexpected_count=plain(details.get("unexpected_count")),
         unexpected_values=[plain(value) for value in values[:SAMPLE_SIZE]],
-        rows=[] if result.success else _unexpected_rows(table, frame, indices),
-        error=_exception_message(getattr(result, "exception_info", None)),
+        rows=_unexpected_rows(table, frame, indices),  # none for a rule that holds (no rule has `mostly`)
+        error=_exception_message(result.exception_info),
     )
 
 
