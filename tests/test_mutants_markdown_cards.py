@@ -55,6 +55,8 @@ def rejects(parsed: ParsedDigest) -> list[tuple[int, str, str]]:
         (["[Website][9]"], None, None, None, []),
         # The comment count of an earlier line survives a later line without one.
         ([f"[3 comments]({PAPER}#community)", "[GitHub 5](https://github.com/a/b)"], None, 3, 5, ["https://github.com/a/b"]),
+        # A GitHub badge without a star count: the repository, no stars.
+        (["[GitHub](https://github.com/a/b)"], None, None, None, ["https://github.com/a/b"]),
     ],
 )
 def test_card_line_values_reach_the_entry(lines, arxiv_id, comments, stars, card_links):

@@ -429,6 +429,24 @@ def test_each_rule_counts_the_rows_its_condition_selects(tmp_path):
     assert {rule.unexpected_count for rule in digests.rules} == {0}
 
 
+@pytest.mark.parametrize(
+    ("bad_lines", "shown"),
+    [
+        ([0, -1, -2, -3], [0, -1, -2, -3]),  # one under the sample size: all shown
+        ([0, -1, -2, -3, -4], [0, -1, -2, -3, -4]),  # the sample size (5)
+        ([0, -1, -2, -3, -4, -5], [0, -1, -2, -3, -4]),  # one past it: the first five, counted all
+    ],
+)
+def test_a_failed_rule_shows_at_most_five_values_and_rows(tmp_path, bad_lines, shown):
+    good = _base()["rejects"]
+    bad = [dict(good[0], line=line, raw_text=f"block {line}") for line in bad_lines]
+    result = _validate(tmp_path, "rejects", good + bad)
+    (failure,) = result.failures
+    assert (failure.rule, failure.unexpected_count) == ("line is at least 1", len(bad_lines))
+    assert failure.unexpected_values == shown
+    assert failure.rows == [{"source_name": "c.txt", "line": line, "reason": "truncated_entry"} for line in shown]
+
+
 def test_a_rule_condition_of_an_unknown_kind_is_refused_by_name():
     with pytest.raises(ValueError, match=re.escape("unknown condition ('is_empty', 'title')")):
         _condition(("is_empty", "title"))

@@ -312,13 +312,9 @@ def _columns(kwargs: dict) -> list[str]:
 
 
 def _unexpected_rows(table: str, frame, indices) -> list[dict]:
+    """The identifying columns of the rows GX names by their labels in the frame it validated."""
     columns = [name for name in ROW_COLUMNS[table] if name in frame.columns]
-    rows = []
-    # GX gives the frame's index labels (dicts only when asked for other identifying columns).
-    for label in list(indices or [])[:SAMPLE_SIZE]:
-        if label in frame.index:
-            rows.append({name: plain(frame.at[label, name]) for name in columns})
-    return rows
+    return [{name: plain(frame.at[label, name]) for name in columns} for label in indices or []]
 
 
 def _exception_message(info) -> str | None:
@@ -347,7 +343,7 @@ def _rule_result(table: str, frame, rule: Rule, result) -> RuleResult:
         columns=_columns(config.kwargs),
         evaluated=plain(details.get("element_count")),
         unexpected_count=plain(details.get("unexpected_count")),
-        unexpected_values=[plain(value) for value in values[:SAMPLE_SIZE]],
+        unexpected_values=[plain(value) for value in values],
         rows=_unexpected_rows(table, frame, indices),  # none for a rule that holds (no rule has `mostly`)
         error=_exception_message(result.exception_info),
     )
