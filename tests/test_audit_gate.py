@@ -116,6 +116,7 @@ def test_the_required_checks_are_the_eight():
     assert REQUIRED_CHECKS == CHECKS
 
 
+@pytest.mark.whole_build  # every check, GX's included
 def test_after_every_check_passes_publishing_works(warehouse):
     layout = warehouse.layout
     manifest_bytes = _manifest_file(warehouse).read_bytes()
@@ -347,6 +348,7 @@ def test_an_approval_that_is_not_one_is_refused(warehouse, content, reason):
 # --- files the manifest does not name ------------------------------------------------------------
 
 
+@pytest.mark.whole_build  # every check, GX's included
 def test_a_candidate_file_not_in_the_manifest_is_never_published(warehouse):
     layout = warehouse.layout
     papers = layout.root / "staging" / "candidates" / "papers"

@@ -592,3 +592,24 @@ def test_a_json_list_with_no_day_says_why():
     parsed = parse_digest(b'[{"paper": {"id": "2603.00001", "title": "A", "summary": "S."}}]', "daily.json", 2026)
     assert (parsed.status, parsed.error) == ("undated", "no submittedOnDailyAt in any item and no ISO date in the file name")
     assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [(1, "undated_digest", "the digest has no usable date")]
+
+
+def test_a_sample_of_only_the_page_header_and_a_date_line_is_a_dated_digest_with_no_entries():
+    text = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nbyAK and the research community\n\nMar 12"
+    parsed = parse_digest(text.encode(), "2026-03-12.txt")
+    assert (parsed.format, parsed.status, parsed.digest_date) == ("sample", "ok", dt.date(2026, 3, 12))
+    assert (parsed.entries, parsed.rejects, parsed.header_block_count, parsed.block_count) == ([], [], 4, 5)
+
+
+def test_links_are_found_after_text_that_lower_case_lengthens():
+    # "İ" (U+0130) lower-cases to two code points: 60 of them move every later offset of
+    # the lower-cased text by 60, so the link search cannot take positions from it.
+    sentences = " Each sentence shows a clear and repeatable effect." * 8  # abstract-shaped: over 300 characters
+    first = "About İ" + " İ" * 60 + "." + sentences
+    second = "About links." + sentences + " Code at https://github.com/a/b today."
+    text = f"new\n\nSubscribe\n\nMar 12\n\nİstanbul Models\n\n{first}\n\nSecond Paper\n\n{second}"
+    parsed = parse_digest(text.encode(), "2026-03-12.txt")
+    assert [(entry.title, [link.url for link in entry.links]) for entry in parsed.entries] == [
+        ("İstanbul Models", []),
+        ("Second Paper", ["https://github.com/a/b"]),
+    ]

@@ -517,6 +517,7 @@ def test_the_position_bound_is_the_entry_count_of_the_digest_that_counts(tmp_pat
     assert _validate(tmp_path, "appearances", _base()["appearances"], digests).success
 
 
+@pytest.mark.whole_build
 def test_a_build_with_an_undated_copy_of_a_dated_digest_publishes(tmp_path):
     """The same through a build: a byte-identical copy whose name has no date is undated, with no entries."""
     raw = tmp_path / "raw"
