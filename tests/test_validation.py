@@ -427,6 +427,8 @@ def test_each_rule_counts_the_rows_its_condition_selects(tmp_path):
         3, 3, 3,
     ]  # fmt: skip
     assert {rule.unexpected_count for rule in digests.rules} == {0}
+    assert (digests.name, digests.title) == ("digests_expectations", "Expectation suite for digests")
+    assert digests.source == f"{tmp_path}/tables/: digests.parquet"
 
 
 @pytest.mark.parametrize(
