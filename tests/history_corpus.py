@@ -123,6 +123,10 @@ MAR = {day: dt.date(2026, 3, day) for day in range(10, 17)}
 APR_2 = dt.date(2026, 4, 2)
 
 
+# Counted by hand from the digests above (paper_terms: as many as the published files hold).
+HISTORY_ROWS = {"digests": 16, "papers": 9, "appearances": 14, "repo_links": 3, "rejects": 2, "repo_stars": 2}
+
+
 @pytest.fixture(scope="session")
 def history(tmp_path_factory) -> Settings:
     """The digests above staged, consolidated and published through pipeline/ (read-only for the tests).

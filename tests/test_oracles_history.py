@@ -6,6 +6,7 @@ one whose source_name sorts first (by code point) is the digest. The history and
 hand-computed ids are in tests/history_corpus.py.
 """
 
+import re
 import shutil
 
 import pyarrow as pa
@@ -15,7 +16,9 @@ import pytest
 from pipeline.build import REQUIRED_CHECKS, build_warehouse
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
+from pipeline.serve.trends_db import built_from
 from pipeline.store.consolidate import _runs_by_part
+from pipeline.store.publish import published_record
 from tests.helpers import publish_unchecked
 from tests.history_corpus import (
     APR,
@@ -26,6 +29,7 @@ from tests.history_corpus import (
     F_ABS,
     G_M,
     HISTORY,
+    HISTORY_ROWS,
     K_UPPER,
     MAR,
     N_ABS,
@@ -208,3 +212,13 @@ def test_the_history_built_with_its_checks_passes_them_and_gives_the_same_tables
             whole = [{**row, "ingested_at": None} for row in whole]
             unchecked = [{**row, "ingested_at": None} for row in unchecked]
         assert whole == unchecked, table
+
+
+def test_the_published_record_names_the_build_its_rows_and_when_in_utc(history):
+    """Without the checks (the history fixture): what test_audit_gate asserts after a checked publish."""
+    layout = history.layout
+    record = published_record(layout)
+    terms = sum(pq.read_metadata(path).num_rows for path in layout.table_files("paper_terms"))
+    assert record.rows == {**HISTORY_ROWS, "paper_terms": terms}
+    assert record.build_key == built_from(layout.root / "trends.duckdb")[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", record.published_at), record
