@@ -107,7 +107,7 @@ def _shown(con, ranked: list[dict]) -> list[dict]:
     from pipeline.topics.terms import subsumed_terms
 
     terms = [row["term"] for row in ranked]
-    pairs = pl.DataFrame(con.execute(_TERM_PAPERS_SQL, {"terms": terms}).to_arrow_table())
+    pairs = pl.DataFrame(con.sql(_TERM_PAPERS_SQL, params={"terms": terms}).to_arrow_table())
     hidden = set(subsumed_terms(pairs)["term"].to_list())
     return [row for row in ranked if row["term"] not in hidden]
 
