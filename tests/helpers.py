@@ -24,6 +24,9 @@ SAMPLE_TABLE_FILES = [
 ]
 HEADER = ["new", "Get trending papers in your email inbox!", "Subscribe", "byAK and the research community"]
 
+# A time of the approval or the publication: UTC, to the second.
+UTC_SECONDS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"
+
 
 def abstract(seed: str, sentences: int = 12) -> str:
     """An abstract-shaped block: several sentences, well over a title's length."""

@@ -28,6 +28,7 @@ from pipeline.store.publish import (
     record_check,
     unapproved,
 )
+from tests.helpers import UTC_SECONDS
 from tests.history_corpus import HISTORY_ROWS
 from tests.rule_texts import REQUIRED_CHECK_NAMES
 
@@ -49,8 +50,6 @@ CANDIDATE_FILES = [
 # A file of each table is changed in turn: every file is approved the same way, through its
 # signature in the manifest (the April files as the March ones).
 CHANGED_FILES = [name for name in CANDIDATE_FILES if "2026-04" not in name]
-# A time of the approval or the publication: UTC, to the second.
-UTC_SECONDS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"
 NO_MANIFEST = "there are no candidate tables (or their manifest is unreadable): consolidate first"
 
 

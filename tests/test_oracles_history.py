@@ -19,7 +19,7 @@ from pipeline.schemas import TABLES
 from pipeline.serve.trends_db import built_from
 from pipeline.store.consolidate import _runs_by_part
 from pipeline.store.publish import published_record
-from tests.helpers import publish_unchecked
+from tests.helpers import UTC_SECONDS, publish_unchecked
 from tests.history_corpus import (
     APR,
     APR_2,
@@ -221,4 +221,4 @@ def test_the_published_record_names_the_build_its_rows_and_when_in_utc(history):
     terms = sum(pq.read_metadata(path).num_rows for path in layout.table_files("paper_terms"))
     assert record.rows == {**HISTORY_ROWS, "paper_terms": terms}
     assert record.build_key == built_from(layout.root / "trends.duckdb")[0]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", record.published_at), record
+    assert re.fullmatch(UTC_SECONDS, record.published_at), record
