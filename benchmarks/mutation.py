@@ -57,6 +57,7 @@ _NO_RECURSION = "equivalent: unreachable; _too_deep refuses anything nested deep
 _HINTS_ONLY_SPEED = "equivalent: the link hints only spare a search (Entries.add finds the links itself when none are given, and reading each block on its own gives the same links)"
 _SQL_CASE = "equivalent: DuckDB reads SQL keywords, unquoted table, column and view names (views registered from Python too) and $parameter names whatever their case"
 _JSON_LAYOUT = "harmless: the file is read back only with json.loads, whatever its indentation and key order"
+_FIRST_RUN = "equivalent: the part a run starts with is read only while rows are pending, and the first rows set it before any are pending"
 _ZIP_STRICT = "equivalent: a cursor's rows have exactly as many values as its description has names"
 SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/read/decoding.py
@@ -74,7 +75,6 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.decoding.x_decode_digest__mutmut_49": _CODEC,
     # pipeline/read/reader.py
     "pipeline.read.reader.x__read_not_text__mutmut_9": _CODEC,
-    "pipeline.read.reader.x_parse_digest__mutmut_41": "equivalent: a reject's line is its block's first line (an item's number in JSON) and no two rejects of a file share one, so sorting the whole tuples orders as sorting by line",
     # pipeline/read/parsed.py
     "pipeline.read.parsed.xǁEntriesǁadd__mutmut_66": "equivalent: the one reader that passes links (sample) passes the links extract_links finds in the same abstract, found faster",
     # pipeline/read/formats/
@@ -113,7 +113,6 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.formats.sample.x_read_sample__mutmut_27": "equivalent: None is falsy, as False is",
     "pipeline.read.formats.sample.x_read_sample__mutmut_67": "equivalent: resolve_date gives an error with every invalid date, so the fallback text is never used",
     "pipeline.read.formats.sample.x_read_sample__mutmut_78": "equivalent: without a date line the day comes from an ISO date (with its year) in the file name, so the configured year is never read",
-    "pipeline.read.formats.sample.x_read_sample__mutmut_122": "equivalent: rejects are tuples that start with their line, and no two rejects of a file share a line, so sorting the whole tuple orders them as sorting by line",
     # pipeline/read/dates.py
     "pipeline.read.dates.x__reference_year_for__mutmut_9": "equivalent while REFERENCE_YEAR is 2026: stepping back by 2 from 2026 reaches the leap year 2024 as stepping by 1 does",
     # pipeline/read/identity.py
@@ -142,7 +141,6 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.read.formats.markdown.x__add_cards__mutmut_42": "equivalent: a Block is the tuple (line, text, offset) and no two blocks of a file start on the same line, so sorting the tuples themselves gives the same order as sorting by line.",
     "pipeline.read.formats.markdown.x__loose_blocks__mutmut_1": "equivalent: seen_card and date_taken are only read in `seen_card or date_taken` and are only ever set to True, so starting them at None rather than False takes the same branch every time.",
     "pipeline.read.formats.markdown.x__loose_blocks__mutmut_45": "equivalent: with a date line, resolve_date returns no date only from its `no such date: ...` branch, so resolved.error is never empty here and the `or` fallback is never used.",
-    "pipeline.read.formats.markdown.x__read__mutmut_118": "equivalent: every block is rejected at most once and blocks start on distinct lines, so the rejects' lines are distinct and sorting the Reject tuples gives the same order as sorting by line (parse_digest also sorts by line afterwards).",
     "pipeline.read.formats.markdown.x__read__mutmut_66": "equivalent: resolve_date with no date line returns the capture day, the file name's date or an error before it reaches config_year, so the configured year is never read.",
     "pipeline.read.formats.markdown.x_read_markdown__mutmut_4": "equivalent: trending is only tested for truth (`if trending`, `not trending`, `self.trending and ...`, `bare_date or ...`), and None is falsy just like False.",
     "pipeline.read.formats.markdown.x_read_markdown_ref__mutmut_4": "equivalent: trending is only tested for truth (`if trending`, `not trending`, `self.trending and ...`, `bare_date or ...`), and None is falsy just like False.",
@@ -191,6 +189,8 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.store.publish.x_move_into_place__mutmut_40": _JSON_LAYOUT,
     "pipeline.store.publish.x_move_into_place__mutmut_41": _JSON_LAYOUT,
     "pipeline.store.publish.x_move_into_place__mutmut_42": _JSON_LAYOUT,
+    "pipeline.store.consolidate.x__runs_by_part__mutmut_1": _FIRST_RUN,
+    "pipeline.store.consolidate.x__runs_by_part__mutmut_2": _FIRST_RUN,
     "pipeline.store.publish.x_record_check__mutmut_26": _JSON_LAYOUT,
     "pipeline.store.publish.x_record_check__mutmut_28": _JSON_LAYOUT,
     "pipeline.store.publish.x_record_check__mutmut_29": _JSON_LAYOUT,

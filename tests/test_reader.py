@@ -216,9 +216,10 @@ def test_same_paper_twice_in_one_digest_is_one_appearance():
     assert [reason for _, reason, _ in reasons(parsed)] == ["repeated_entry", "repeated_entry"]
 
 
-def test_split_blocks_keeps_first_lines():
-    blocks = split_blocks("a\n\n\nb\nc\n\nd")
-    assert [(block.line, block.text) for block in blocks] == [(1, "a"), (4, "b\nc"), (7, "d")]
+def test_split_blocks_keeps_first_lines_and_offsets():
+    # Three newlines before "Xb": the odd one is skipped, and only newlines (an X stays).
+    blocks = split_blocks("a\n\n\nXb\nc\n\nd")
+    assert [(block.line, block.text, block.offset) for block in blocks] == [(1, "a", 0), (4, "Xb\nc", 4), (7, "d", 10)]
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ from pipeline.validate.suites import (
     _ephemeral_context,
     _exception_message,
     build_suite,
+    read_table,
     validate_table_files,
 )
 from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, render
@@ -511,6 +512,19 @@ def test_positions_up_to_entry_count_hold_and_one_past_fails(tmp_path):
     assert result.failures[0].unexpected_values == [[3, 4]]  # (entry_count, position)
 
 
+def test_an_appearance_of_a_digest_with_no_digests_row_gets_no_position_bound(tmp_path):
+    """The check across tables reports such a digest_id; this rule passes its row, and still
+    shows the other digests' bounds as whole numbers."""
+    orphan = {"digest_id": "e" * 64, "paper_id": "1111111111111111", "digest_date": MAR_11, "position": 99, "line": 13}
+    rows = _base()["appearances"] + [orphan]
+    assert _validate(tmp_path, "appearances", rows, _base()["digests"]).success
+    rows[1]["position"] = 3  # a.txt has entry_count 2
+    result = _validate(tmp_path, "appearances", rows, _base()["digests"])
+    assert _failed(result) == {R["appearances"][3]}
+    assert result.failures[0].rows == [{"digest_id": A, "paper_id": P2, "position": 3}]
+    assert json.dumps(result.failures[0].unexpected_values) == "[[2, 3]]"  # not 2.0
+
+
 def test_the_position_bound_is_the_entry_count_of_the_digest_that_counts(tmp_path):
     """A copy of a dated digest that is itself undated (no date in its name) has entry_count 0;
     the bound of the appearances is still the first copy's entry_count."""
@@ -584,12 +598,25 @@ def test_owner_and_repo_are_required_for_repository_links(tmp_path, link, failin
         assert failure.rows == [{"paper_id": P2, "url": link["url"], "kind": link["kind"]}]
 
 
+def test_read_table_reads_only_the_columns_named_from_files_and_from_none(tmp_path):
+    first = _write(tmp_path / "one.parquet", "digests", _base()["digests"][:1])
+    second = _write(tmp_path / "two.parquet", "digests", _base()["digests"][1:])
+    got = read_table([first, second], "digests", ["source_name", "entry_count"])
+    assert got.to_pylist() == [
+        {"source_name": "a.txt", "entry_count": 2},
+        {"source_name": "b.txt", "entry_count": 2},
+        {"source_name": "c.txt", "entry_count": 0},
+    ]
+    empty = read_table([], "digests", ["source_name", "entry_count"])
+    assert (empty.num_rows, empty.schema.names, str(empty.schema.field("entry_count").type)) == (0, ["source_name", "entry_count"], "int32")
+
+
 # --- a check that cannot run never passes --------------------------------------------------------
 
 
 def test_a_missing_column_fails_its_rules_with_the_error(tmp_path):
     path = _write(tmp_path / "digests.parquet", "digests", _base()["digests"], drop=("date_source",))
-    result = validate_table_files("digests", [path])
+    result = validate_table_files("digests", [path], [])
     assert not result.success
     assert _failed(result) == {R["digests"][5]}
     assert "date_source" in result.failures[0].error

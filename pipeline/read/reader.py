@@ -42,5 +42,5 @@ def parse_digest(raw: bytes, source_name: str, config_year: int | None = None) -
         read_unrecognized(parsed, decoded)
     else:
         reader(parsed, decoded, config_year)
-    parsed.rejects.sort(key=lambda reject: reject.line)
+    parsed.rejects.sort()  # by line first (a Reject is a tuple that starts with its line)
     return parsed

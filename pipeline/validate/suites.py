@@ -217,36 +217,26 @@ def read_frame(paths: list[Path], table: str):
     return arrow.to_pandas()
 
 
-def prepare_frame(table: str, frame, digests=None):
-    """The frame with the helper columns its suite needs (a copy; the input is untouched).
+def prepare_frame(table: str, frame, digests):
+    """The frame (from read_frame) with the helper columns its suite needs (a copy; the input is untouched).
 
-    appearances needs the digests frame for each digest's entry_count. A frame that
-    still has a length-only column gets its lengths instead (as read_frame gives them).
+    appearances needs the digests frame for each digest's entry_count; other tables ignore it.
     """
-    import pandas as pd
-
     frame = frame.copy()
     # GX compares only int64 and float64 columns with bounds vectorized; any other dtype
     # (int32: position, line, the counts) goes value by value in Python.
     for column in frame.columns[frame.dtypes == "int32"]:
         frame[column] = frame[column].astype("int64")
-    for column, helper in LENGTH_ONLY_COLUMNS.get(table, {}).items():
-        if column in frame.columns:
-            lengths = _text_lengths(pa.array(frame[column], type=pa.string()))
-            frame[helper] = lengths.to_numpy(zero_copy_only=False)  # positional: any index
-            frame = frame.drop(columns=[column])
     if table == "digests":
         # digest_id of the row that duplicate_of names; missing when no row has that name.
-        by_name = dict(zip(frame["source_name"], frame["digest_id"], strict=True))
-        frame[DUPLICATE_OF_DIGEST_ID] = [by_name.get(name) if isinstance(name, str) else None for name in frame["duplicate_of"]]
+        by_name = frame.set_index("source_name")["digest_id"].to_dict()
+        frame[DUPLICATE_OF_DIGEST_ID] = [by_name.get(name) for name in frame["duplicate_of"]]
     elif table == "appearances":
         # Only the copy that counts (duplicate_of null) gives a digest's entries; a copy
         # of the same content may hold another entry_count (an undated copy: 0).
-        counted = None if digests is None else digests[digests["duplicate_of"].isna()]
-        counts = pd.Series(
-            {} if counted is None else dict(zip(counted["digest_id"], counted["entry_count"], strict=True)), dtype="Int64"
-        )
+        counts = digests[digests["duplicate_of"].isna()].set_index("digest_id")["entry_count"].to_dict()
         # A digest_id with no digests row gets no bound here: the cross-table check reports it.
+        # Int64 keeps the counts whole numbers beside that gap (a failed rule shows them).
         frame[DIGEST_ENTRY_COUNT] = frame["digest_id"].map(counts).astype("Int64")
     elif table == "repo_links":
         # The reader's own definition (one for both): a repository link has owner and repo.
@@ -353,7 +343,7 @@ def suite_check_name(table: str) -> str:
     return f"{table}_expectations"
 
 
-def validate_frame(table: str, frame, source: str = "") -> CheckResult:
+def validate_frame(table: str, frame, source: str) -> CheckResult:
     """Validate a prepared frame (see prepare_frame) against the table's suite."""
     import great_expectations as gx
 
@@ -381,11 +371,11 @@ def validate_frame(table: str, frame, source: str = "") -> CheckResult:
     )
 
 
-def validate_table_files(table: str, paths: list[Path], digests_paths: list[Path] | None = None) -> CheckResult:
+def validate_table_files(table: str, paths: list[Path], digests_paths: list[Path]) -> CheckResult:
     """Read a whole table's files, add their helper columns and validate them as one frame.
 
     appearances needs the digests table's files for each digest's entry_count.
     """
-    digests = read_table(digests_paths, "digests").to_pandas() if table == "appearances" and digests_paths is not None else None
+    digests = read_table(digests_paths, "digests").to_pandas() if table == "appearances" else None
     frame = prepare_frame(table, read_frame(paths, table), digests=digests)
     return validate_frame(table, frame, source=describe_files(paths))

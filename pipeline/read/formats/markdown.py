@@ -78,7 +78,6 @@ def _read(parsed: ParsedDigest, decoded: DecodedText, config_year: int | None, t
             entries.reject(card.blocks, "undated_digest", "the digest has no usable date")
     else:
         _add_cards(entries, cards, at_end=items[-1] is cards[-1], trending=trending)
-    parsed.rejects.sort(key=lambda reject: reject.line)
 
 
 def _loose_blocks(

@@ -174,4 +174,3 @@ def read_sample(parsed: ParsedDigest, decoded: DecodedText, config_year: int | N
         else:
             clean.append(block)
     _pair_entries(clean, collector)
-    parsed.rejects.sort(key=lambda reject: reject.line)
