@@ -66,10 +66,16 @@ def warehouse(history, tmp_path) -> Settings:
     """A copy of the history's warehouse with its tables consolidated as candidates (no approvals yet)."""
     target = tmp_path / "warehouse"
     shutil.copytree(history.warehouse_dir, target, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    # A candidate left by a run that crashed: consolidating starts from an empty candidates directory.
+    leftover = target / "staging" / "candidates" / "papers" / "2020-01.parquet"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"left by a crashed run")
     settings = Settings(target, history.digests_dir, None)
     candidates = consolidate_tables(settings)
     assert candidates is not None, "the copy should have been consolidated anew"
     assert sorted(f"{table}/{path.name}" for table, paths in candidates.files.items() for path in paths) == sorted(CANDIDATE_FILES)
+    on_disk = (target / "staging" / "candidates").glob("*/*.parquet")
+    assert sorted(str(path.relative_to(target / "staging" / "candidates")) for path in on_disk) == sorted(CANDIDATE_FILES)
     return settings
 
 
@@ -112,6 +118,15 @@ def _assert_refused(settings: Settings, before: dict, named: str) -> None:
 
 def test_the_required_checks_are_the_eight():
     assert REQUIRED_CHECKS == CHECKS
+
+
+def test_a_passing_check_approves_the_manifest_by_its_sha256_at_a_utc_time(warehouse):
+    manifest_sha256 = hashlib.sha256(_manifest_file(warehouse).read_bytes()).hexdigest()
+    record_check(warehouse.layout, CHECKS[0], manifest_sha256)
+    approval = json.loads(_approval_file(warehouse, CHECKS[0]).read_text())
+    assert sorted(approval) == ["approved_at", "manifest_sha256"]
+    assert approval["manifest_sha256"] == manifest_sha256
+    assert re.fullmatch(UTC_SECONDS, approval["approved_at"]), approval
 
 
 @pytest.mark.whole_build  # every check, GX's included
