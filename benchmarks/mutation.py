@@ -58,6 +58,8 @@ _HINTS_ONLY_SPEED = "equivalent: the link hints only spare a search (Entries.add
 _SQL_CASE = "equivalent: DuckDB reads SQL keywords, unquoted table, column and view names (views registered from Python too) and $parameter names whatever their case"
 _JSON_LAYOUT = "harmless: the file is read back only with json.loads, whatever its indentation and key order"
 _FIRST_RUN = "equivalent: the part a run starts with is read only while rows are pending, and the first rows set it before any are pending"
+_INT64_FOR_SPEED = "harmless: int32 columns stay int32; GX then compares them with their bounds value by value instead of vectorized, with the same results (the step is for speed)"
+_DATA_SOURCE_NAME = "equivalent: the name of the one data source of an ephemeral GX context that lives for one validation; no result or page shows it"
 _ZIP_STRICT = "equivalent: a cursor's rows have exactly as many values as its description has names"
 SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/read/decoding.py
@@ -220,6 +222,10 @@ SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/validate/cross_checks.py
     "pipeline.validate.cross_checks.x__run__mutmut_8": "harmless: every column of a table is read, not only those the queries name: the same rows and results, more memory",
     "pipeline.validate.cross_checks.x__run__mutmut_11": "harmless: every column of a table is read, not only those the queries name: the same rows and results, more memory",
+    "pipeline.validate.suites.x_prepare_frame__mutmut_3": _INT64_FOR_SPEED,
+    "pipeline.validate.suites.x_prepare_frame__mutmut_4": _INT64_FOR_SPEED,
+    "pipeline.validate.suites.x_validate_frame__mutmut_6": _DATA_SOURCE_NAME,
+    "pipeline.validate.suites.x_validate_frame__mutmut_7": _DATA_SOURCE_NAME,
     "pipeline.validate.cross_checks.x__run__mutmut_32": _ZIP_STRICT,
     "pipeline.validate.cross_checks.x__run__mutmut_35": _ZIP_STRICT,
     "pipeline.validate.cross_checks.x__run__mutmut_36": _ZIP_STRICT,

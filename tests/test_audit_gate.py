@@ -74,6 +74,9 @@ def warehouse(history, tmp_path) -> Settings:
     candidates = consolidate_tables(settings)
     assert candidates is not None, "the copy should have been consolidated anew"
     assert sorted(f"{table}/{path.name}" for table, paths in candidates.files.items() for path in paths) == sorted(CANDIDATE_FILES)
+    # Rows summed over each table's files (papers and appearances: one per month).
+    terms = sum(pq.read_metadata(path).num_rows for path in candidates.files["paper_terms"])
+    assert candidates.rows == {**HISTORY_ROWS, "paper_terms": terms}
     on_disk = (target / "staging" / "candidates").glob("*/*.parquet")
     assert sorted(str(path.relative_to(target / "staging" / "candidates")) for path in on_disk) == sorted(CANDIDATE_FILES)
     return settings
