@@ -237,6 +237,11 @@ def test_only_the_first_page_heading_names_the_page():
     front = "---\nurl: https://huggingface.co/papers/date/2026-03-12\n---\n\n# Trending Papers\n\n### A Title\n"
     assert detect_format(front) == "markdown"
     assert detect_format(front.replace("date/2026-03-12", "trending").replace("# Trending", "# Daily")) == "trending"
+    # A URL of no papers page (empty, the site's root) names no listing: the heading does.
+    for url in ("", "https://huggingface.co/", "https://example.org/papers-feed"):
+        assert detect_format(front.replace("https://huggingface.co/papers/date/2026-03-12", url)) == "trending", url
+    for url in ("https://huggingface.co/papers", "https://huggingface.co/papers?date=2026-03-12", "https://hf.co/papers#top"):
+        assert detect_format(front.replace("https://huggingface.co/papers/date/2026-03-12", url)) == "markdown", url
 
 
 # --- bad input ----------------------------------------------------------------------------

@@ -87,6 +87,15 @@ def test_text_export_capture():
     assert (parsed.block_count, parsed.header_block_count, parsed.entry_block_count) == (74, 29, 44)
 
 
+def test_a_text_export_that_opens_at_an_upvote_button_is_read_as_one():
+    """Cut to its cards (no header, no date line) and dated by its file name: " [-] 57" opens no JSON array."""
+    text = capture("text_export.txt")
+    parsed = parse(text[text.index(" [-] 57") :], "2026-03-12.txt")
+    assert (parsed.format, parsed.status, parsed.digest_date) == ("text-export", "ok", dt.date(2026, 3, 12))
+    assert card_values(parsed) == PAPERS_A
+    assert parsed.rejects == []
+
+
 def test_text_export_traps():
     parsed = parse(capture("text_export.txt"))
     first, second, third, fourth = parsed.entries
@@ -682,3 +691,7 @@ def test_formats_are_told_apart():
     assert detect_format(capture("text_export.txt")) == "text-export"
     for name in ("daily_papers.json", "wrong_items.json", "not_an_array.json", "deeply_nested.json"):
         assert detect_format(capture(name)) == "daily-papers-json"
+    # A "-" after the bracket opens JSON only as a negative number.
+    assert [detect_format(text) for text in ("[-1, 2]", " [ -7]", "[-]", "[-x]", "[- 1]")] == [
+        "daily-papers-json", "daily-papers-json", "sample", "sample", "sample",
+    ]

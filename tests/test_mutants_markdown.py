@@ -300,11 +300,11 @@ def test_a_block_before_the_cards_is_chrome_or_a_lost_card(block, header_blocks,
             id="front matter and link definitions",
         ),
         pytest.param(
-            # The front matter's URL names no listing and there is no date line: the heading names it.
+            # The front matter's URL is of no papers page: the heading names the page, read as trending.
             page("---\nurl: https://example.org/capture\nretrieved: 2026-03-14\n---", "# Trending Papers", ALPHA),
             "digest.md",
-            (("markdown", "ok", "trending", None), (None, dt.date(2026, 3, 14), "capture"), 2, [(8, "Alpha Routing")], []),
-            id="a trending heading names the listing of a page read as markdown",
+            (("trending", "ok", "trending", None), (None, dt.date(2026, 3, 14), "capture"), 2, [(8, "Alpha Routing")], []),
+            id="a trending heading names the page when the front matter's URL is of no papers page",
         ),
         pytest.param(
             # Read as the trending page (its first page heading), listed as trending whatever the heading's level.

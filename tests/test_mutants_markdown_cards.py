@@ -65,9 +65,16 @@ def test_card_line_values_reach_the_entry(lines, arxiv_id, comments, stars, card
     assert rejects(parsed) == []
 
 
-def test_a_block_of_two_lines_of_badges_is_no_card_line():
-    # Card lines are one line each: the block ends the card and is page chrome.
+def test_a_block_of_two_lines_of_badges_is_two_card_lines():
+    # No blank line between them: one markdown paragraph, read as the two lines it holds.
     parsed = read("### A Title", ABSTRACT, f"[GitHub 5](https://github.com/a/b)\n[2 comments]({PAPER}#community)")
+    assert rows(parsed) == [("A Title", ABSTRACT, None, None, 2, 5, ["https://github.com/a/b"])]
+    assert (rejects(parsed), parsed.header_block_count, parsed.entry_block_count) == ([], 1, 3)
+
+
+def test_a_block_of_a_badge_and_a_line_of_text_is_no_card_line():
+    # One line that is no card line makes the block none: it ends the card and is page chrome.
+    parsed = read("### A Title", ABSTRACT, "[GitHub 5](https://github.com/a/b)\nSee you next week")
     assert rows(parsed) == [("A Title", ABSTRACT, None, None, None, None, [])]
     assert (rejects(parsed), parsed.header_block_count, parsed.entry_block_count) == ([], 2, 2)
 

@@ -26,7 +26,8 @@ READERS: dict[str, Reader] = {
 }
 
 # JSON: an array or an object, whatever its items (the reader refuses the wrong shapes).
-_JSON = re.compile(r"\s*(?:\[\s*[\[{\]\"0-9tfn-]|\{\s*[\"}])")
+# A "-" opens an item only as a negative number: " [-] 57" is a text export's upvote button.
+_JSON = re.compile(r"\s*(?:\[\s*(?:[\[{\]\"0-9tfn]|-[0-9])|\{\s*[\"}])")
 _MARKUP = re.compile(r"<(?:!doctype\s+html|html|head|body|\?xml|svg)\b", re.IGNORECASE)
 # A scraper's markdown of a Hugging Face page links to it (cards, upvote buttons, the
 # menu); an abstract that happens to hold a markdown link does not make a file markdown.
@@ -37,13 +38,15 @@ _BARE_PAPER_URL = re.compile(r"^https://huggingface\.co/papers/[0-9]{4}\.[0-9]{4
 # The page's own heading ("# Daily Papers", "# Trending Papers", ...): the first one in
 # the file is the page's; a later one may be a line of an abstract.
 _PAGE_HEADING = re.compile(r"^#{1,6} (Daily|Weekly|Monthly|Trending) Papers\b", re.MULTILINE | re.IGNORECASE)
+# A URL of a papers page (/papers, /papers/date/..., /papers/trending), on any host.
+_PAPERS_PAGE = re.compile(r"/papers(?:[/?#]|$)", re.IGNORECASE)
 _FRONT_MATTER_URL = re.compile(r"\A---\n(?:(?!---\n).*\n)*?url:\s*(\S*)", re.IGNORECASE)
 
 
 def _is_trending(text: str) -> bool:
-    """The front matter's URL, else the first page heading, names the trending page."""
+    """The front matter's URL of a papers page, else the first page heading, names the trending page."""
     url = _FRONT_MATTER_URL.match(text)
-    if url:
+    if url and _PAPERS_PAGE.search(url.group(1)):
         return "/papers/trending" in url.group(1).lower()
     heading = _PAGE_HEADING.search(text)
     return heading is not None and heading.group(1).lower() == "trending"

@@ -211,10 +211,21 @@ def combine(first: CardLine, second: CardLine) -> CardLine:
 
 
 def card_line(text: str, definitions: dict[str, str], bare_date: bool) -> CardLine | None:
-    """The values of a card line (byline, comments, badges); None for a block that is none."""
-    text = text.strip()
-    if "\n" in text:
-        return None
+    """The values of a card line (byline, comments, badges); None for a block that is none.
+
+    A block of several lines is card lines when each line is one: in markdown, lines with
+    no blank line between them are one paragraph, as if written on one line.
+    """
+    values = CardLine()
+    for line in text.strip().split("\n"):
+        one = _one_card_line(line.strip(), definitions, bare_date)
+        if one is None:
+            return None
+        values = combine(values, one)
+    return values
+
+
+def _one_card_line(text: str, definitions: dict[str, str], bare_date: bool) -> CardLine | None:
     if is_byline(text, bare_date):
         return CardLine()
     if comments := _COMMENTS.fullmatch(text):
