@@ -72,6 +72,12 @@ def test_a_block_of_two_lines_of_badges_is_two_card_lines():
     assert (rejects(parsed), parsed.header_block_count, parsed.entry_block_count) == ([], 1, 3)
 
 
+def test_a_block_of_a_byline_and_a_badge_is_two_card_lines():
+    parsed = read("### A Title", ABSTRACT, "Published on Mar 11\n[GitHub 5](https://github.com/a/b)")
+    assert rows(parsed) == [("A Title", ABSTRACT, None, None, None, 5, ["https://github.com/a/b"])]
+    assert (rejects(parsed), parsed.header_block_count, parsed.entry_block_count) == ([], 1, 3)
+
+
 def test_a_block_of_a_badge_and_a_line_of_text_is_no_card_line():
     # One line that is no card line makes the block none: it ends the card and is page chrome.
     parsed = read("### A Title", ABSTRACT, "[GitHub 5](https://github.com/a/b)\nSee you next week")
