@@ -317,7 +317,8 @@ def write_report(
     overall: Counter[str] = sum(per_module.values(), Counter())
 
     commit = git("rev-parse", "--short", "HEAD")
-    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    # The report itself does not count: it changes with every run.
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no", "--", ".", f":!{OUT.relative_to(REPO)}") else ""
     lines = [
         "# Mutation testing",
         "",
