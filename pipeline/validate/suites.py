@@ -376,6 +376,6 @@ def validate_table_files(table: str, paths: list[Path], digests_paths: list[Path
 
     appearances needs the digests table's files for each digest's entry_count.
     """
-    digests = read_table(digests_paths, "digests").to_pandas()  # a row per file: small
+    digests = read_table(digests_paths, "digests").to_pandas() if table == "appearances" else None
     frame = prepare_frame(table, read_frame(paths, table), digests=digests)
     return validate_frame(table, frame, source=describe_files(paths))
