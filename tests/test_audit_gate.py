@@ -14,7 +14,6 @@ import re
 import shutil
 
 import duckdb
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline.build import REQUIRED_CHECKS, consolidate_tables, publish, validate
@@ -29,7 +28,7 @@ from pipeline.store.publish import (
     unapproved,
 )
 from tests.helpers import UTC_SECONDS
-from tests.history_corpus import HISTORY_ROWS
+from tests.history_corpus import history_rows
 from tests.rule_texts import REQUIRED_CHECK_NAMES
 
 CHECKS = REQUIRED_CHECK_NAMES
@@ -75,10 +74,9 @@ def warehouse(history, tmp_path) -> Settings:
     assert candidates is not None, "the copy should have been consolidated anew"
     assert sorted(f"{table}/{path.name}" for table, paths in candidates.files.items() for path in paths) == sorted(CANDIDATE_FILES)
     # Rows summed over each table's files (papers and appearances: one per month).
-    terms = sum(pq.read_metadata(path).num_rows for path in candidates.files["paper_terms"])
-    assert candidates.rows == {**HISTORY_ROWS, "paper_terms": terms}
-    on_disk = (target / "staging" / "candidates").glob("*/*.parquet")
-    assert sorted(str(path.relative_to(target / "staging" / "candidates")) for path in on_disk) == sorted(CANDIDATE_FILES)
+    assert candidates.rows == history_rows(candidates.files["paper_terms"])
+    directory = settings.layout.candidates_dir
+    assert sorted(str(path.relative_to(directory)) for path in directory.glob("*/*.parquet")) == sorted(CANDIDATE_FILES)
     return settings
 
 
@@ -151,16 +149,15 @@ def test_after_every_check_passes_publishing_works(warehouse):
     assert unapproved(layout, CHECKS) == []
 
     assert publish(warehouse) is True
-    terms = sum(pq.read_metadata(path).num_rows for path in (layout.root / "parquet" / "paper_terms").glob("*.parquet"))
-    assert terms > 0
+    expected = history_rows(layout.table_files("paper_terms"))
+    assert expected["paper_terms"] > 0
     published = {f"{path.parent.name}/{path.name}": _file_state(path)[0] for path in sorted((layout.root / "parquet").rglob("*.parquet"))}
     assert published == candidates  # exactly the approved files, unchanged
     assert not (layout.root / "staging" / "candidates").exists()
     record = published_record(layout)
-    assert (record.build_key, record.rows) == (manifest["build_key"], {**HISTORY_ROWS, "paper_terms": terms})
+    assert (record.build_key, record.rows) == (manifest["build_key"], expected)
     assert re.fullmatch(UTC_SECONDS, record.published_at), record
     assert built_from(layout.root / "trends.duckdb")[0] == manifest["build_key"]
-    expected = {**HISTORY_ROWS, "paper_terms": terms}
     with duckdb.connect(str(layout.root / "trends.duckdb"), read_only=True) as con:
         counts = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in expected}
     assert counts == expected

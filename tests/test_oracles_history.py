@@ -29,7 +29,6 @@ from tests.history_corpus import (
     F_ABS,
     G_M,
     HISTORY,
-    HISTORY_ROWS,
     K_UPPER,
     MAR,
     N_ABS,
@@ -44,6 +43,7 @@ from tests.history_corpus import (
     K,
     S,
     hand_digest_id,
+    history_rows,
 )
 
 
@@ -218,7 +218,6 @@ def test_the_published_record_names_the_build_its_rows_and_when_in_utc(history):
     """Without the checks (the history fixture): what test_audit_gate asserts after a checked publish."""
     layout = history.layout
     record = published_record(layout)
-    terms = sum(pq.read_metadata(path).num_rows for path in layout.table_files("paper_terms"))
-    assert record.rows == {**HISTORY_ROWS, "paper_terms": terms}
+    assert record.rows == history_rows(layout.table_files("paper_terms"))
     assert record.build_key == built_from(layout.root / "trends.duckdb")[0]
     assert re.fullmatch(UTC_SECONDS, record.published_at), record
