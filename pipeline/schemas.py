@@ -82,7 +82,7 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("arxiv_id", pa.string(), "arXiv id this card named; papers.arxiv_id is the first one seen"),
     ],
     "repo_links": [
-        Column("paper_id", pa.string(), "the paper whose abstract holds the link", False),
+        Column("paper_id", pa.string(), "the paper whose abstract or card holds the link", False),
         Column("url", pa.string(), "canonical url: https, lower-case host, no trailing punctuation, slash or .git", False),
         Column("raw_url", pa.string(), "the link as first written", False),
         Column("host", pa.string(), "lower-case host name", False),

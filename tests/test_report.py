@@ -42,13 +42,29 @@ def test_terminal_summary_on_the_samples(sample_settings):
     top = _section(text, "Top recurring papers (seen on 2 or more days)")
     assert [row[-1] for row in top] == [shorten(p["title"], 70) for p in recurring]
     assert [int(row[1]) for row in top] == [p["days_seen"] for p in recurring]
-    repos = [r for r in expected_repo_popularity(tables) if r["kind"] in CODE_KINDS][:10]
+    repos = [r for r in expected_repo_popularity(tables) if r["kind"] in CODE_KINDS and r["repo"] is not None][:10]
     assert [row[-1] for row in _section(text, "Most linked repositories")] == [r["url"] for r in repos]
 
 
 @pytest.fixture(scope="session")
 def small_report(small_settings):
     return write_report(small_settings.layout)
+
+
+def test_the_report_ranks_repositories_only(small_settings):
+    data = load_report_data(small_settings.layout.duckdb_path)
+    # Not github.com/alpha-lab (a profile), huggingface.co/papers/... nor proj.github.io.
+    assert [repo["url"] for repo in data.top_repos] == [
+        "https://github.com/shared/tool",
+        "https://github.com/evil/repo",
+        "https://gitlab.com/beta/code",
+        "https://huggingface.co/datasets/hf/only",
+    ]
+    assert [(host["host"], host["repositories"], host["papers"]) for host in data.hosts] == [
+        ("github.com", 2, 3),
+        ("gitlab.com", 1, 1),
+        ("huggingface.co", 1, 1),
+    ]
 
 
 def test_html_report_is_written_whole_under_the_warehouse(small_settings, small_report):

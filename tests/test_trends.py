@@ -10,10 +10,13 @@ import datetime as dt
 import duckdb
 import pytest
 
+from pipeline.build import build_warehouse
+from pipeline.config import Settings
 from pipeline.serve.topics_sql import TOPIC_MACROS, TOPIC_TABLES
 from pipeline.serve.trends_db import MACROS, connect_readonly
 from pipeline.serve.trends_sql import TREND_MACROS, TREND_TABLES, TREND_VIEWS
-from tests.helpers import REPO
+from tests.format_corpus import Capture, CardEntry, render_markdown
+from tests.helpers import REPO, abstract, render
 from tests.trend_corpus import PAPERS, SCRIPT_TITLE
 from tests.trend_reference import (
     EXPECTED_VIEWS,
@@ -98,7 +101,7 @@ def test_small_corpus_streaks_and_spans(small_settings):
 def test_small_corpus_has_code_means_a_repository_link(small_settings):
     has_code = {row["title"]: row["has_code"] for row in query(small_settings, "SELECT * FROM paper_recurrence")}
     assert has_code == {
-        _paper("A"): False,
+        _paper("A"): False,  # a GitHub profile and a Hugging Face paper page name no repository
         _paper("B"): True,  # gitlab.com (and github.com)
         _paper("C"): False,
         _paper("H"): True,  # huggingface.co dataset
@@ -126,6 +129,8 @@ def test_small_corpus_repo_popularity(small_settings):
     popularity = [(row["url"], row["host"], row["papers"], row["appearances"]) for row in query(small_settings, "SELECT * FROM repo_popularity")]
     assert popularity == [
         ("https://github.com/shared/tool", "github.com", 2, 4),
+        ("https://github.com/alpha-lab", "github.com", 1, 5),
+        ("https://huggingface.co/papers/2602.01234", "huggingface.co", 1, 5),
         ("https://github.com/evil/repo", "github.com", 1, 2),
         ("https://gitlab.com/beta/code", "gitlab.com", 1, 2),
         ("https://huggingface.co/datasets/hf/only", "huggingface.co", 1, 1),
@@ -236,3 +241,25 @@ def test_docs_document_every_column_and_macro(sample_settings):
                 assert f"`{row['column_name']}`" in section, (page, view, row["column_name"])
         for macro in macros:
             assert f"FROM {macro}(" in section, (page, macro)
+
+
+def test_a_paper_first_shown_by_a_weekly_capture_is_new_on_its_first_daily_listing(tmp_path):
+    alpha, beta = "Alpha Paper On Streaks", "Beta Paper On Weeks"
+    weekly = Capture(
+        entries=(CardEntry(title=alpha, abstract=abstract("alpha"), arxiv_id="2603.00001"),),
+        day=MAR[2],
+        listing="weekly",
+        retrieved=dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC),
+    )
+    settings = Settings(tmp_path / "warehouse", tmp_path / "raw", 2026)
+    settings.digests_dir.mkdir()
+    (settings.digests_dir / "week.md").write_text(render_markdown(weekly), encoding="utf-8")
+    (settings.digests_dir / "mar04.txt").write_text(render("Mar 4", [(alpha, abstract("alpha")), (beta, abstract("beta"))]), encoding="utf-8")
+    build_warehouse(settings)
+    first_days = query(settings, "SELECT title, first_seen_date FROM papers ORDER BY title")
+    assert [tuple(row.values()) for row in first_days] == [(alpha, MAR[2]), (beta, MAR[4])]
+    # The trends count daily listings: Mar 4 is alpha's first day of them.
+    days = query(settings, "SELECT day, distinct_papers, new_papers, returning_papers FROM daily_summary")
+    assert [tuple(row.values()) for row in days] == [(MAR[4], 2, 2, 0)]
+    recurrence = query(settings, "SELECT title, first_seen FROM paper_recurrence ORDER BY title")
+    assert [tuple(row.values()) for row in recurrence] == [(alpha, MAR[4]), (beta, MAR[4])]

@@ -15,7 +15,11 @@ YEAR = 2026
 SCRIPT_TITLE = "<script>alert(1)</script> Escaping Titles in Reports"
 
 PAPERS = {
-    "A": ("Alpha: Streaks Across Four Days", abstract("alpha")),
+    # Links that name no repository: a GitHub profile and a Hugging Face paper page.
+    "A": (
+        "Alpha: Streaks Across Four Days",
+        abstract("alpha") + " Team: https://github.com/alpha-lab; see https://huggingface.co/papers/2602.01234.",
+    ),
     "B": ("Beta: A Paper With Code on GitLab", abstract("beta") + " Code: gitlab.com/beta/code and https://github.com/shared/tool."),
     "C": ("Crossing the Month Boundary", abstract("crossing")),
     "H": ("Hugging Face Only", abstract("hugging") + " Data: https://huggingface.co/datasets/hf/only."),

@@ -37,7 +37,7 @@ class Tables:
         return {paper: sorted(seen) for paper, seen in days.items()}
 
     def coded(self) -> set[str]:
-        return {row["paper_id"] for row in self.repo_links if row["kind"] in CODE_KINDS}
+        return {row["paper_id"] for row in self.repo_links if row["kind"] in CODE_KINDS and row["repo"] is not None}
 
 
 def longest_streak(days: list[dt.date]) -> int:

@@ -4,8 +4,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.read.links import CODE_KINDS
 from pipeline.serve.trends_db import connect_readonly
+from pipeline.serve.trends_sql import HAS_CODE
 
 TOP = 10
 # The topic sections: the last TOPIC_DAYS days of data against as many before them, the
@@ -32,7 +32,7 @@ class Topics:
 class ReportData:
     days: list[dict]  # daily_summary rows, plus new/returning appearances and code share
     top_papers: list[dict]  # paper_recurrence rows of papers seen on 2 or more days
-    top_repos: list[dict]  # repo_popularity rows of repositories (CODE_KINDS)
+    top_repos: list[dict]  # repo_popularity rows of repositories (HAS_CODE)
     hosts: list[dict]  # per repository host: repositories and papers linking them
     totals: dict
     topics: Topics
@@ -60,15 +60,15 @@ SELECT * FROM paper_recurrence WHERE days_seen >= 2
 ORDER BY days_seen DESC, appearances DESC, first_seen, paper_id
 LIMIT $n
 """
-_TOP_REPOS_SQL = """
-SELECT * FROM repo_popularity WHERE list_contains($kinds, kind)
+_TOP_REPOS_SQL = f"""
+SELECT * FROM repo_popularity WHERE {HAS_CODE}
 ORDER BY papers DESC, appearances DESC, url
 LIMIT $n
 """
-_HOSTS_SQL = """
+_HOSTS_SQL = f"""
 SELECT host, min(kind) AS kind, count(*) AS repositories, sum(papers) AS papers
 FROM repo_popularity
-WHERE list_contains($kinds, kind)
+WHERE {HAS_CODE}
 GROUP BY host
 ORDER BY papers DESC, repositories DESC, host
 """
@@ -154,13 +154,12 @@ def _dicts(cursor) -> list[dict]:
 
 
 def load_report_data(duckdb_path: Path, top: int = TOP) -> ReportData:
-    kinds = list(CODE_KINDS)
     with connect_readonly(duckdb_path) as con:
         return ReportData(
             days=_dicts(con.execute(_DAYS_SQL)),
             top_papers=_dicts(con.execute(_TOP_PAPERS_SQL, {"n": top})),
-            top_repos=_dicts(con.execute(_TOP_REPOS_SQL, {"kinds": kinds, "n": top})),
-            hosts=_dicts(con.execute(_HOSTS_SQL, {"kinds": kinds})),
+            top_repos=_dicts(con.execute(_TOP_REPOS_SQL, {"n": top})),
+            hosts=_dicts(con.execute(_HOSTS_SQL)),
             totals=_dicts(con.execute(_TOTALS_SQL))[0],
             topics=load_topics(con, top),
         )

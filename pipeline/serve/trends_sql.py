@@ -3,10 +3,10 @@
 Vocabulary (docs/trends.md spells it out for analysts):
 - a day is a digest_date; only digests that count (status ok, not a duplicate copy)
   contribute, because only they have rows in `appearances`;
-- a paper is new on the first day it is seen across all digests, and returning on
+- a paper is new on the first day it is seen in the daily listings, and returning on
   any later day it is seen;
 - a streak is a run of consecutive calendar days on which the paper was seen;
-- has_code: the paper links at least one repository (a link of a kind in CODE_KINDS).
+- has_code: the paper links at least one repository (HAS_CODE).
 """
 
 import pyarrow as pa
@@ -15,8 +15,10 @@ from pipeline.read.links import CODE_KINDS
 from pipeline.schemas import Column
 from pipeline.sql import string_literal
 
-# DDL takes no parameters: the kinds are constants, quoted like any literal.
-_HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)})"
+# A repo_links row that is code: a link of a code host that names a repository (or a
+# Hugging Face model, dataset or space); a GitHub profile or a Hugging Face paper page
+# names none. DDL takes no parameters: the kinds are constants, quoted like any literal.
+HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)}) AND repo IS NOT NULL"
 
 # Stored as tables, computed once per build in this order (a later one reads the earlier
 # ones): over the whole history they take seconds, and a query must take milliseconds.
@@ -89,7 +91,7 @@ TREND_TABLES: dict[str, str] = {
             s.appearances,
             date_diff('day', d.first_seen, d.last_seen) + 1 AS span_days,
             s.longest_streak_days,
-            p.paper_id IN (SELECT paper_id FROM repo_links WHERE {_HAS_CODE}) AS has_code,
+            p.paper_id IN (SELECT paper_id FROM repo_links WHERE {HAS_CODE}) AS has_code,
             u.max_upvotes,
             u.latest_upvotes
         FROM papers p
@@ -118,7 +120,7 @@ TREND_VIEWS: dict[str, str] = {
                 count(*) AS distinct_papers,
                 count(*) FILTER (WHERE r.is_first_seen) AS new_papers,
                 count(*) FILTER (WHERE NOT r.is_first_seen) AS returning_papers,
-                count(*) FILTER (WHERE r.paper_id IN (SELECT paper_id FROM repo_links WHERE {_HAS_CODE})) AS papers_with_code
+                count(*) FILTER (WHERE r.paper_id IN (SELECT paper_id FROM repo_links WHERE {HAS_CODE})) AS papers_with_code
             FROM recurrence_by_day r
             GROUP BY r.day
         )
@@ -163,7 +165,7 @@ DAILY_SUMMARY_COLUMNS = [
     Column("distinct_papers", pa.int64(), "distinct papers that day", False),
     Column("new_papers", pa.int64(), "papers first seen that day", False),
     Column("returning_papers", pa.int64(), "papers seen on an earlier day too", False),
-    Column("papers_with_code", pa.int64(), "papers of that day with a code or model link (github, huggingface ...)", False),
+    Column("papers_with_code", pa.int64(), "papers of that day that link a repository, model, dataset or space", False),
 ]
 
 # Table macros: the same questions over a window of days. Bounds are inclusive and
