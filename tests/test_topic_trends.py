@@ -261,6 +261,18 @@ def test_tiny_bounds_are_dates_or_strings(tiny):
     assert as_text == query(tiny, "SELECT * FROM rising_terms(?, ?, ?)", [*WINDOW, 10])
 
 
+@pytest.mark.parametrize("macro", ["rising_terms", "falling_terms"])
+@pytest.mark.parametrize("bounds", [("-infinity", "2026-03-08"), ("2026-03-02", "infinity")])
+def test_tiny_open_windows_are_refused_by_name(tiny, macro, bounds):
+    with pytest.raises(duckdb.InvalidInputException, match="^Invalid Input Error: start_day and end_day must be finite days"):
+        query(tiny, f"SELECT * FROM {macro}(?, ?, ?)", [*bounds, 10])
+
+
+def test_tiny_null_bounds_give_no_rows(tiny):
+    assert query(tiny, "SELECT * FROM rising_terms(?, ?, ?)", [None, WINDOW[1], 10]) == []
+    assert query(tiny, "SELECT * FROM falling_terms(?, ?, ?)", [WINDOW[0], None, 10]) == []
+
+
 def test_tiny_window_at_the_start_of_the_data(tiny):
     # Window W1 (Mar 2 .. 8), baseline Feb 23 .. Mar 1: no paper. The window's papers are
     # p1, p2, p3, p4; gamma (p1, p2, p3) is new at 3/4; alpha (p2, p4) lacks support.

@@ -24,10 +24,15 @@ MIN_PAPERS = 3
 MIN_LIFT = Fraction(3, 2)
 
 # Bounds are inclusive days, cast to DATE as in TREND_MACROS. The baseline is as many
-# days as the window, just before it (DATE minus BIGINT has no overload: INTEGER).
+# days as the window, just before it (DATE minus BIGINT has no overload: INTEGER); an
+# open window ('infinity') has none, so it is refused by name rather than by an overflow.
 _START = "CAST(start_day AS DATE)"
 _END = "CAST(end_day AS DATE)"
-_BASELINE_START = f"{_START} - CAST({_END} - {_START} + 1 AS INTEGER)"
+_BASELINE_START = f"""
+    CASE WHEN NOT isfinite({_START}) OR NOT isfinite({_END})
+        THEN error('start_day and end_day must be finite days: an open window has no baseline')
+        ELSE {_START} - CAST({_END} - {_START} + 1 AS INTEGER)
+    END"""
 _WEEK = "CAST(date_trunc('week', day) AS DATE)"  # date_trunc gives a TIMESTAMP; the Monday as a DATE
 
 # Stored as tables in this order (a later one reads the earlier ones), after
