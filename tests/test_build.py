@@ -1,5 +1,6 @@
 """The build through pipeline/ alone: identity across files, rebuilds, the DuckDB file."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -194,6 +195,26 @@ def test_a_refused_link_replaced_by_the_file_itself_is_read(tmp_path, digests_di
     os.replace(outside, digests_dir / "a.txt")
     assert parsed(build_warehouse(settings)) == ["a.txt"]
     assert [(row["status"], row["entry_count"]) for row in rows(settings.layout, "digests")] == [("ok", 2)]
+
+
+def test_an_empty_file_that_becomes_unreadable_and_unreadable_otherwise_is_republished(tmp_path, digests_dir):
+    """None of the three has bytes to hash: the digests row must follow the file all the same."""
+    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
+    path = digests_dir / "e.txt"
+    path.write_bytes(b"")
+    settings, _ = _build(tmp_path, digests_dir)
+    unreadable_id = hashlib.sha256(b"unreadable\0e.txt").hexdigest()
+    empty_id = hashlib.sha256(b"").hexdigest()
+    steps = [
+        (lambda: None, ("empty", empty_id, "no text (0 bytes)")),
+        (lambda: (path.unlink(), path.mkdir()), ("unreadable", unreadable_id, "cannot read the file: a directory, not a regular file")),
+        (lambda: (path.rmdir(), os.mkfifo(path)), ("unreadable", unreadable_id, "cannot read the file: a FIFO, not a regular file")),
+    ]
+    for change, expected in steps:
+        change()
+        build_warehouse(settings)
+        row = next(row for row in rows(settings.layout, "digests") if row["source_name"] == "e.txt")
+        assert (row["status"], row["digest_id"], row["error"]) == expected
 
 
 def test_a_capture_being_written_into_the_digests_directory_is_left_alone(tmp_path):

@@ -285,10 +285,13 @@ def apply_changes(con: duckdb.DuckDBPyConnection, plan: ChangePlan, parsed: Iter
 
 
 # What every staged parse is identified by: a build whose staging gives the same
-# identity, with the same code, gives the same tables.
+# identity, with the same code, gives the same tables. A parse is a function of the
+# bytes, the code and the year; a file that could not be read has no bytes (its
+# raw_sha256 is that of b""), so its status and error stand for them.
 _CONTENT_IDENTITY_SQL = """
 SELECT count(*), coalesce(sha256(string_agg(
-    concat_ws(chr(31), source_name, raw_sha256, parser_fingerprint, coalesce(CAST(config_year AS VARCHAR), '')),
+    concat_ws(chr(31), source_name, raw_sha256, parser_fingerprint, coalesce(CAST(config_year AS VARCHAR), ''),
+              status, coalesce(error, '')),
     chr(30) ORDER BY source_name)), '')
 FROM staged_files
 """
