@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.build import build_warehouse
+from pipeline.config import Settings
 from pipeline.read.decoding import decode_digest
 from pipeline.read.formats import detect_format
 from pipeline.read.formats.daily_json import MAX_DEPTH, RAW_TEXT_MAX_CHARS, _too_deep
@@ -27,6 +29,7 @@ from tests.format_corpus import (
     render_daily_papers_json,
     render_text_export,
 )
+from tests.helpers import rows
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
 
@@ -694,4 +697,114 @@ def test_formats_are_told_apart():
     # A "-" after the bracket opens JSON only as a negative number.
     assert [detect_format(text) for text in ("[-1, 2]", " [ -7]", "[-]", "[-x]", "[- 1]")] == [
         "daily-papers-json", "daily-papers-json", "sample", "sample", "sample",
+    ]
+
+
+# --- lone surrogates: json.loads accepts "\ud83d" alone, UTF-8 (and Parquet) cannot hold it ---
+
+
+def _ascii_json(*items) -> bytes:
+    """The items as the API may send them: ASCII, a lone surrogate written as its escape."""
+    return json.dumps(list(items)).encode("ascii")
+
+
+HALF = "half of a UTF-16 surrogate pair (a lone \\ud800-\\udfff escape)"
+
+
+def test_a_title_or_summary_with_a_lone_surrogate_is_rejected_as_undecodable():
+    items = [
+        _item(1, title="Before the Range \ud7ff"),
+        _item(2, title="Emoji Cut \ud83d In Half"),
+        _item(3, title="First Surrogate \ud800"),
+        _item(4, summary="A summary that ends with the last surrogate \udfff"),
+        _item(5, title="Past the Range \ue000"),
+        _item(6, title="A Whole Emoji \ud83d\ude00 Pair"),
+    ]
+    parsed = parse(_ascii_json(*items))
+    assert [(e.arxiv_id, e.title) for e in parsed.entries] == [
+        ("2603.00001", "Before the Range \ud7ff"),
+        ("2603.00005", "Past the Range \ue000"),
+        ("2603.00006", "A Whole Emoji 😀 Pair"),
+    ]
+    detail = f"title or summary holds {HALF}"
+    assert [(r.line, r.reason, r.detail) for r in parsed.rejects] == [
+        (2, "undecodable_bytes", detail),
+        (3, "undecodable_bytes", detail),
+        (4, "undecodable_bytes", detail),
+    ]
+    # The raw text is the item's JSON with the half written as its escape: UTF-8 text.
+    assert parsed.rejects[0].raw_text == (
+        r'{"paper": {"id": "2603.00002", "title": "Emoji Cut \ud83d In Half", '
+        r'"summary": "An abstract of paper 2, long enough to read as one.", '
+        r'"submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}}'
+    )
+
+
+def test_an_optional_field_with_a_lone_surrogate_is_left_out():
+    item = _item(
+        1,
+        authors=[{"name": "Zo\udc00e"}, {"name": "Ada Lovelace"}, {"name": "Zoë \ud83d\ude00"}],
+        ai_keywords=["cut \ud83d", "kept"],
+        githubRepo="https://github.com/owner/repo\ud83d",
+        projectPage="https://example.org/\udfff",
+    )
+    (entry,) = parse(_ascii_json(item)).entries
+    assert entry.authors == ("Ada Lovelace", "Zoë 😀") and entry.keywords == ("kept",)
+    assert entry.card_links == ()
+    (entry,) = parse(_ascii_json(_item(1, githubRepo="https://github.com/owner/repo"))).entries
+    assert links(entry) == ["https://github.com/owner/repo"]
+
+
+def test_a_rejected_item_holding_a_lone_surrogate_anywhere_has_utf8_raw_text():
+    items = [
+        _item(1),
+        {"paper": {"id": "2603.00002", "note\ud83d": ["\udc00"]}},  # no title
+        _item(3, id="2603.0\ud83d"),
+        _item(1, authors=[{"name": "\ud83d"}]),  # item 1 again
+    ]
+    parsed = parse(_ascii_json(*items))
+    assert [(r.line, r.reason, r.raw_text) for r in parsed.rejects] == [
+        (2, "invalid_item", r'{"paper": {"id": "2603.00002", "note\ud83d": ["\udc00"]}}'),
+        (
+            3,
+            "invalid_item",
+            r'{"paper": {"id": "2603.0\ud83d", "title": "Paper Number 3", '
+            r'"summary": "An abstract of paper 3, long enough to read as one.", '
+            r'"submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}}',
+        ),
+        (
+            4,
+            "repeated_entry",
+            r'{"paper": {"id": "2603.00001", "title": "Paper Number 1", '
+            r'"summary": "An abstract of paper 1, long enough to read as one.", '
+            r'"submittedOnDailyAt": "2026-03-09T03:00:00.000Z", "authors": [{"name": "\ud83d"}]}}',
+        ),
+    ]
+    # The detail shows the bad id with its escape too.
+    assert parsed.rejects[1].detail == r"`paper.id` '2603.0\ud83d' is not an arXiv id (NNNN.NNNNN, ASCII digits)"
+
+
+def test_a_lone_surrogate_in_a_json_digest_no_longer_fails_the_build(tmp_path):
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    items = [_item(1), _item(2, title="Emoji Cut \ud83d In Half"), _item(3, authors=[{"name": "\udc00"}, {"name": "Ada"}])]
+    (digests / "2026-03-09.json").write_bytes(_ascii_json(*items))
+    settings = Settings(tmp_path / "warehouse", digests)
+    build_warehouse(settings)
+    ((status, entry_count, reject_count),) = [
+        (row["status"], row["entry_count"], row["reject_count"]) for row in rows(settings.layout, "digests")
+    ]
+    assert (status, entry_count, reject_count) == ("ok", 2, 1)
+    assert sorted((row["title"], row["authors"]) for row in rows(settings.layout, "papers")) == [
+        ("Paper Number 1", None),
+        ("Paper Number 3", ["Ada"]),
+    ]
+    assert [(row["line"], row["reason"], row["raw_text"]) for row in rows(settings.layout, "rejects")] == [
+        (
+            2,
+            "undecodable_bytes",
+            r'{"paper": {"id": "2603.00002", "title": "Emoji Cut \ud83d In Half", '
+            r'"summary": "An abstract of paper 2, long enough to read as one.", '
+            r'"submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}}',
+        ),
     ]

@@ -10,11 +10,15 @@ item's 1-based index in the array and whose `raw_text` is the item's JSON, short
 - An item of the wrong shape (not an object, no `paper`, no `paper.id`, an id that is no
   arXiv id, no title, a title or summary that is not a string) is rejected alone as
   `invalid_item`; the good items are kept. A title or summary holding control characters
-  (even escaped, "\\u0000") is rejected as `control_characters`. Then Entries applies the
+  (even escaped, "\\u0000") is rejected as `control_characters`; one holding half of a
+  UTF-16 surrogate pair (a lone escape such as "\\ud83d": an emoji cut in two), which is no
+  character, as `undecodable_bytes`. Then Entries applies the
   shared rules (no summary: `title_without_abstract`; a paper twice: `repeated_entry` ...).
 - Titles and summaries come as arXiv wrapped them: line breaks and the spaces around them
   become one space. Authors (`paper.authors[].name`), `ai_keywords`, `githubRepo` and
-  `projectPage` are optional: a value of the wrong type is left out, the item kept.
+  `projectPage` are optional: a value of the wrong type, or holding control characters or
+  half a surrogate pair, is left out, the item kept. A reject's raw text writes such a half
+  as its JSON escape, so that it is UTF-8 text.
 - The digest date is the list's day, from `paper.submittedOnDailyAt` (midnight UTC, so
   its date part): the most common day of the well-shaped items (ties: the earliest), date
   source "capture". Items of another day are entries of this digest all the same: the
@@ -46,6 +50,9 @@ RAW_TEXT_MAX_CHARS = 4_000
 
 _ARXIV_ID = re.compile(ARXIV_ID_PATTERN)
 _CONTROL = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
+# json.loads turns an escape like "\ud83d" with no partner into a str that UTF-8 (so
+# Parquet) cannot encode: it must not leave the reader.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # For the nesting check: a string once escapes are gone, the bytes to drop, and what
 # each byte does to the depth.
 _JSON_STRING = re.compile(rb'"[^"]*"')
@@ -186,7 +193,8 @@ def _list_day(papers: list[_Paper]) -> dt.date | None:
 def _raw_text(item: object) -> str:
     """The item's JSON as a reject shows it, cut at RAW_TEXT_MAX_CHARS."""
     try:
-        text = json.dumps(item, ensure_ascii=False)
+        # A lone surrogate is inside a JSON string, where backslashreplace writes its escape.
+        text = json.dumps(item, ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8")
     except (RecursionError, ValueError):  # unreachable below MAX_DEPTH; never crash on it
         text = f"{_kind(item)} that cannot be shown"
     if len(text) > RAW_TEXT_MAX_CHARS:
@@ -240,6 +248,8 @@ def _shape_problem(item: object, replaced_bytes: bool) -> tuple[str, str] | None
     text = title + (summary or "")
     if _CONTROL.search(text):
         return "control_characters", "title or summary holds NUL or other control characters"
+    if _SURROGATE.search(text):
+        return "undecodable_bytes", "title or summary holds half of a UTF-16 surrogate pair (a lone \\ud800-\\udfff escape)"
     if replaced_bytes and REPLACEMENT in text:
         return "undecodable_bytes", "title or summary holds bytes the file's encoding cannot read (shown as U+FFFD)"
     return None
@@ -263,8 +273,8 @@ def _count(value: object) -> int | None:
 
 
 def _clean(value: object) -> str | None:
-    """A one-line string with no control characters, or None."""
-    if not isinstance(value, str) or _CONTROL.search(value):
+    """A one-line string with no control characters or surrogates, or None."""
+    if not isinstance(value, str) or _CONTROL.search(value) or _SURROGATE.search(value):
         return None
     return " ".join(value.split()) or None
 
