@@ -808,3 +808,79 @@ def test_a_lone_surrogate_in_a_json_digest_no_longer_fails_the_build(tmp_path):
             r'"submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}}',
         ),
     ]
+
+
+# --- telling JSON from a capture that opens with a link ------------------------------------
+
+ABSTRACT = " ".join(f"Sentence {number} shows a clear and repeatable effect." for number in range(10))
+UPVOTE_CARD = f"""[57](https://huggingface.co/login?next=%2Fpapers%2F2603.08817)
+
+### [Sparse MoE at Scale](https://huggingface.co/papers/2603.08817)
+
+[{ABSTRACT}](https://huggingface.co/papers/2603.08817)
+
+* 5 authors
+
+Published on Mar 11"""
+REF_DEFINITIONS = (
+    "[6]: https://huggingface.co/login?next=%2Fpapers%2F2602.21490\n[8]: https://huggingface.co/papers/2602.21490"
+)
+REF_CARD = f"[4][6]\n\n### [Tables Without Borders][8]\n\n[{ABSTRACT}][8]\n\n* 3 authors"
+
+
+def test_a_markdown_capture_opening_with_its_upvote_link_is_markdown():
+    for text in (UPVOTE_CARD, "Mar 12\n\n" + UPVOTE_CARD):  # the link first, and after a date line
+        parsed = parse(text, "2026-03-12.md")
+        assert (parsed.format, parsed.status, parsed.digest_date) == ("markdown", "ok", dt.date(2026, 3, 12))
+        assert [(e.title, e.arxiv_id, e.upvotes) for e in parsed.entries] == [("Sparse MoE at Scale", "2603.08817", 57)]
+        assert parsed.rejects == []
+
+
+def test_a_markdown_ref_capture_opening_with_a_reference_is_markdown_ref():
+    for text, date_source in (
+        (REF_DEFINITIONS + "\n\nFeb 27, 2026\n\n" + REF_CARD, "date_line"),  # definitions first
+        (REF_CARD + "\n\n" + REF_DEFINITIONS, "file_name"),  # opening with "[4][6]"
+        ("Feb 27, 2026\n\n" + REF_CARD + "\n\n" + REF_DEFINITIONS, "date_line"),  # definitions last
+    ):
+        parsed = parse(text, "2026-02-27.md")
+        assert (parsed.format, parsed.status) == ("markdown-ref", "ok")
+        assert (parsed.digest_date, parsed.date_source) == (dt.date(2026, 2, 27), date_source)
+        assert [(e.title, e.arxiv_id, e.upvotes) for e in parsed.entries] == [("Tables Without Borders", "2602.21490", 4)]
+        assert parsed.rejects == []
+
+
+def test_a_text_opening_with_a_bracket_is_json_only_if_it_is_valid_json():
+    # Opening like the API's answer (an array of objects, or an object): JSON even broken.
+    for text in ('[{"paper": {"id": "2603.05501", "title": "Cut', ' \n[ {"paper"', '{"error": "x"}', "{}", '{ "cut'):
+        assert detect_format(text) == "daily-papers-json", text
+    # Any other "[": JSON when valid (the reader refuses it then), whatever the first value.
+    for text in ("[]", "[57]", " [ 57 ]", "[1, 2]", "[-1, 2]", '["a"]', "[true]", "[null]", "[[1]]", "[NaN]"):
+        assert detect_format(text) == "daily-papers-json", text
+    assert detect_format("[" + "1" * 5000 + "]") == "daily-papers-json"  # too long for int(), still JSON
+    # Else it goes on to the other rules: a markdown link, a reference, a text export's button.
+    assert [
+        detect_format(text)
+        for text in (
+            "[57](https://huggingface.co/login?next=%2Fpapers%2F2603.08817)",
+            "[](https://huggingface.co/sparse-moe-lab)",
+            "[6]: https://huggingface.co/papers/2602.21490",
+            "[4][6]",
+            "[57] (https://huggingface.co/login)",
+            "[1, 2",
+            "[true",
+            "[-]",
+        )
+    ] == ["markdown", "markdown", "markdown-ref", "sample", "sample", "sample", "sample", "sample"]
+    # Nesting: at the limit a broken array is no JSON; past it, JSON (its reader refuses it), so
+    # that the answer does not depend on the recursion limit.
+    assert [detect_format("[" * depth + "x") for depth in (MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1)] == [
+        "sample",
+        "sample",
+        "daily-papers-json",
+    ]
+    assert parse("[" * (MAX_DEPTH + 1) + "x").error == "JSON nested more than 64 levels deep: not a daily-papers array"
+    # Valid JSON that is no daily-papers array is still refused by the JSON reader, even with blocks.
+    no_item = "a JSON array with no daily-papers item (no object with a `paper` object)"
+    for text in ("[57]", '[\n"A Title",\n\n"' + ABSTRACT + '"\n]'):
+        parsed = parse(text, "2026-03-12.json")
+        assert (parsed.format, parsed.status, parsed.error, parsed.entries) == ("unrecognized", "unrecognized", no_item, [])

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 from pipeline.read.decoding import DecodedText
-from pipeline.read.formats.daily_json import read_daily_json
+from pipeline.read.formats.daily_json import is_json, read_daily_json
 from pipeline.read.formats.markdown import read_markdown, read_markdown_ref, read_trending
 from pipeline.read.formats.sample import read_sample
 from pipeline.read.formats.text_export import read_text_export
@@ -25,9 +25,12 @@ READERS: dict[str, Reader] = {
     "daily-papers-json": read_daily_json,
 }
 
-# JSON: an array or an object, whatever its items (the reader refuses the wrong shapes).
-# A "-" opens an item only as a negative number: " [-] 57" is a text export's upvote button.
-_JSON = re.compile(r"\s*(?:\[\s*(?:[\[{\]\"0-9tfn]|-[0-9])|\{\s*[\"}])")
+# JSON: what opens the API's answer (an array of objects) or its error object marks JSON even
+# cut off or broken, which the JSON reader refuses saying why. Any other text opening with "["
+# is JSON only if it is valid JSON: a markdown capture may open with a link ("[57](https://...",
+# "[6]: https://..."), a text export with its " [-] 57" upvote button.
+_JSON_OPENING = re.compile(r"\s*(?:\[\s*\{|\{\s*[\"}])")
+_ARRAY_OPENING = re.compile(r"\s*\[")
 _MARKUP = re.compile(r"<(?:!doctype\s+html|html|head|body|\?xml|svg)\b", re.IGNORECASE)
 # A scraper's markdown of a Hugging Face page links to it (cards, upvote buttons, the
 # menu); an abstract that happens to hold a markdown link does not make a file markdown.
@@ -60,7 +63,7 @@ def _starts_as_markdown(text: str) -> bool:
 
 def detect_format(text: str) -> str:
     """The format of a decoded, normalized text (docs/reading.md says what marks each)."""
-    if _JSON.match(text):
+    if _JSON_OPENING.match(text) or (_ARRAY_OPENING.match(text) and is_json(text)):
         return "daily-papers-json"
     if _MARKUP.search(text[:4096]):
         return "unrecognized"

@@ -152,6 +152,22 @@ def _load_items(text: str) -> tuple[list, str | None]:
     return value, None
 
 
+def is_json(text: str) -> bool:
+    """Whether the text is JSON as this reader reads it, so that detection can tell it by parsing.
+
+    Nested past MAX_DEPTH counts as JSON (the reader refuses it as such): json.loads's own
+    limit would make the answer depend on how deep the caller's stack is.
+    """
+    if _too_deep(text):
+        return True
+    try:
+        # parse_int=str: an integer too long for int() is still JSON (the reader refuses it).
+        json.loads(text, strict=False, parse_int=str)
+    except (RecursionError, ValueError):
+        return False
+    return True
+
+
 def _too_deep(text: str) -> bool:
     """True if the JSON's brackets, outside strings, nest deeper than MAX_DEPTH.
 
