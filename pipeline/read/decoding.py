@@ -101,13 +101,14 @@ def _with_replacements(raw: bytes, encoding: str, label: str) -> tuple[str, str,
 
 
 def _utf8_or_legacy(raw: bytes) -> tuple[str, str, bool]:
-    """UTF-8 when the non-ASCII lines are UTF-8 (the broken ones replaced), else Windows-1252 or Latin-1."""
+    """UTF-8 when at least half the non-ASCII lines are UTF-8 (the broken ones replaced), else Windows-1252 or Latin-1."""
     try:
         return raw.decode("utf-8"), "utf-8", False
     except UnicodeDecodeError:
         pass
     valid = broken = 0
-    for line in raw.split(b"\n"):
+    # splitlines ends a line at LF, CRLF or CR alike: a CR-only capture has lines too.
+    for line in raw.splitlines():
         if line.isascii():
             continue
         try:
