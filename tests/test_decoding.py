@@ -51,3 +51,55 @@ def test_a_utf8_digest_with_one_broken_byte_keeps_its_utf8_in_any_line_ending(eo
     assert parsed.encoding == "utf-8"
     assert [entry.title for entry in parsed.entries] == ["Méthodes Über Alles: Cross-Lingual Retrieval"]
     assert reasons(parsed) == [(9, "title_without_abstract"), (11, "undecodable_bytes")]
+
+
+# --- Windows-1252: a byte it leaves undefined costs only its block ------------------------------
+
+
+@pytest.mark.parametrize("undefined", [b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"])
+def test_a_byte_windows_1252_leaves_undefined_becomes_a_replacement_character(undefined):
+    decoded = decode_digest(b"Don\x92t Stop Pretraining \x96 " + undefined)  # 1 of 26 characters: under 5%
+    assert isinstance(decoded, DecodedText)
+    assert (decoded.text, decoded.encoding, decoded.replaced_bytes, decoded.has_control_characters) == (
+        "Don\u2019t Stop Pretraining \u2013 \ufffd",
+        "cp1252",
+        True,
+        False,
+    )
+
+
+def test_an_undefined_byte_rejects_its_block_and_the_other_quotes_and_dashes_are_read():
+    blocks = [
+        "Mar 12",
+        "Don\u2019t Stop Pretraining \u2013 Again",
+        abstract("one") + " We call it \u201cgood\u201d.",
+        "Second Paper Title",
+        abstract("two"),
+        "Third Paper Title",
+        abstract("three") + " stray byte:BYTE",
+    ]
+    raw = "\n\n".join(blocks).encode("cp1252").replace(b"BYTE", b"\x81")
+    parsed = parse_digest(raw, "d.txt")
+    assert (parsed.status, parsed.encoding) == ("ok", "cp1252")
+    assert [entry.title for entry in parsed.entries] == ["Don\u2019t Stop Pretraining \u2013 Again", "Second Paper Title"]
+    assert parsed.entries[0].abstract.endswith(" We call it \u201cgood\u201d.")
+    assert reasons(parsed) == [(11, "title_without_abstract"), (13, "undecodable_bytes")]
+    assert parsed.rejects[1].raw_text.endswith(" stray byte:\ufffd")
+
+
+@pytest.mark.parametrize(("undefined", "status"), [(99, "ok"), (100, "ok"), (101, "binary")])
+def test_more_than_5_percent_undefined_windows_1252_bytes_is_binary(undefined, status):
+    # 2,000 bytes, one character each: 100 undefined bytes is 5%.
+    head, separator, tail = b"Mar 12\n\nA Caf\xe9 Paper\n\n", b"\n\n", b"\x90" * undefined
+    body = (b"We measure noise in captures of pages. " * 100)[: 2000 - len(head) - len(separator) - len(tail) - 1] + b"."
+    raw = head + body + separator + tail
+    assert len(raw) == 2000
+    parsed = parse_digest(raw, "d.txt")
+    assert parsed.status == status
+    if status == "ok":
+        assert parsed.encoding == "cp1252"
+        assert [entry.title for entry in parsed.entries] == ["A Café Paper"]
+        assert reasons(parsed) == [(7, "undecodable_bytes")]
+        assert parsed.rejects[0].raw_text == "\ufffd" * undefined
+    else:
+        assert parsed.entries == [] and reasons(parsed) == [(1, "binary_file")]
