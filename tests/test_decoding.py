@@ -1,8 +1,10 @@
 """Decoding rules: which encoding a file is read in, and what the damage costs (docs/reading.md, Text and Normalization)."""
 
+import codecs
+
 import pytest
 
-from pipeline.read.decoding import DecodedText, decode_digest
+from pipeline.read.decoding import DecodedText, NotText, decode_digest, normalize_text
 from pipeline.read.reader import parse_digest
 
 EOLS = pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
@@ -103,3 +105,33 @@ def test_more_than_5_percent_undefined_windows_1252_bytes_is_binary(undefined, s
         assert parsed.rejects[0].raw_text == "\ufffd" * undefined
     else:
         assert parsed.entries == [] and reasons(parsed) == [(1, "binary_file")]
+
+
+# --- Normalization: invisible characters before the first line are no content ------------------
+
+
+def test_a_leading_run_of_bom_zero_width_space_and_word_joiner_is_dropped_at_the_start_only():
+    assert normalize_text("\ufeff\u200b\u2060\ufeffnew\u200b\n\n\ufeffMar 12 \u2060") == "new\u200b\n\n\ufeffMar 12 \u2060"
+
+
+def test_only_invisible_characters_is_empty():
+    decoded = decode_digest(codecs.BOM_UTF8 * 3 + "\u200b".encode())
+    assert isinstance(decoded, NotText)
+    assert (decoded.reason, decoded.detail) == ("empty", "only whitespace (12 bytes)")
+
+
+SAMPLE_BODY = "\n\n".join(["new", "Get trending papers in your email inbox!", "Mar 12", "Paper One Title", abstract("a"), "Paper Two Title", abstract("b")])
+
+
+@pytest.mark.parametrize(
+    ("lead", "encoding"),
+    [("\ufeff\ufeff", "utf-8"), ("\ufeff\u200b", "utf-8"), ("\u200b", "utf-8"), ("\u2060", "utf-8"), ("\ufeff\ufeff", "utf-16-le")],
+    ids=["two-boms", "bom-zwsp", "zwsp", "word-joiner", "utf16-two-boms"],
+)
+def test_invisible_characters_before_the_header_leave_it_a_header(lead, encoding):
+    parsed = parse_digest((lead + SAMPLE_BODY).encode(encoding), "capture.txt")
+    assert (parsed.status, parsed.date_line, parsed.header_block_count) == ("ok", "Mar 12", 2)
+    assert [entry.title for entry in parsed.entries] == ["Paper One Title", "Paper Two Title"]
+    assert parsed.rejects == []
+    # The same content as the plain file: one digest.
+    assert parsed.digest_id == parse_digest(SAMPLE_BODY.encode(), "plain.txt").digest_id

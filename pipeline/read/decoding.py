@@ -42,6 +42,8 @@ _BINARY_CONTROL_SHARE = 0.05
 # Above this share of characters replaced, a file is not text in the encoding it seemed to be in.
 _BINARY_REPLACED_SHARE = 0.05
 REPLACEMENT = "\ufffd"
+# BOM (again: the honoured one is gone), zero-width space, word joiner: invisible, no content.
+_INVISIBLE_LEAD = "\ufeff\u200b\u2060"
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ class NotText:
 
 
 def normalize_text(text: str) -> str:
-    """NFC, LF line endings, no trailing whitespace on any line or at the end."""
+    """No leading invisible characters, NFC, LF line endings, no trailing whitespace on any line or at the end."""
+    # A second BOM or a zero-width space before the first line would hide the page header.
+    text = text.lstrip(_INVISIBLE_LEAD)
     if "\r" in text:  # a one-character test is a memchr; each replace is a slower scan
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not unicodedata.is_normalized("NFC", text):
