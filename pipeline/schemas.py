@@ -54,7 +54,7 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("duplicate_of", pa.string(), "source_name of the first file with the same digest_id; null for the digest itself"),
         Column("status", pa.string(), "ok, duplicate, empty, binary, undated, unreadable or unrecognized", False),
         Column("error", pa.string(), "why a digest yielded no entries, null when status is ok or duplicate"),
-        Column("encoding", pa.string(), "text encoding the file was read with (utf-8, utf-8-bom, utf-16-le-bom, cp1252, latin-1 ...)"),
+        Column("encoding", pa.string(), "text encoding the file was read with (utf-8, utf-8-bom, utf-16-le-bom, cp1252 ...)"),
         Column("block_count", pa.int32(), "blocks (runs of non-blank lines) in the file", False),
         Column("header_block_count", pa.int32(), "page header blocks (new, Subscribe ..., a card's author and date lines) in the file", False),
         Column("format", pa.string(), "the capture's format, told from its content: sample, markdown, markdown-ref, text-export, trending, daily-papers-json or unrecognized", False),

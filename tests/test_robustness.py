@@ -155,10 +155,10 @@ def test_a_utf16_file_with_a_stray_byte_is_read_not_binary():
 
 
 def test_c1_control_characters_reject_their_block():
-    # 0x81 is no Windows-1252 character: the file is read as Latin-1, where it is the C1 control U+0081.
-    raw = render("Mar 12", ENTRIES).encode("latin-1").replace(b"Third paper", b"Third \x81paper")
+    # U+0081 written in UTF-8 (0xC2 0x81): a C1 control, never text.
+    raw = render("Mar 12", ENTRIES).replace("Third paper", "Third \x81paper").encode()
     parsed = parse_digest(raw, "a.txt")
-    assert parsed.encoding == "latin-1"
+    assert parsed.encoding == "utf-8"
     assert [entry.title for entry in parsed.entries] == ["Café au lait: a paper", "Second paper"]
     assert parsed.rejects[0].reason == "control_characters" and "\x81" in parsed.rejects[0].raw_text
 

@@ -1,9 +1,10 @@
 """Turn a digest file's bytes into normalized text, or say why it is not text.
 
-Decoding is decided per file (a BOM, UTF-16's NUL pattern, UTF-8, else a legacy 8-bit
-encoding), but damage is kept to the lines it is in: a UTF-8 file with a few broken
-bytes keeps its UTF-8 text, and only the broken lines hold U+FFFD, whose blocks the
-reader rejects (`undecodable_bytes`); a UTF-16 file with a stray byte likewise.
+Decoding is decided per file (a BOM, UTF-16's NUL pattern, UTF-8, else Windows-1252),
+but damage is kept to the lines it is in: a UTF-8 file with a few broken bytes keeps
+its UTF-8 text, and only the broken lines hold U+FFFD, whose blocks the reader rejects
+(`undecodable_bytes`); a UTF-16 file with a stray byte, or a Windows-1252 file with a
+byte that encoding leaves undefined, likewise.
 """
 
 import codecs
@@ -32,8 +33,8 @@ _BOMS = (
 # Bytes that never occur in text: C0 controls except tab, LF, VT, FF, CR, and DEL.
 CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\x0b\x0c\r") + b"\x7f"
 # Control characters in decoded text: those bytes' characters, and the C1 controls
-# (U+0080-U+009F), which no capture holds as text (a Latin-1 reading of bytes that
-# were something else shows them).
+# (U+0080-U+009F), which no capture holds as text (text once mis-read as Latin-1 and
+# saved again as UTF-8 shows them).
 CONTROL_CHARACTERS = CONTROL_BYTES.decode("ascii") + "".join(chr(code) for code in range(0x80, 0xA0))
 _C1 = frozenset(chr(code) for code in range(0x80, 0xA0))
 # Above this share of control bytes, a file with no BOM is binary.
@@ -41,6 +42,8 @@ _BINARY_CONTROL_SHARE = 0.05
 # Above this share of characters replaced, a file is not text in the encoding it seemed to be in.
 _BINARY_REPLACED_SHARE = 0.05
 REPLACEMENT = "\ufffd"
+# BOM (again: the honoured one is gone), zero-width space, word joiner: invisible, no content.
+_INVISIBLE_LEAD = "\ufeff\u200b\u2060"
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,9 @@ class NotText:
 
 
 def normalize_text(text: str) -> str:
-    """NFC, LF line endings, no trailing whitespace on any line or at the end."""
+    """No leading invisible characters, NFC, LF line endings, no trailing whitespace on any line or at the end."""
+    # A second BOM or a zero-width space before the first line would hide the page header.
+    text = text.lstrip(_INVISIBLE_LEAD)
     if "\r" in text:  # a one-character test is a memchr; each replace is a slower scan
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not unicodedata.is_normalized("NFC", text):
@@ -100,14 +105,15 @@ def _with_replacements(raw: bytes, encoding: str, label: str) -> tuple[str, str,
     return text, label, True
 
 
-def _utf8_or_legacy(raw: bytes) -> tuple[str, str, bool]:
-    """UTF-8 when the non-ASCII lines are UTF-8 (the broken ones replaced), else Windows-1252 or Latin-1."""
+def _utf8_or_legacy(raw: bytes) -> tuple[str, str, bool] | None:
+    """UTF-8 when at least half the non-ASCII lines are UTF-8, else Windows-1252, the broken bytes replaced; None when binary."""
     try:
         return raw.decode("utf-8"), "utf-8", False
     except UnicodeDecodeError:
         pass
     valid = broken = 0
-    for line in raw.split(b"\n"):
+    # splitlines ends a line at LF, CRLF or CR alike: a CR-only capture has lines too.
+    for line in raw.splitlines():
         if line.isascii():
             continue
         try:
@@ -118,12 +124,10 @@ def _utf8_or_legacy(raw: bytes) -> tuple[str, str, bool]:
     if valid and valid >= broken:
         # A UTF-8 capture with a few broken lines: keep its UTF-8, mark what is broken.
         return raw.decode("utf-8", errors="replace"), "utf-8", True
-    # Legacy captures: Windows-1252 is a superset of Latin-1's printable range;
-    # Latin-1 decodes any byte, so it is the last resort, never a failure.
-    try:
-        return raw.decode("cp1252"), "cp1252", False
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1", False
+    # Legacy captures: Windows-1252, a superset of Latin-1's printable range. Its five
+    # undefined bytes become U+FFFD, rejecting their blocks only; Latin-1 would read them,
+    # and every curly quote and dash, as C1 controls, which are never text.
+    return _with_replacements(raw, "cp1252", "cp1252")
 
 
 def _decode(raw: bytes) -> tuple[str, str, bool] | None:
