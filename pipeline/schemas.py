@@ -41,7 +41,7 @@ LINK_STRUCT = pa.struct(
 
 PUBLISHED_COLUMNS: dict[str, list[Column]] = {
     "digests": [
-        Column("digest_id", pa.string(), "sha256 (hex) of the normalized text (NFC, LF, trailing whitespace stripped); of the raw bytes for a file that is not text", False),
+        Column("digest_id", pa.string(), "sha256 (hex) of the normalized text (NFC, LF, trailing whitespace and a leading BOM or zero-width run stripped); of the raw bytes for a file that is not text", False),
         Column("source_name", pa.string(), "file name, relative to the digests directory (key)", False),
         Column("date_line", pa.string(), "the date line as written, null when the digest has no valid one"),
         Column("digest_date", pa.date32(), "resolved date of the digest, null when no date could be resolved"),
