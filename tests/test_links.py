@@ -118,3 +118,82 @@ def test_one_link_per_canonical_url():
 
 def test_code_kinds_are_kinds():
     assert set(CODE_KINDS) < set(LINK_KINDS)
+
+
+# A non-ASCII character that is no letter, mark or number ends a link (text -> url, owner,
+# repo): each of these is the one repository github.com/acme/tool, or keeps its letter case.
+NON_ASCII_ENDS = [
+    ("Code is at “https://github.com/acme/tool”.", ("https://github.com/acme/tool", "acme", "tool")),
+    ("Code: https://github.com/acme/tool…", ("https://github.com/acme/tool", "acme", "tool")),
+    ("Code: https://github.com/acme/tool\u200b and data.", ("https://github.com/acme/tool", "acme", "tool")),
+    ("We release https://github.com/acme/tool—a toolkit for X.", ("https://github.com/acme/tool", "acme", "tool")),
+    ("See https://github.com/acme/tool’s README.", ("https://github.com/acme/tool", "acme", "tool")),
+    ("Code: https://github.com/acme/tool.git”", ("https://github.com/acme/tool", "acme", "tool")),
+    ("代码：https://github.com/Acme-Lab/ToolKit。", ("https://github.com/Acme-Lab/ToolKit", "Acme-Lab", "ToolKit")),
+    ("(www.github.com/Acme/Tool…)", ("https://github.com/Acme/Tool", "Acme", "Tool")),
+    ("Code: https://github.com/Acme/Tool🚀 now", ("https://github.com/Acme/Tool", "Acme", "Tool")),
+    ("Page: “vid2robot.github.io/demo”", ("https://vid2robot.github.io/demo", "vid2robot", None)),
+    # Inside the path, it ends the link there: what follows is no part of it.
+    ("See https://github.com/acme/to—ol", ("https://github.com/acme/to", "acme", "to")),
+    ("See https://github.com/acme/t”ool", ("https://github.com/acme/t", "acme", "t")),
+    # Non-ASCII letters, marks and numbers stay, up to the character that ends the link.
+    ("Code: https://github.com/acme/café”", ("https://github.com/acme/café", "acme", "café")),
+    ("Code: https://github.com/acme/cafe\u0301—ok", ("https://github.com/acme/cafe\u0301", "acme", "cafe\u0301")),
+    ("Code: https://github.com/acme/tool٣…", ("https://github.com/acme/tool٣", "acme", "tool٣")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NON_ASCII_ENDS, ids=[case[0] for case in NON_ASCII_ENDS])
+def test_a_non_ascii_character_that_is_no_letter_mark_or_number_ends_a_link(text, expected):
+    assert [(link.url, link.owner, link.repo) for link in extract_links(text)] == [expected]
+
+
+def test_non_ascii_letters_of_a_project_page_stay():
+    links = extract_links("项目主页：https://example.cn/项目”。 हिंदी: https://example.in/हिन्दी।")
+    assert [(link.url, link.kind) for link in links] == [
+        ("https://example.cn/项目", "project_page"),
+        ("https://example.in/हिन्दी", "project_page"),  # vowel signs and virama are marks
+    ]
+
+
+def test_one_repository_however_the_link_ends():
+    text = (
+        "github.com/acme/tool, “https://github.com/acme/tool” https://github.com/acme/tool… "
+        "https://github.com/acme/tool\u200b https://github.com/acme/tool—a https://github.com/acme/tool’s"
+    )
+    assert [(link.url, link.owner, link.repo) for link in extract_links(text)] == [("https://github.com/acme/tool", "acme", "tool")]
+
+
+# Links next to non-ASCII characters: the hints lead to each (text -> urls).
+NON_ASCII_HINT_EDGES = [
+    ("见“vid.github.io/demo”。", ["https://vid.github.io/demo"]),
+    ("see x.com/a… and y.io/b—z", ["https://x.com/a", "https://y.io/b"]),
+    ("https://github.com/a/b\u200bgithub.com/c/d", ["https://github.com/a/b", "https://github.com/c/d"]),
+    ("https://x.eu/a—https://y.eu/b", ["https://x.eu/a", "https://y.eu/b"]),
+    ("İstanbul: “https://x.eu/a” and vid.github.io…", ["https://x.eu/a", "https://vid.github.io"]),
+]
+
+
+@pytest.mark.parametrize(("text", "urls"), NON_ASCII_HINT_EDGES, ids=[case[0] for case in NON_ASCII_HINT_EDGES])
+def test_hints_lead_to_links_ended_by_non_ascii_characters(text, urls):
+    from tests.helpers import links_by_definition
+
+    assert [link.url for link in extract_links(text)] == urls
+    assert extract_links(text) == links_by_definition(text)
+
+
+def test_reader_ends_links_at_non_ascii_punctuation():
+    from pipeline.read.reader import parse_digest
+    from tests.helpers import abstract, render
+
+    entries = [
+        ("Curly quotes", abstract("quotes") + " Code is at “https://github.com/acme/tool”."),
+        ("Em dash", abstract("dash") + " We release https://github.com/acme/tool—a toolkit."),
+        ("Project page", abstract("page") + " Page: https://example.cn/项目…"),
+    ]
+    parsed = parse_digest(render("Mar 12", entries).encode(), "x.txt")
+    assert [[(link.url, link.repo) for link in entry.links] for entry in parsed.entries] == [
+        [("https://github.com/acme/tool", "tool")],
+        [("https://github.com/acme/tool", "tool")],
+        [("https://example.cn/项目", None)],
+    ]
