@@ -36,11 +36,11 @@ def abstract(seed: str, sentences: int = 12) -> str:
 def links_by_definition(text: str) -> list:
     """Every distinct link of every whitespace-delimited word: what extract_links must give
     while it reads only the words its hints point at."""
-    from pipeline.read.links import _LINK, canonicalize
+    from pipeline.read.links import canonicalize, link_pattern
 
     found: dict[str, object] = {}
     for word in text.split():
-        for match in _LINK.finditer(word):
+        for match in link_pattern().finditer(word):
             link = canonicalize(match.group(0))
             if link:
                 found.setdefault(link.url, link)

@@ -1,5 +1,6 @@
 """Code, data and project links in an abstract, in canonical form."""
 
+import functools
 import re
 import sys
 import unicodedata
@@ -51,8 +52,8 @@ def _url_char_class() -> str:
     and backslashes end it too, which stops LaTeX such as `...README.md{here.}`. Of the
     non-ASCII characters only letters, marks and numbers (Unicode L*, M*, N*) stay, as in
     the IRI example.cn/项目: a curly quote, dash, ellipsis or zero-width space ends a link.
-    Built once, at import (about a tenth of a second): one class, unlike a check per
-    character, keeps the regex as fast as before on every abstract.
+    Built once (it scans every code point, a noticeable fraction of a second): one class,
+    unlike a check per character, keeps the regex as fast as before on every abstract.
     """
     ascii_kept = [not char.isspace() and char not in "<>\"'{}\\|^`[]" for char in map(chr, range(0x80))]
     non_ascii_kept = [unicodedata.category(chr(code))[0] in "LMN" for code in range(0x80, sys.maxunicode + 1)]
@@ -60,14 +61,20 @@ def _url_char_class() -> str:
     return "[" + "".join(f"\\U{run.start():08x}-\\U{run.end() - 1:08x}" for run in runs) + "]"
 
 
-_URL_CHARS = _url_char_class()
-_LINK = re.compile(
-    rf"(?:https?://{_URL_CHARS}+"
-    rf"|(?<![\w@./-])www\.{_URL_CHARS}+"
-    # Without a scheme, only a lower-case host counts: "works.In this" is a typo, not a link.
-    rf"|(?-i:(?<![\w@./:-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_BARE_TLDS})(?![\w-]))(?:/{_URL_CHARS}*)?)",
-    re.IGNORECASE,
-)
+@functools.cache
+def link_pattern() -> re.Pattern:
+    """The regex of a link, compiled at its first use: most processes that import this
+    module (the trend SQL, the checks) never look for links, and the class costs time."""
+    url_chars = _url_char_class()
+    return re.compile(
+        rf"(?:https?://{url_chars}+"
+        rf"|(?<![\w@./-])www\.{url_chars}+"
+        # Without a scheme, only a lower-case host counts: "works.In this" is a typo, not a link.
+        rf"|(?-i:(?<![\w@./:-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_BARE_TLDS})(?![\w-]))(?:/{url_chars}*)?)",
+        re.IGNORECASE,
+    )
+
+
 _TRAILING = ".,;:!?)'\"*"
 # Where a lower-cased text may hold a link: "://", "www." or a dot and a top-level
 # domain. Every link holds one of them. The dot test is a regex of its own: one that
@@ -246,7 +253,7 @@ def _links_in_words(text: str, words) -> list[Link]:
     for start, end in words:
         if "." not in text[start:end].rstrip(_WORD_END):
             continue
-        for match in _LINK.finditer(text, start, end):
+        for match in link_pattern().finditer(text, start, end):
             link = canonicalize(match.group(0))
             if link and link.url not in seen:
                 seen[link.url] = link
