@@ -477,3 +477,31 @@ def test_counts_are_kept_up_to_the_int32_bound_in_every_markdown_reader():
             (0, 0, 0), (2**31 - 2,) * 3, (2**31 - 1,) * 3, (None, None, None),
         ]  # fmt: skip
         assert len(parsed.entries) == 4 and parsed.rejects == []
+
+
+# --- front matter is `key: value` lines ------------------------------------------------------
+
+
+def test_a_thematic_break_opening_the_page_is_no_front_matter():
+    """markdownify writes <hr> as `---`: two of them enclose part of the page, not front matter."""
+    parsed = read("---\n\n" + page(*card("First", "2603.00001"), "---", *card("Second", "2603.00002")), "2026-03-13.md")
+    assert (parsed.date_line, parsed.digest_date, parsed.date_source) == ("Mar 12", dt.date(2026, 3, 12), "file_name")
+    assert [(entry.title, entry.line) for entry in parsed.entries] == [("First", 7), ("Second", 17)]
+    assert parsed.header_block_count == 3 and parsed.rejects == []  # ---, # Daily Papers, ---
+
+
+@pytest.mark.parametrize(
+    ("front", "expected"),
+    [
+        # key: value lines, and an indented line under a key (a YAML list): front matter.
+        (f"---\nurl: {HF}/papers/date/2026-03-12\ntags:\n  - nlp\n---", (dt.date(2026, 3, 12), "capture", 1, [])),
+        (f"---\nurl: {HF}/papers/date/2026-03-12\n---", (dt.date(2026, 3, 12), "capture", 1, [])),
+        # One line that is neither: no front matter; the block is a stray paragraph.
+        (f"---\nurl: {HF}/papers/date/2026-03-12\n# Daily Papers\n---", (dt.date(2025, 3, 12), "file_name", 0, [(1, "abstract_without_title")])),
+        (f"---\nurl: {HF}/papers/date/2026-03-12\n- nlp\n---", (dt.date(2025, 3, 12), "file_name", 0, [(1, "abstract_without_title")])),
+    ],
+)
+def test_front_matter_is_key_value_lines_only(front, expected):
+    parsed = read(front + "\n\n" + "\n\n".join(["Mar 12", *card("Kept", "2603.00001")]), "2025-01-01.md")
+    assert (parsed.digest_date, parsed.date_source, parsed.header_block_count, reasons(parsed)) == expected
+    assert [entry.title for entry in parsed.entries] == ["Kept"]
