@@ -505,3 +505,39 @@ def test_front_matter_is_key_value_lines_only(front, expected):
     parsed = read(front + "\n\n" + "\n\n".join(["Mar 12", *card("Kept", "2603.00001")]), "2025-01-01.md")
     assert (parsed.digest_date, parsed.date_source, parsed.header_block_count, reasons(parsed)) == expected
     assert [entry.title for entry in parsed.entries] == ["Kept"]
+
+
+# --- link text with unbalanced brackets ------------------------------------------------------
+
+OPEN_INTERVAL = "We sample t in [0, 1) uniformly and keep every draw."
+HALF_OPEN = "All scores lie in (0, 1] after the last layer."
+
+
+def test_a_link_text_with_an_unbalanced_bracket_is_the_title_or_abstract():
+    text = page(
+        f"### [Intervals [0, 1) Everywhere]({HF}/papers/2603.00001)",
+        f"[{OPEN_INTERVAL}]({HF}/papers/2603.00001)",
+        "* 2 authors",
+        f"### [Scores in (0, 1]]({HF}/papers/2603.00002)",
+        f"[{HALF_OPEN}]({HF}/papers/2603.00002)",
+        "* 2 authors",
+        "### [By Reference][7]",
+        f"[{OPEN_INTERVAL}][7]",
+        "* 2 authors",
+        f"[7]: {HF}/papers/2603.00003",
+    )
+    parsed = read(text, "2026-03-12.md")
+    assert [(entry.title, entry.abstract, entry.arxiv_id, entry.links) for entry in parsed.entries] == [
+        ("Intervals [0, 1) Everywhere", OPEN_INTERVAL, "2603.00001", ()),
+        ("Scores in (0, 1]", HALF_OPEN, "2603.00002", ()),
+        ("By Reference", OPEN_INTERVAL, "2603.00003", ()),
+    ]
+    assert parsed.rejects == []
+
+
+def test_a_paragraph_opening_with_a_bracket_and_ending_with_a_link_stays_a_paragraph():
+    # The link's target is no paper's page: the block is prose holding a link, not one link.
+    prose = "[MASK] tokens are all you need, as we show at length. Code: [repo](https://github.com/o/r)"
+    parsed = read(page(f"### [Masked]({HF}/papers/2603.00001)", prose, "* 2 authors"), "2026-03-12.md")
+    assert [(entry.title, entry.abstract) for entry in parsed.entries] == [("Masked", prose)]
+    assert [link.url for link in parsed.entries[0].links] == ["https://github.com/o/r"] and parsed.rejects == []

@@ -60,8 +60,11 @@ def closing_bracket(text: str, start: int) -> int:
 def parse_link(text: str, start: int, definitions: dict[str, str]) -> tuple[MdLink, int] | None:
     """The link whose `[` is text[start], and where it ends; None if no link opens there."""
     close = closing_bracket(text, start)
-    if close < 0:
-        return None
+    return _link_closed_at(text, start, close, definitions) if close >= 0 else None
+
+
+def _link_closed_at(text: str, start: int, close: int, definitions: dict[str, str]) -> tuple[MdLink, int] | None:
+    """The link whose text runs from the `[` at `start` to the `]` at `close`, and where it ends."""
     label = text[start + 1 : close]
     if match := _INLINE_TARGET.match(text, close + 1):
         return MdLink(label, match[1] or None), match.end()
@@ -78,6 +81,27 @@ def whole_link(text: str, definitions: dict[str, str]) -> MdLink | None:
         return None
     found = parse_link(text, 0, definitions)
     return found[0] if found is not None and found[1] == len(text) else None
+
+
+def paper_link(text: str, definitions: dict[str, str]) -> MdLink | None:
+    """The link a title or abstract block is: one link, whose text may hold unbalanced brackets.
+
+    Scrapers leave brackets in a link's text unescaped (`t in [0, 1)`), which no balanced
+    reading closes: then the text runs from the first `[` to the last `]` before the
+    target, when the block ends with that target and it is a paper's page (as a card's
+    title and abstract links are), so a paragraph that merely opens with `[MASK]` and ends
+    with a link stays a paragraph.
+    """
+    if (link := whole_link(text, definitions)) is not None:
+        return link
+    text = text.strip()
+    if not text.startswith("["):
+        return None
+    for close in (text.rfind("]("), text.rfind("][")):
+        found = _link_closed_at(text, 0, close, definitions) if close > 0 else None
+        if found is not None and found[1] == len(text) and paper_named_by(found[0].url):
+            return found[0]
+    return None
 
 
 def links_only(text: str, definitions: dict[str, str]) -> list[MdLink] | None:
@@ -264,7 +288,7 @@ class Card:
         return self.papers[0] if self.papers else self.values.paper
 
     def set_title(self, heading: str, definitions: dict[str, str]) -> None:
-        link = whole_link(heading, definitions)
+        link = paper_link(heading, definitions)
         if link is not None:
             self.title = plain_text(link.label)
             self._name_paper(link.url)
@@ -285,7 +309,7 @@ class Card:
     def set_abstract(self, text: str, definitions: dict[str, str]) -> None:
         self.has_abstract = True
         text = text.strip()
-        link = whole_link(text, definitions)
+        link = paper_link(text, definitions)
         if link is not None:
             self.abstract = plain_text(link.label)
             self._name_paper(link.url)
