@@ -541,3 +541,45 @@ def test_a_paragraph_opening_with_a_bracket_and_ending_with_a_link_stays_a_parag
     parsed = read(page(f"### [Masked]({HF}/papers/2603.00001)", prose, "* 2 authors"), "2026-03-12.md")
     assert [(entry.title, entry.abstract) for entry in parsed.entries] == [("Masked", prose)]
     assert [link.url for link in parsed.entries[0].links] == ["https://github.com/o/r"] and parsed.rejects == []
+
+
+# --- site-relative links ---------------------------------------------------------------------
+
+
+def test_a_capture_with_site_relative_links_is_markdown_read_against_huggingface():
+    """HTML-to-markdown tools keep href="/papers/ID" as it is: no junk papers from its card lines."""
+    text = "\n\n".join(
+        [
+            "[Hugging Face](/)",  # line 1
+            "# Daily Papers",
+            "Mar 12",  # line 5
+            "[57](/login?next=%2Fpapers%2F2603.08817)",
+            "### [Sparse MoE at Scale](/papers/2603.08817)",  # line 9
+            f"[{ABSTRACT.strip()}](/papers/2603.08817)",
+            "* 5 authors",
+            "Published on Mar 11",
+            "[GitHub 1.32k](https://github.com/sparse-moe-lab/sparse_moe)",
+            "[2 comments](/papers/2603.08817#community)",
+            "### [Dense Baselines](/papers/2603.09102)",  # line 21: no upvote link to name its paper
+            f"[{ABSTRACT.strip()}](/papers/2603.09102)",
+            "* 3 authors",
+            "System theme",
+            "[TOS](/terms-of-service) [Privacy](/privacy)",
+        ]
+    )
+    assert detect_format(text) == "markdown"
+    parsed = read(text, "2026-03-12.md")
+    assert (parsed.status, parsed.listing, parsed.date_line, parsed.digest_date) == ("ok", "daily", "Mar 12", dt.date(2026, 3, 12))
+    assert rows(parsed) == [
+        ("Sparse MoE at Scale", "2603.08817", 57, 2, ["https://github.com/sparse-moe-lab/sparse_moe"], 1320),
+        ("Dense Baselines", "2603.09102", None, None, None, None),
+    ]
+    assert [(entry.line, entry.abstract, entry.links) for entry in parsed.entries] == [(9, ABSTRACT.strip(), ()), (21, ABSTRACT.strip(), ())]
+    assert (parsed.header_block_count, parsed.entry_block_count, parsed.rejects) == (4, 10, [])
+
+
+def test_only_a_site_relative_paper_link_makes_a_file_markdown():
+    assert detect_format("Mar 12\n\nA Title\n\nSee [the paper](/papers/2603.08817) for more.") == "markdown"
+    assert detect_format("Mar 12\n\nA Title\n\nSee [the docs](/docs/hub) for more.") == "sample"
+    assert whole_link("[x](/papers/2603.08817)", {}) == ("x", "https://huggingface.co/papers/2603.08817")
+    assert whole_link("[x](//example.org/a)", {}) == ("x", "//example.org/a")  # no site path: left as it is

@@ -67,11 +67,18 @@ def _link_closed_at(text: str, start: int, close: int, definitions: dict[str, st
     """The link whose text runs from the `[` at `start` to the `]` at `close`, and where it ends."""
     label = text[start + 1 : close]
     if match := _INLINE_TARGET.match(text, close + 1):
-        return MdLink(label, match[1] or None), match.end()
+        return MdLink(label, _absolute(match[1] or None)), match.end()
     if match := _REFERENCE_TARGET.match(text, close + 1):
         key = (match[1] or label).strip().casefold()  # `[text][]` refers by its text
-        return MdLink(label, definitions.get(key)), match.end()
+        return MdLink(label, _absolute(definitions.get(key))), match.end()
     return None
+
+
+def _absolute(url: str | None) -> str | None:
+    """A site-relative URL (`/papers/ID`, as HTML-to-markdown tools keep them) on huggingface.co, whose page this is."""
+    if url and url.startswith("/") and not url.startswith("//"):
+        return "https://huggingface.co" + url
+    return url
 
 
 def whole_link(text: str, definitions: dict[str, str]) -> MdLink | None:
