@@ -583,3 +583,38 @@ def test_only_a_site_relative_paper_link_makes_a_file_markdown():
     assert detect_format("Mar 12\n\nA Title\n\nSee [the docs](/docs/hub) for more.") == "sample"
     assert whole_link("[x](/papers/2603.08817)", {}) == ("x", "https://huggingface.co/papers/2603.08817")
     assert whole_link("[x](//example.org/a)", {}) == ("x", "//example.org/a")  # no site path: left as it is
+
+
+# --- a card written as one paragraph ---------------------------------------------------------
+
+
+def test_a_heading_inside_a_paragraph_starts_its_own_block_and_card():
+    """A heading interrupts a paragraph: the upvote link before it and the card lines after it are the card's."""
+    text = "\n\n".join(
+        [
+            "Mar 12",
+            f"[12]({HF}/login?next=%2Fpapers%2F2603.00003)\n### [Glued Card]({HF}/papers/2603.00003)\n{ABSTRACT.strip()}\n* 3 authors",  # lines 3-6
+            f"### [Lines Glued]({HF}/papers/2603.00004)\n{ABSTRACT.strip()}\n* 3 authors\nPublished on Mar 11\n[2 comments]({HF}/papers/2603.00004#community)",  # 8-12
+            f"### [Separate]({HF}/papers/2603.00001)",  # line 14
+            ABSTRACT.strip(),
+            "* 5 authors",
+        ]
+    )
+    parsed = read(text, "2026-03-12.md")
+    assert rows(parsed) == [
+        ("Glued Card", "2603.00003", 12, None, None, None),
+        ("Lines Glued", "2603.00004", None, 2, None, None),
+        ("Separate", "2603.00001", None, None, None, None),
+    ]
+    assert [(entry.line, entry.abstract) for entry in parsed.entries] == [(4, ABSTRACT.strip()), (8, ABSTRACT.strip()), (14, ABSTRACT.strip())]
+    # The first paragraph is two blocks: the upvote link and the card.
+    assert (parsed.block_count, parsed.entry_block_count, parsed.header_block_count, parsed.rejects) == (7, 6, 0, [])
+
+
+def test_split_at_headings_keeps_lines_and_offsets():
+    from pipeline.read.formats.markdown_cards import split_at_headings
+    from pipeline.read.parsed import Block
+
+    blocks = [Block(3, "a\n### b\nc\n###x\n### d", 10)]
+    assert split_at_headings(blocks) == [Block(3, "a", 10), Block(4, "### b\nc\n###x", 12), Block(7, "### d", 25)]
+    assert split_at_headings([Block(1, "### only", 0)]) == [Block(1, "### only", 0)]

@@ -337,7 +337,34 @@ class Card:
 
 
 _TITLE_HEADING = re.compile(r"###[ \t]+\S")
+# The line break before a card's heading inside a block.
+_BEFORE_HEADING = re.compile(r"\n(?=###[ \t]+\S)")
+
+
+def split_at_headings(blocks: list[Block]) -> list[Block]:
+    """The blocks, each `### ` line starting a new one.
+
+    In markdown a heading interrupts a paragraph: a card written with no blank line
+    before its heading is still a card of its own, not a paragraph of the card before.
+    """
+    split: list[Block] = []
+    for block in blocks:
+        start = 0
+        for end in [match.start() for match in _BEFORE_HEADING.finditer(block.text)] + [len(block.text)]:
+            split.append(Block(block.line + block.text.count("\n", 0, start), block.text[start:end], block.offset + start))
+            start = end + 1
+    return split
 _OTHER_HEADING = re.compile(r"#{1,6}[ \t]")
+
+
+def _trailing_card_lines(text: str, definitions: dict[str, str], bare_date: bool) -> tuple[str, CardLine | None]:
+    """The text before its last lines that are card lines, and their values (None: it ends with none)."""
+    lines = text.split("\n")
+    values: CardLine | None = None
+    while lines and (line := _one_card_line(lines[-1].strip(), definitions, bare_date)) is not None:
+        values = combine(line, values or CardLine())
+        lines.pop()
+    return "\n".join(lines), values
 
 
 class _Page:
@@ -384,8 +411,13 @@ class _Page:
             self.pending = None
         card.blocks.append(block)
         card.set_title(heading[3:].strip(), self.definitions)
-        if rest.strip():  # no blank line between the heading and the abstract
-            card.set_abstract(rest, self.definitions)
+        # No blank line between the heading and the abstract, maybe nor the card lines.
+        abstract, lines = _trailing_card_lines(rest, self.definitions, self.trending)
+        if abstract.strip():
+            card.set_abstract(abstract, self.definitions)
+        if lines is not None:
+            card.has_lines = True
+            card.values = combine(card.values, lines)
         self.card = card
 
     def _upvote(self, block: Block, upvote: CardLine) -> None:
