@@ -618,3 +618,35 @@ def test_split_at_headings_keeps_lines_and_offsets():
     blocks = [Block(3, "a\n### b\nc\n###x\n### d", 10)]
     assert split_at_headings(blocks) == [Block(3, "a", 10), Block(4, "### b\nc\n###x", 12), Block(7, "### d", 25)]
     assert split_at_headings([Block(1, "### only", 0)]) == [Block(1, "### only", 0)]
+
+
+# --- a title link wrapped onto the next line -------------------------------------------------
+
+LONG_TITLE = "Link Heading Paper: A Long Title That The Scraper Wrapped At Eighty Columns"
+
+
+def test_a_title_link_wrapped_onto_the_next_line_is_the_whole_title():
+    text = page(
+        f"### [Link Heading Paper: A Long Title That The Scraper Wrapped At Eighty\nColumns]({HF}/papers/2603.00001)",  # line 5
+        ABSTRACT.strip(),
+        "* 2 authors",
+        "### [Wrapped By\nReference][9]",  # line 12
+        ABSTRACT.strip(),
+        "* 2 authors",
+        f"[9]: {HF}/papers/2603.00002",
+    )
+    parsed = read(text, "2026-03-12.md")
+    assert [(entry.title, entry.line, entry.arxiv_id, entry.abstract) for entry in parsed.entries] == [
+        (LONG_TITLE, 5, "2603.00001", ABSTRACT.strip()),
+        ("Wrapped By Reference", 12, "2603.00002", ABSTRACT.strip()),
+    ]
+    assert parsed.rejects == []
+
+
+def test_a_wrapped_title_link_with_text_after_it_is_no_title():
+    # The heading is not one link: its first line is the title, a link never closed there
+    # (the card a markup_title, its abstract a stray, its byline chrome).
+    text = page(f"### [Two Line\nTitle]({HF}/papers/2603.00001) and more", ABSTRACT.strip(), "* 2 authors", *card("Kept", "2603.00002"))
+    parsed = read(text, "2026-03-12.md")
+    assert [entry.title for entry in parsed.entries] == ["Kept"]
+    assert reasons(parsed) == [(5, "markup_title"), (8, "abstract_without_title")] and parsed.header_block_count == 2

@@ -402,7 +402,13 @@ class _Page:
 
     def _start_card(self, block: Block, text: str) -> None:
         self._close(keep_pending=True)
-        heading, _, rest = text.partition("\n")
+        after_hashes = text[3:].strip()
+        heading, _, rest = after_hashes.partition("\n")
+        if heading.startswith("[") and closing_bracket(heading, 0) < 0:
+            # A title link wrapped onto the next lines: the heading runs to the line where it ends.
+            link = parse_link(after_hashes, 0, self.definitions)
+            if link is not None and after_hashes[link[1] : link[1] + 1] in ("", "\n"):
+                heading, rest = after_hashes[: link[1]], after_hashes[link[1] + 1 :]
         card = Card([], title_line=block.line)
         if self.pending is not None:
             upvote_block, upvote = self.pending
@@ -410,7 +416,7 @@ class _Page:
             card.values = upvote
             self.pending = None
         card.blocks.append(block)
-        card.set_title(heading[3:].strip(), self.definitions)
+        card.set_title(heading.strip(), self.definitions)
         # No blank line between the heading and the abstract, maybe nor the card lines.
         abstract, lines = _trailing_card_lines(rest, self.definitions, self.trending)
         if abstract.strip():
