@@ -477,3 +477,176 @@ def test_counts_are_kept_up_to_the_int32_bound_in_every_markdown_reader():
             (0, 0, 0), (2**31 - 2,) * 3, (2**31 - 1,) * 3, (None, None, None),
         ]  # fmt: skip
         assert len(parsed.entries) == 4 and parsed.rejects == []
+
+
+# --- front matter is `key: value` lines ------------------------------------------------------
+
+
+def test_a_thematic_break_opening_the_page_is_no_front_matter():
+    """markdownify writes <hr> as `---`: two of them enclose part of the page, not front matter."""
+    parsed = read("---\n\n" + page(*card("First", "2603.00001"), "---", *card("Second", "2603.00002")), "2026-03-13.md")
+    assert (parsed.date_line, parsed.digest_date, parsed.date_source) == ("Mar 12", dt.date(2026, 3, 12), "file_name")
+    assert [(entry.title, entry.line) for entry in parsed.entries] == [("First", 7), ("Second", 17)]
+    assert parsed.header_block_count == 3 and parsed.rejects == []  # ---, # Daily Papers, ---
+
+
+@pytest.mark.parametrize(
+    ("front", "expected"),
+    [
+        # key: value lines, and an indented line under a key (a YAML list): front matter.
+        (f"---\nurl: {HF}/papers/date/2026-03-12\ntags:\n  - nlp\n---", (dt.date(2026, 3, 12), "capture", 1, [])),
+        (f"---\nurl: {HF}/papers/date/2026-03-12\n---", (dt.date(2026, 3, 12), "capture", 1, [])),
+        # One line that is neither: no front matter; the block is a stray paragraph.
+        (f"---\nurl: {HF}/papers/date/2026-03-12\n# Daily Papers\n---", (dt.date(2025, 3, 12), "file_name", 0, [(1, "abstract_without_title")])),
+        (f"---\nurl: {HF}/papers/date/2026-03-12\n- nlp\n---", (dt.date(2025, 3, 12), "file_name", 0, [(1, "abstract_without_title")])),
+    ],
+)
+def test_front_matter_is_key_value_lines_only(front, expected):
+    parsed = read(front + "\n\n" + "\n\n".join(["Mar 12", *card("Kept", "2603.00001")]), "2025-01-01.md")
+    assert (parsed.digest_date, parsed.date_source, parsed.header_block_count, reasons(parsed)) == expected
+    assert [entry.title for entry in parsed.entries] == ["Kept"]
+
+
+# --- link text with unbalanced brackets ------------------------------------------------------
+
+OPEN_INTERVAL = "We sample t in [0, 1) uniformly and keep every draw."
+HALF_OPEN = "All scores lie in (0, 1] after the last layer."
+
+
+def test_a_link_text_with_an_unbalanced_bracket_is_the_title_or_abstract():
+    text = page(
+        f"### [Intervals [0, 1) Everywhere]({HF}/papers/2603.00001)",
+        f"[{OPEN_INTERVAL}]({HF}/papers/2603.00001)",
+        "* 2 authors",
+        f"### [Scores in (0, 1]]({HF}/papers/2603.00002)",
+        f"[{HALF_OPEN}]({HF}/papers/2603.00002)",
+        "* 2 authors",
+        "### [By Reference][7]",
+        f"[{OPEN_INTERVAL}][7]",
+        "* 2 authors",
+        f"[7]: {HF}/papers/2603.00003",
+    )
+    parsed = read(text, "2026-03-12.md")
+    assert [(entry.title, entry.abstract, entry.arxiv_id, entry.links) for entry in parsed.entries] == [
+        ("Intervals [0, 1) Everywhere", OPEN_INTERVAL, "2603.00001", ()),
+        ("Scores in (0, 1]", HALF_OPEN, "2603.00002", ()),
+        ("By Reference", OPEN_INTERVAL, "2603.00003", ()),
+    ]
+    assert parsed.rejects == []
+
+
+def test_a_paragraph_opening_with_a_bracket_and_ending_with_a_link_stays_a_paragraph():
+    # The link's target is no paper's page: the block is prose holding a link, not one link.
+    prose = "[MASK] tokens are all you need, as we show at length. Code: [repo](https://github.com/o/r)"
+    parsed = read(page(f"### [Masked]({HF}/papers/2603.00001)", prose, "* 2 authors"), "2026-03-12.md")
+    assert [(entry.title, entry.abstract) for entry in parsed.entries] == [("Masked", prose)]
+    assert [link.url for link in parsed.entries[0].links] == ["https://github.com/o/r"] and parsed.rejects == []
+
+
+# --- site-relative links ---------------------------------------------------------------------
+
+
+def test_a_capture_with_site_relative_links_is_markdown_read_against_huggingface():
+    """HTML-to-markdown tools keep href="/papers/ID" as it is: no junk papers from its card lines."""
+    text = "\n\n".join(
+        [
+            "[Hugging Face](/)",  # line 1
+            "# Daily Papers",
+            "Mar 12",  # line 5
+            "[57](/login?next=%2Fpapers%2F2603.08817)",
+            "### [Sparse MoE at Scale](/papers/2603.08817)",  # line 9
+            f"[{ABSTRACT.strip()}](/papers/2603.08817)",
+            "* 5 authors",
+            "Published on Mar 11",
+            "[GitHub 1.32k](https://github.com/sparse-moe-lab/sparse_moe)",
+            "[2 comments](/papers/2603.08817#community)",
+            "### [Dense Baselines](/papers/2603.09102)",  # line 21: no upvote link to name its paper
+            f"[{ABSTRACT.strip()}](/papers/2603.09102)",
+            "* 3 authors",
+            "System theme",
+            "[TOS](/terms-of-service) [Privacy](/privacy)",
+        ]
+    )
+    assert detect_format(text) == "markdown"
+    parsed = read(text, "2026-03-12.md")
+    assert (parsed.status, parsed.listing, parsed.date_line, parsed.digest_date) == ("ok", "daily", "Mar 12", dt.date(2026, 3, 12))
+    assert rows(parsed) == [
+        ("Sparse MoE at Scale", "2603.08817", 57, 2, ["https://github.com/sparse-moe-lab/sparse_moe"], 1320),
+        ("Dense Baselines", "2603.09102", None, None, None, None),
+    ]
+    assert [(entry.line, entry.abstract, entry.links) for entry in parsed.entries] == [(9, ABSTRACT.strip(), ()), (21, ABSTRACT.strip(), ())]
+    assert (parsed.header_block_count, parsed.entry_block_count, parsed.rejects) == (4, 10, [])
+
+
+def test_only_a_site_relative_paper_link_makes_a_file_markdown():
+    assert detect_format("Mar 12\n\nA Title\n\nSee [the paper](/papers/2603.08817) for more.") == "markdown"
+    assert detect_format("Mar 12\n\nA Title\n\nSee [the docs](/docs/hub) for more.") == "sample"
+    assert whole_link("[x](/papers/2603.08817)", {}) == ("x", "https://huggingface.co/papers/2603.08817")
+    assert whole_link("[x](//example.org/a)", {}) == ("x", "//example.org/a")  # no site path: left as it is
+
+
+# --- a card written as one paragraph ---------------------------------------------------------
+
+
+def test_a_heading_inside_a_paragraph_starts_its_own_block_and_card():
+    """A heading interrupts a paragraph: the upvote link before it and the card lines after it are the card's."""
+    text = "\n\n".join(
+        [
+            "Mar 12",
+            f"[12]({HF}/login?next=%2Fpapers%2F2603.00003)\n### [Glued Card]({HF}/papers/2603.00003)\n{ABSTRACT.strip()}\n* 3 authors",  # lines 3-6
+            f"### [Lines Glued]({HF}/papers/2603.00004)\n{ABSTRACT.strip()}\n* 3 authors\nPublished on Mar 11\n[2 comments]({HF}/papers/2603.00004#community)",  # 8-12
+            f"### [Separate]({HF}/papers/2603.00001)",  # line 14
+            ABSTRACT.strip(),
+            "* 5 authors",
+        ]
+    )
+    parsed = read(text, "2026-03-12.md")
+    assert rows(parsed) == [
+        ("Glued Card", "2603.00003", 12, None, None, None),
+        ("Lines Glued", "2603.00004", None, 2, None, None),
+        ("Separate", "2603.00001", None, None, None, None),
+    ]
+    assert [(entry.line, entry.abstract) for entry in parsed.entries] == [(4, ABSTRACT.strip()), (8, ABSTRACT.strip()), (14, ABSTRACT.strip())]
+    # The first paragraph is two blocks: the upvote link and the card.
+    assert (parsed.block_count, parsed.entry_block_count, parsed.header_block_count, parsed.rejects) == (7, 6, 0, [])
+
+
+def test_split_at_headings_keeps_lines_and_offsets():
+    from pipeline.read.formats.markdown_cards import split_at_headings
+    from pipeline.read.parsed import Block
+
+    blocks = [Block(3, "a\n### b\nc\n###x\n### d", 10)]
+    assert split_at_headings(blocks) == [Block(3, "a", 10), Block(4, "### b\nc\n###x", 12), Block(7, "### d", 25)]
+    assert split_at_headings([Block(1, "### only", 0)]) == [Block(1, "### only", 0)]
+
+
+# --- a title link wrapped onto the next line -------------------------------------------------
+
+LONG_TITLE = "Link Heading Paper: A Long Title That The Scraper Wrapped At Eighty Columns"
+
+
+def test_a_title_link_wrapped_onto_the_next_line_is_the_whole_title():
+    text = page(
+        f"### [Link Heading Paper: A Long Title That The Scraper Wrapped At Eighty\nColumns]({HF}/papers/2603.00001)",  # line 5
+        ABSTRACT.strip(),
+        "* 2 authors",
+        "### [Wrapped By\nReference][9]",  # line 12
+        ABSTRACT.strip(),
+        "* 2 authors",
+        f"[9]: {HF}/papers/2603.00002",
+    )
+    parsed = read(text, "2026-03-12.md")
+    assert [(entry.title, entry.line, entry.arxiv_id, entry.abstract) for entry in parsed.entries] == [
+        (LONG_TITLE, 5, "2603.00001", ABSTRACT.strip()),
+        ("Wrapped By Reference", 12, "2603.00002", ABSTRACT.strip()),
+    ]
+    assert parsed.rejects == []
+
+
+def test_a_wrapped_title_link_with_text_after_it_is_no_title():
+    # The heading is not one link: its first line is the title, a link never closed there
+    # (the card a markup_title, its abstract a stray, its byline chrome).
+    text = page(f"### [Two Line\nTitle]({HF}/papers/2603.00001) and more", ABSTRACT.strip(), "* 2 authors", *card("Kept", "2603.00002"))
+    parsed = read(text, "2026-03-12.md")
+    assert [entry.title for entry in parsed.entries] == ["Kept"]
+    assert reasons(parsed) == [(5, "markup_title"), (8, "abstract_without_title")] and parsed.header_block_count == 2

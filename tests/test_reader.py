@@ -274,3 +274,43 @@ def test_with_no_date_line_the_capture_day_then_the_file_name_dates_a_digest():
     assert (named.digest_date, named.date_source) == (dt.date(2024, 1, 5), "file_name")
     undated = parse(card, name="daily.md", year=2030)
     assert (undated.status, undated.digest_date, [r.reason for r in undated.rejects]) == ("undated", None, ["undated_digest"] * 2)
+
+
+# --- the date line after blocks the reader does not know -------------------------------------
+
+
+def test_header_lines_with_no_blank_line_between_them_are_one_header_block():
+    parsed = parse(render("Mar 12", ENTRIES, header=["new\nGet trending papers in your email inbox!\nSubscribe"]), "2026-03-13.txt")
+    assert (parsed.date_line, parsed.digest_date, parsed.date_source) == ("Mar 12", dt.date(2026, 3, 12), "file_name")
+    assert pairs(parsed) == ENTRIES and parsed.header_block_count == 1 and parsed.rejects == []
+
+
+@pytest.mark.parametrize(
+    ("unknown", "rejected"),
+    [
+        (["Sign in"], [(3, "title_without_abstract", "Sign in")]),
+        (["Sign in", "Log in", "Help"], [(3, "title_without_abstract", "Sign in"), (5, "title_without_abstract", "Log in"), (7, "title_without_abstract", "Help")]),
+        (["Sign in\nLog in"], [(3, "abstract_without_title", "Sign in\nLog in")]),
+        # Known and unknown header lines in one block: not a header block.
+        (["new\nSign in"], [(3, "abstract_without_title", "new\nSign in")]),
+    ],
+)
+def test_a_block_the_reader_does_not_know_before_the_date_line_is_a_reject_not_the_date(unknown, rejected):
+    """The first date line before the first entry is the date line, whatever comes before it."""
+    for name, source in (("2026-03-13.txt", "file_name"), ("digest.txt", "reference_year")):
+        parsed = parse(render("Mar 12", ENTRIES, header=["new", *unknown]), name)
+        assert (parsed.status, parsed.date_line, parsed.digest_date, parsed.date_source) == ("ok", "Mar 12", dt.date(2026, 3, 12), source)
+        assert pairs(parsed) == ENTRIES and parsed.header_block_count == 1 and reasons(parsed) == rejected
+
+
+def test_the_date_line_counts_before_the_first_entry_and_is_extra_after_it():
+    # Before: an unknown title-shaped block does not start an entry.
+    before = parse(render("Mar 12", ENTRIES, header=["Sign in"]), "2026-03-13.txt")
+    assert (before.date_line, before.digest_date, before.date_source) == ("Mar 12", dt.date(2026, 3, 12), "file_name")
+    assert pairs(before) == ENTRIES and reasons(before) == [(1, "title_without_abstract", "Sign in")]
+    # After: a title followed by its abstract is the first entry, which ends the header blocks.
+    text = render(None, ENTRIES[:1], header=["new", "Sign in"]) + "\n\nMar 12\n\n" + render(None, ENTRIES[1:], header=[])
+    after = parse(text, "2026-03-13.txt")
+    assert (after.date_line, after.digest_date, after.date_source) == (None, dt.date(2026, 3, 13), "file_name")
+    assert pairs(after) == ENTRIES
+    assert reasons(after) == [(3, "title_without_abstract", "Sign in"), (9, "extra_date_line", "Mar 12")]

@@ -34,7 +34,7 @@ _ARRAY_OPENING = re.compile(r"\s*\[")
 _MARKUP = re.compile(r"<(?:!doctype\s+html|html|head|body|\?xml|svg)\b", re.IGNORECASE)
 # A scraper's markdown of a Hugging Face page links to it (cards, upvote buttons, the
 # menu); an abstract that happens to hold a markdown link does not make a file markdown.
-_INLINE_LINK = re.compile(r"\]\(https?://(?:www\.)?huggingface\.co/", re.IGNORECASE)
+_INLINE_LINK = re.compile(r"\]\((?:https?://(?:www\.)?huggingface\.co/|/papers/)", re.IGNORECASE)
 # Reference style: link definitions opening lines, or headings whose link is a reference.
 _REFERENCE_LINK = re.compile(r"^\[[0-9]+\]:\s*https?://|^#{1,6} \[[^\]\n]+\]\[[0-9]+\]\s*$", re.MULTILINE)
 _BARE_PAPER_URL = re.compile(r"^https://huggingface\.co/papers/[0-9]{4}\.[0-9]{4,5}\S*$", re.MULTILINE)

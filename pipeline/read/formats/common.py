@@ -30,10 +30,12 @@ _FRONT_MATTER_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:\s*(.*)$")
 def front_matter(blocks: list[Block]) -> tuple[dict[str, str], int]:
     """`key: value` lines between `---` lines opening the text: the values, and the blocks they take.
 
-    Only simple scalars are read (a scraper's url, title, retrieval time); quotes around a
-    value are dropped. No front matter: ({}, 0).
+    Every line between is a `key: value` line or an indented one (a YAML list or map under
+    a key): a `---` that is a thematic break (markdownify's `<hr>`) opens no front matter,
+    and the page after it stays the page. Only simple scalars are read (a scraper's url,
+    title, retrieval time); quotes around a value are dropped. No front matter: ({}, 0).
     """
-    if not blocks or not blocks[0].text.startswith("---"):
+    if not blocks or blocks[0].text.partition("\n")[0] != "---":
         return {}, 0
     lines: list[str] = []
     for taken, block in enumerate(blocks, start=1):
@@ -42,6 +44,8 @@ def front_matter(blocks: list[Block]) -> tuple[dict[str, str], int]:
                 continue  # the opening ---
             if line.strip() == "---":
                 return _values(lines), taken
+            if not _FRONT_MATTER_KEY.match(line) and not line[:1].isspace():
+                return {}, 0
             lines.append(line)
     return {}, 0  # never closed: no front matter
 

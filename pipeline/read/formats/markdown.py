@@ -16,7 +16,7 @@ import re
 from pipeline.read import dates
 from pipeline.read.decoding import DecodedText
 from pipeline.read.formats.common import arxiv_id_in_url, capture_day, front_matter, listing_of, reject_if_damaged
-from pipeline.read.formats.markdown_cards import Card, combine, definitions_in, read_page, whole_link
+from pipeline.read.formats.markdown_cards import Card, combine, definitions_in, read_page, split_at_headings, whole_link
 from pipeline.read.formats.unrecognized import read_unrecognized
 from pipeline.read.identity import paper_id
 from pipeline.read.parsed import TITLE_MAX_CHARS, Block, Entries, ParsedDigest, split_blocks
@@ -44,7 +44,7 @@ def read_trending(parsed: ParsedDigest, decoded: DecodedText, config_year: int |
 
 
 def _read(parsed: ParsedDigest, decoded: DecodedText, config_year: int | None, trending: bool) -> None:
-    blocks = split_blocks(decoded.text)
+    blocks = split_at_headings(split_blocks(decoded.text))
     parsed.block_count = len(blocks)
     entries = Entries(parsed)
     values, taken = front_matter(blocks)

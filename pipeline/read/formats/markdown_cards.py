@@ -60,15 +60,25 @@ def closing_bracket(text: str, start: int) -> int:
 def parse_link(text: str, start: int, definitions: dict[str, str]) -> tuple[MdLink, int] | None:
     """The link whose `[` is text[start], and where it ends; None if no link opens there."""
     close = closing_bracket(text, start)
-    if close < 0:
-        return None
+    return _link_closed_at(text, start, close, definitions) if close >= 0 else None
+
+
+def _link_closed_at(text: str, start: int, close: int, definitions: dict[str, str]) -> tuple[MdLink, int] | None:
+    """The link whose text runs from the `[` at `start` to the `]` at `close`, and where it ends."""
     label = text[start + 1 : close]
     if match := _INLINE_TARGET.match(text, close + 1):
-        return MdLink(label, match[1] or None), match.end()
+        return MdLink(label, _absolute(match[1] or None)), match.end()
     if match := _REFERENCE_TARGET.match(text, close + 1):
         key = (match[1] or label).strip().casefold()  # `[text][]` refers by its text
-        return MdLink(label, definitions.get(key)), match.end()
+        return MdLink(label, _absolute(definitions.get(key))), match.end()
     return None
+
+
+def _absolute(url: str | None) -> str | None:
+    """A site-relative URL (`/papers/ID`, as HTML-to-markdown tools keep them) on huggingface.co, whose page this is."""
+    if url and url.startswith("/") and not url.startswith("//"):
+        return "https://huggingface.co" + url
+    return url
 
 
 def whole_link(text: str, definitions: dict[str, str]) -> MdLink | None:
@@ -78,6 +88,27 @@ def whole_link(text: str, definitions: dict[str, str]) -> MdLink | None:
         return None
     found = parse_link(text, 0, definitions)
     return found[0] if found is not None and found[1] == len(text) else None
+
+
+def paper_link(text: str, definitions: dict[str, str]) -> MdLink | None:
+    """The link a title or abstract block is: one link, whose text may hold unbalanced brackets.
+
+    Scrapers leave brackets in a link's text unescaped (`t in [0, 1)`), which no balanced
+    reading closes: then the text runs from the first `[` to the last `]` before the
+    target, when the block ends with that target and it is a paper's page (as a card's
+    title and abstract links are), so a paragraph that merely opens with `[MASK]` and ends
+    with a link stays a paragraph.
+    """
+    if (link := whole_link(text, definitions)) is not None:
+        return link
+    text = text.strip()
+    if not text.startswith("["):
+        return None
+    for close in (text.rfind("]("), text.rfind("][")):
+        found = _link_closed_at(text, 0, close, definitions) if close > 0 else None
+        if found is not None and found[1] == len(text) and paper_named_by(found[0].url):
+            return found[0]
+    return None
 
 
 def links_only(text: str, definitions: dict[str, str]) -> list[MdLink] | None:
@@ -264,7 +295,7 @@ class Card:
         return self.papers[0] if self.papers else self.values.paper
 
     def set_title(self, heading: str, definitions: dict[str, str]) -> None:
-        link = whole_link(heading, definitions)
+        link = paper_link(heading, definitions)
         if link is not None:
             self.title = plain_text(link.label)
             self._name_paper(link.url)
@@ -285,7 +316,7 @@ class Card:
     def set_abstract(self, text: str, definitions: dict[str, str]) -> None:
         self.has_abstract = True
         text = text.strip()
-        link = whole_link(text, definitions)
+        link = paper_link(text, definitions)
         if link is not None:
             self.abstract = plain_text(link.label)
             self._name_paper(link.url)
@@ -306,7 +337,34 @@ class Card:
 
 
 _TITLE_HEADING = re.compile(r"###[ \t]+\S")
+# The line break before a card's heading inside a block.
+_BEFORE_HEADING = re.compile(r"\n(?=###[ \t]+\S)")
+
+
+def split_at_headings(blocks: list[Block]) -> list[Block]:
+    """The blocks, each `### ` line starting a new one.
+
+    In markdown a heading interrupts a paragraph: a card written with no blank line
+    before its heading is still a card of its own, not a paragraph of the card before.
+    """
+    split: list[Block] = []
+    for block in blocks:
+        start = 0
+        for end in [match.start() for match in _BEFORE_HEADING.finditer(block.text)] + [len(block.text)]:
+            split.append(Block(block.line + block.text.count("\n", 0, start), block.text[start:end], block.offset + start))
+            start = end + 1
+    return split
 _OTHER_HEADING = re.compile(r"#{1,6}[ \t]")
+
+
+def _trailing_card_lines(text: str, definitions: dict[str, str], bare_date: bool) -> tuple[str, CardLine | None]:
+    """The text before its last lines that are card lines, and their values (None: it ends with none)."""
+    lines = text.split("\n")
+    values: CardLine | None = None
+    while lines and (line := _one_card_line(lines[-1].strip(), definitions, bare_date)) is not None:
+        values = combine(line, values or CardLine())
+        lines.pop()
+    return "\n".join(lines), values
 
 
 class _Page:
@@ -344,7 +402,13 @@ class _Page:
 
     def _start_card(self, block: Block, text: str) -> None:
         self._close(keep_pending=True)
-        heading, _, rest = text.partition("\n")
+        after_hashes = text[3:].strip()
+        heading, _, rest = after_hashes.partition("\n")
+        if heading.startswith("[") and closing_bracket(heading, 0) < 0:
+            # A title link wrapped onto the next lines: the heading runs to the line where it ends.
+            link = parse_link(after_hashes, 0, self.definitions)
+            if link is not None and after_hashes[link[1] : link[1] + 1] in ("", "\n"):
+                heading, rest = after_hashes[: link[1]], after_hashes[link[1] + 1 :]
         card = Card([], title_line=block.line)
         if self.pending is not None:
             upvote_block, upvote = self.pending
@@ -352,9 +416,14 @@ class _Page:
             card.values = upvote
             self.pending = None
         card.blocks.append(block)
-        card.set_title(heading[3:].strip(), self.definitions)
-        if rest.strip():  # no blank line between the heading and the abstract
-            card.set_abstract(rest, self.definitions)
+        card.set_title(heading.strip(), self.definitions)
+        # No blank line between the heading and the abstract, maybe nor the card lines.
+        abstract, lines = _trailing_card_lines(rest, self.definitions, self.trending)
+        if abstract.strip():
+            card.set_abstract(abstract, self.definitions)
+        if lines is not None:
+            card.has_lines = True
+            card.values = combine(card.values, lines)
         self.card = card
 
     def _upvote(self, block: Block, upvote: CardLine) -> None:

@@ -3,7 +3,8 @@ and abstract blocks, blocks separated by blank lines.
 
 After a title, the next block is its abstract, unless that block is title-shaped and the
 block after it is not: then the first title had no abstract. Header blocks and the date
-line may come in any order before the first entry.
+line may come in any order before the first entry; another block before the date line is
+rejected, never read as an entry.
 """
 
 from bisect import bisect_right
@@ -26,7 +27,8 @@ HEADER_LINES = frozenset(
 
 
 def is_header(text: str) -> bool:
-    return text.strip().casefold() in HEADER_LINES
+    """A block of header lines: one a block, or several with no blank line between them."""
+    return all(line.strip().casefold() in HEADER_LINES for line in text.strip().split("\n"))
 
 
 class _Hints:
@@ -63,6 +65,12 @@ class _Hints:
 
 def is_title_shaped(text: str) -> bool:
     return "\n" not in text and len(text.strip()) <= TITLE_MAX_CHARS
+
+
+def _starts_entry(blocks: list[Block], index: int) -> bool:
+    """A title followed by an abstract-shaped block: the first entry, which ends the header blocks."""
+    following = blocks[index + 1].text if index + 1 < len(blocks) else ""
+    return is_title_shaped(blocks[index].text) and not is_title_shaped(following) and not is_header(following)
 
 
 class _EntryCollector:
@@ -130,6 +138,9 @@ def read_sample(parsed: ParsedDigest, decoded: DecodedText, config_year: int | N
     # Set by the first date line, valid or not: any later one is extra. A flag, not the
     # last reject's reason, which a damaged block rejected in between would hide.
     date_taken = False
+    # Blocks before the date line that are neither header nor entry (chrome this reader
+    # does not know); if no date line follows, they are read with the entries.
+    unplaced: list[Block] = []
     # Header blocks and the date line, in any order, before the first entry.
     while index < len(blocks):
         block = blocks[index]
@@ -142,6 +153,12 @@ def read_sample(parsed: ParsedDigest, decoded: DecodedText, config_year: int | N
                 collector.reject(block, "extra_date_line", "a digest has one date line")
             else:
                 date_taken = True
+                for stray in unplaced:
+                    if is_title_shaped(stray.text):
+                        collector.reject(stray, "title_without_abstract", "a title-shaped block before the date line")
+                    else:
+                        collector.reject(stray, "abstract_without_title", "abstract-shaped block before the date line")
+                unplaced = []
                 resolved = dates.resolve_date(candidate, source_name, config_year)
                 if resolved.date is None:
                     collector.reject(block, "invalid_date", resolved.error or "")
@@ -149,15 +166,17 @@ def read_sample(parsed: ParsedDigest, decoded: DecodedText, config_year: int | N
                     parsed.date_line = block.text.strip()
                     parsed.digest_date = resolved.date
                     parsed.date_source = resolved.source
-        else:
+        elif date_taken or _starts_entry(blocks, index):
             break
+        else:
+            unplaced.append(block)
         index += 1
 
     if parsed.digest_date is None:
         fallback = dates.resolve_date(None, source_name, config_year)
         parsed.digest_date, parsed.date_source = fallback.date, fallback.source
 
-    body = blocks[index:]
+    body = unplaced + blocks[index:]
     if parsed.digest_date is None:
         parsed.status = "undated"
         parsed.error = "no valid date line and no ISO date in the file name"
