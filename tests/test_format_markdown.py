@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.read.formats import detect_format
-from pipeline.read.formats.markdown_cards import closing_bracket, definitions_in, links_only, paper_named_by, whole_link
+from pipeline.read.formats.markdown_links import closing_bracket, definitions_in, links_only, paper_named_by, whole_link
 from pipeline.read.parsed import ParsedDigest
 from pipeline.read.reader import parse_digest
 from tests import format_corpus as corpus

@@ -784,7 +784,8 @@ def test_a_rejected_item_holding_a_lone_surrogate_anywhere_has_utf8_raw_text():
     assert parsed.rejects[1].detail == r"`paper.id` '2603.0\ud83d' is not an arXiv id (NNNN.NNNNN, ASCII digits)"
 
 
-def test_a_lone_surrogate_in_a_json_digest_no_longer_fails_the_build(tmp_path):
+@pytest.mark.whole_build
+def test_a_json_digest_with_lone_surrogates_is_built_and_published(tmp_path):
     digests = tmp_path / "raw"
     digests.mkdir()
     items = [_item(1), _item(2, title="Emoji Cut \ud83d In Half"), _item(3, authors=[{"name": "\udc00"}, {"name": "Ada"}])]

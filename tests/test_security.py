@@ -31,7 +31,8 @@ _CODE_CONSTANTS = {
     ("pipeline/serve/trends_db.py", "signature"),  # macro parameter names, each through identifier()
     ("pipeline/serve/trends_db.py", "DATABASE"),  # a fixed name
     ("pipeline/serve/trends_db.py", "BUILD_INFO"),  # a fixed name
-    ("pipeline/serve/trends_sql.py", "_HAS_CODE"),  # a fixed condition on link kinds
+    ("pipeline/serve/trends_sql.py", "HAS_CODE"),  # a fixed condition on link kinds and columns
+    ("pipeline/report/data.py", "HAS_CODE"),  # the same condition, from trends_sql.py
     ("pipeline/report/text.py", "', '.join(DAILY_COLUMNS)"),  # a fixed tuple of column names
     ("pipeline/validate/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
     ("pipeline/store/consolidate.py", "_PREVIOUS_INGESTIONS"),  # a fixed name

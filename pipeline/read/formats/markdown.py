@@ -16,7 +16,8 @@ import re
 from pipeline.read import dates
 from pipeline.read.decoding import DecodedText
 from pipeline.read.formats.common import arxiv_id_in_url, capture_day, front_matter, listing_of, reject_if_damaged
-from pipeline.read.formats.markdown_cards import Card, combine, definitions_in, read_page, split_at_headings, whole_link
+from pipeline.read.formats.markdown_cards import Card, combine, read_page, split_at_headings
+from pipeline.read.formats.markdown_links import definitions_in, whole_link
 from pipeline.read.formats.unrecognized import read_unrecognized
 from pipeline.read.identity import paper_id
 from pipeline.read.parsed import TITLE_MAX_CHARS, Block, Entries, ParsedDigest, split_blocks
