@@ -135,3 +135,17 @@ def test_invisible_characters_before_the_header_leave_it_a_header(lead, encoding
     assert parsed.rejects == []
     # The same content as the plain file: one digest.
     assert parsed.digest_id == parse_digest(SAMPLE_BODY.encode(), "plain.txt").digest_id
+
+
+# --- C1 controls ---------------------------------------------------------------------------------
+
+
+def test_a_c1_control_in_utf8_text_is_a_control_character():
+    # U+0081 (bytes C2 81) holds no C0 byte: only the C1 test finds it, and its block is rejected.
+    bad = "Mis-read \u0081 text. " + abstract("b")
+    body = "\n\n".join(["new", "Mar 12", "Paper One Title", abstract("a"), "Paper Two Title", bad])
+    decoded = decode_digest(body.encode())
+    assert isinstance(decoded, DecodedText) and decoded.has_control_characters is True
+    parsed = parse_digest(body.encode(), "capture.txt")
+    assert [entry.title for entry in parsed.entries] == ["Paper One Title"]
+    assert reasons(parsed) == [(9, "title_without_abstract"), (11, "control_characters")]

@@ -317,3 +317,16 @@ def test_a_block_before_the_cards_is_chrome_or_a_lost_card(block, header_blocks,
 )
 def test_headers_are_counted_and_the_listing_is_named(text, name, expected):
     assert summary(text, name) == expected
+
+
+def test_a_trending_heading_lists_a_page_read_as_markdown():
+    # The front matter's URL is the bare papers page: read as markdown, and naming no listing,
+    # so the page's heading names it (read case-insensitively).
+    text = page("---\nurl: https://huggingface.co/papers\nretrieved: 2026-03-14\n---", "# Trending Papers", ALPHA)
+    assert summary(text) == (
+        ("markdown", "ok", "trending", None),
+        (None, dt.date(2026, 3, 14), "capture"),
+        2,
+        [(8, "Alpha Routing")],
+        [],
+    )

@@ -233,3 +233,90 @@ def test_cards_that_lose_their_title_or_abstract(blocks, found_rows, found_rejec
     parsed = read(*blocks)
     assert rows(parsed) == found_rows
     assert rejects(parsed) == found_rejects
+
+
+# --- a card written in one block; links with unbalanced brackets -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("block", "title"),
+    [
+        # The title link wraps onto a second line, and the abstract follows on the next line.
+        (f"### [A Wrapped\nTitle]({PAPER})\n{ABSTRACT}", "A Wrapped Title"),
+        # Its first line closes an inner pair but not the link: the link still runs to `](`.
+        (f"### [Title with [x] part\ncontinued]({PAPER})\n{ABSTRACT}", "Title with [x] part continued"),
+    ],
+)
+def test_a_wrapped_title_link_ends_where_its_target_does_and_the_abstract_follows(block, title):
+    parsed = read(block)
+    assert rows(parsed) == [(title, ABSTRACT, "2603.01234", None, None, None, [])]
+    assert rejects(parsed) == []
+
+
+def test_a_plain_title_keeps_the_abstract_link_on_its_next_line():
+    # A plain heading is one line: the abstract link below it is no wrapped title.
+    parsed = read(f"### A Title\n[{ABSTRACT}]({PAPER})")
+    assert rows(parsed) == [("A Title", ABSTRACT, "2603.01234", None, None, None, [])]
+    assert rejects(parsed) == []
+
+
+def test_a_reference_badge_ending_the_heading_block_is_resolved():
+    # markdown-ref: the badge's reference is looked up in the definitions even inside the card's block.
+    parsed = read(f"### [A Title][1]\n{ABSTRACT}\n[GitHub 5][2]", f"[1]: {PAPER}\n[2]: https://github.com/a/b")
+    assert parsed.format == "markdown-ref"
+    assert rows(parsed) == [("A Title", ABSTRACT, "2603.01234", None, None, 5, ["https://github.com/a/b"])]
+    assert rejects(parsed) == []
+
+
+def test_a_bare_date_ending_a_trending_heading_block_is_the_byline_not_abstract():
+    # On the trending page a date alone is the mobile card's byline, so it is cut from the abstract.
+    parsed = read(f"### A Title\n{ABSTRACT}\nMar 13", head=TRENDING, name="2026-03-14-trending.md")
+    assert parsed.format == "trending"
+    assert rows(parsed) == [("A Title", ABSTRACT, None, None, None, None, [])]
+    assert rejects(parsed) == []
+
+
+def test_a_last_card_whose_byline_shares_its_block_is_not_cut_off():
+    # Its abstract stops without a full stop, but the byline after it shows the card is whole.
+    parsed = read("### A Title", ABSTRACT, "* 3 authors", "### Second Title\nA second study of how captures lose their cards\n* 2 authors")
+    assert rows(parsed) == [
+        ("A Title", ABSTRACT, None, None, None, None, []),
+        ("Second Title", "A second study of how captures lose their cards", None, None, None, None, []),
+    ]
+    assert rejects(parsed) == []
+
+
+@pytest.mark.parametrize(
+    ("blocks", "abstract"),
+    [
+        # `[0, 1)` is never closed; the abstract runs to the last `](`, past an inner link.
+        (
+            [f"[We map t in [0, 1) to [a grid](https://example.com/grid) of cells.]({PAPER})"],
+            "We map t in [0, 1) to [a grid](https://example.com/grid) of cells.",
+        ),
+        # ... and by reference, to the last `][`.
+        (
+            ["[We map t in [0, 1) to [a grid][3] of cells.][1]", f"[1]: {PAPER}\n[3]: https://example.com/grid"],
+            "We map t in [0, 1) to [a grid][3] of cells.",
+        ),
+    ],
+)
+def test_an_unbalanced_abstract_link_runs_to_the_last_target(blocks, abstract):
+    parsed = read("### A Title", *blocks)
+    assert rows(parsed) == [("A Title", abstract, "2603.01234", None, None, None, [])]
+    assert rejects(parsed) == []
+
+
+def test_a_shortcut_reference_title_is_not_resolved_by_a_definition_of_its_text():
+    # Only `[text][n]` and `[text][]` are resolved (docs/formats.md): `[A Title]` is plain text,
+    # so its paper stays unknown even with a `[a title]: url` definition (a header block).
+    parsed = read("### [A Title]", ABSTRACT, f"[a title]: {PAPER}")
+    assert rows(parsed) == [("A Title", ABSTRACT, None, None, None, None, [])]
+    assert (rejects(parsed), parsed.header_block_count, parsed.entry_block_count) == ([], 2, 2)
+
+
+def test_a_bracket_escaped_shut_is_no_badge_but_chrome():
+    # `[GitHub 5\]` never closes its `[`: no link, so no card line; it ends the card as chrome.
+    parsed = read("### A Title", ABSTRACT, "[GitHub 5\\]")
+    assert rows(parsed) == [("A Title", ABSTRACT, None, None, None, None, [])]
+    assert (rejects(parsed), parsed.header_block_count, parsed.entry_block_count) == ([], 2, 2)

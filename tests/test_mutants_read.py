@@ -8,6 +8,7 @@ import codecs
 import datetime as dt
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -613,3 +614,27 @@ def test_links_are_found_after_text_that_lower_case_lengthens():
         ("İstanbul Models", []),
         ("Second Paper", ["https://github.com/a/b"]),
     ]
+
+
+def test_an_array_with_a_raw_control_character_in_a_string_is_detected_as_json():
+    # The JSON reader reads a raw tab inside a string (not strict JSON), so detection must
+    # call it JSON too: the file is then refused by the JSON reader, saying why.
+    assert detect_format('["a\tb"]') == "daily-papers-json"
+    parsed = parse_digest(b'["a\tb"]', "daily.json", 2026)
+    assert (parsed.status, parsed.error) == ("unrecognized", "a JSON array with no daily-papers item (no object with a `paper` object)")
+
+
+def test_the_link_character_class_keeps_exactly_url_characters_and_unicode_letters_marks_numbers():
+    # Called directly: link_pattern() caches the compiled class once per process.
+    from pipeline.read.links import _url_char_class
+
+    url_char = re.compile(_url_char_class())  # the class as written, without link_pattern's IGNORECASE
+    # Printable ASCII only: a block holding an ASCII control character is rejected before any link search.
+    kept_ascii = "".join(char for char in map(chr, range(0x20, 0x7F)) if url_char.fullmatch(char))
+    # Every printable ASCII character except space and <>"'{}\|^`[] (never left unescaped in a URL).
+    assert kept_ascii == "!#$%&()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~"
+    # Non-ASCII: letters (L*), marks (M*) and numbers (N*) only.
+    kept = "\u00e9\u00c0\u00aa\u9879\u0301\u0663\u00b2\U00020000"  # é À ª 项, a combining acute, Arabic-Indic 3, ², a CJK Ext. B letter
+    ends = "\u0080\u00a0\u00ab\u00bf\u2014\u2026\u201d\u200b\U0001f600"  # a C1 control, NBSP, « ¿ — … ”, zero-width space, an emoji
+    assert [char for char in kept if not url_char.fullmatch(char)] == []
+    assert [char for char in ends if url_char.fullmatch(char)] == []

@@ -314,3 +314,43 @@ def test_the_date_line_counts_before_the_first_entry_and_is_extra_after_it():
     assert (after.date_line, after.digest_date, after.date_source) == (None, dt.date(2026, 3, 13), "file_name")
     assert pairs(after) == ENTRIES
     assert reasons(after) == [(3, "title_without_abstract", "Sign in"), (9, "extra_date_line", "Mar 12")]
+
+
+# --- details of the rejects before the date line, front matter, an undated first entry -------
+
+
+def test_blocks_before_the_date_line_are_rejected_with_their_detail():
+    # The detail is a column of the rejects table: each kind of stray says what it is.
+    parsed = parse(render("Mar 12", ENTRIES, header=["new", "Sign in\nLog in", "Help"]), "2026-03-13.txt")
+    assert pairs(parsed) == ENTRIES and parsed.date_line == "Mar 12"
+    assert [(reject.line, reject.reason, reject.raw_text, reject.detail) for reject in parsed.rejects] == [
+        (3, "abstract_without_title", "Sign in\nLog in", "abstract-shaped block before the date line"),
+        (6, "title_without_abstract", "Help", "a title-shaped block before the date line"),
+    ]
+
+
+def test_front_matter_takes_a_list_indented_by_one_space():
+    from pipeline.read.formats.common import front_matter
+
+    # A YAML list under a key, indented by a single space: still front matter.
+    text = "---\ntags:\n - papers\n - daily\nurl: https://huggingface.co/papers/date/2026-03-12\n---\n\n# Daily Papers"
+    assert front_matter(split_blocks(text)) == ({"tags": "", "url": "https://huggingface.co/papers/date/2026-03-12"}, 1)
+
+
+def test_front_matter_never_closed_is_no_front_matter_and_takes_no_block():
+    from pipeline.read.formats.common import front_matter
+
+    # No closing ---: the blocks stay the page's, none is taken.
+    assert front_matter(split_blocks("---\ntitle: Daily Papers\n\nurl: https://huggingface.co/papers")) == ({}, 0)
+
+
+def test_an_undated_digest_rejects_its_first_entry_as_undated_even_a_damaged_abstract():
+    # The first entry (a title, then an abstract-shaped last block) ends the header blocks;
+    # with no usable date every block from it on is undated_digest, before any damage test.
+    damaged = abstract("robot grasping") + " \x01"
+    parsed = parse(f"Daily Papers\n\nA Benchmark of Robot Grasping\n\n{damaged}", "digest.txt")
+    assert (parsed.status, parsed.digest_date, parsed.header_block_count) == ("undated", None, 1)
+    assert [(reject.line, reject.reason, reject.raw_text) for reject in parsed.rejects] == [
+        (3, "undated_digest", "A Benchmark of Robot Grasping"),
+        (5, "undated_digest", damaged),
+    ]
