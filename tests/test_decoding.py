@@ -89,24 +89,6 @@ def test_an_undefined_byte_rejects_its_block_and_the_other_quotes_and_dashes_are
     assert parsed.rejects[1].raw_text.endswith(" stray byte:\ufffd")
 
 
-@pytest.mark.parametrize(("undefined", "status"), [(99, "ok"), (100, "ok"), (101, "binary")])
-def test_more_than_5_percent_undefined_windows_1252_bytes_is_binary(undefined, status):
-    # 2,000 bytes, one character each: 100 undefined bytes is 5%.
-    head, separator, tail = b"Mar 12\n\nA Caf\xe9 Paper\n\n", b"\n\n", b"\x90" * undefined
-    body = (b"We measure noise in captures of pages. " * 100)[: 2000 - len(head) - len(separator) - len(tail) - 1] + b"."
-    raw = head + body + separator + tail
-    assert len(raw) == 2000
-    parsed = parse_digest(raw, "d.txt")
-    assert parsed.status == status
-    if status == "ok":
-        assert parsed.encoding == "cp1252"
-        assert [entry.title for entry in parsed.entries] == ["A Café Paper"]
-        assert reasons(parsed) == [(7, "undecodable_bytes")]
-        assert parsed.rejects[0].raw_text == "\ufffd" * undefined
-    else:
-        assert parsed.entries == [] and reasons(parsed) == [(1, "binary_file")]
-
-
 # --- Normalization: invisible characters before the first line are no content ------------------
 
 

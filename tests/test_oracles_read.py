@@ -179,14 +179,19 @@ def test_more_than_5_percent_control_bytes_is_binary(controls, status):
         assert parsed.entries == [] and reasons(parsed) == [(1, "binary_file")]
 
 
+@pytest.mark.parametrize(
+    ("bom", "undecodable", "encoding"),
+    [(b"\xef\xbb\xbf", b"\xff", "utf-8-bom"), (b"", b"\x90", "cp1252")],  # 0x90: undefined in Windows-1252
+    ids=["utf-8 with bom", "windows-1252"],
+)
 @pytest.mark.parametrize(("broken", "status"), [(99, "ok"), (100, "ok"), (101, "binary")])
-def test_more_than_5_percent_undecodable_characters_is_binary(broken, status):
-    # After the UTF-8 BOM, 2,000 bytes decode to 2,000 characters: each 0xFF is one U+FFFD.
-    raw = b"\xef\xbb\xbf" + _noisy(2000, b"\xff" * broken)
+def test_more_than_5_percent_undecodable_characters_is_binary(bom, undecodable, encoding, broken, status):
+    # After the BOM, if any, 2,000 bytes decode to 2,000 characters: each undecodable byte is one U+FFFD.
+    raw = bom + _noisy(2000, undecodable * broken)
     parsed = parse(raw)
     assert parsed.status == status
     if status == "ok":
-        assert parsed.encoding == "utf-8-bom"
+        assert parsed.encoding == encoding
         assert [entry.title for entry in parsed.entries] == ["A Paper On Noisy Captures"]
         assert reasons(parsed) == [(7, "undecodable_bytes")]
         assert parsed.rejects[0].raw_text == "\ufffd" * broken
