@@ -220,7 +220,7 @@ def test_pipeline_read_imports_only_the_standard_library():
         "import pipeline.read.reader, pipeline.read.decoding, pipeline.read.dates, pipeline.read.identity, pipeline.read.links"
     )["new"]
     project = sorted(name for name in new if name.split(".")[0] == "pipeline")
-    formats = ["common", "daily_json", "markdown", "markdown_cards", "sample", "text_export", "unrecognized"]
+    formats = ["common", "daily_json", "markdown", "markdown_cards", "markdown_links", "sample", "text_export", "unrecognized"]
     assert project == [
         "pipeline", "pipeline.read", "pipeline.read.dates", "pipeline.read.decoding",
         "pipeline.read.formats", *(f"pipeline.read.formats.{name}" for name in formats),
