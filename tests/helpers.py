@@ -33,6 +33,11 @@ def abstract(seed: str, sentences: int = 12) -> str:
     return " ".join(f"Sentence {n} about {seed} shows a clear and repeatable effect." for n in range(sentences))
 
 
+def reject_reasons(parsed) -> list[tuple[int, str]]:
+    """(line, reason) of each reject of a parsed digest."""
+    return [(reject.line, reject.reason) for reject in parsed.rejects]
+
+
 def links_by_definition(text: str) -> list:
     """Every distinct link of every whitespace-delimited word: what extract_links must give
     while it reads only the words its hints point at."""

@@ -6,16 +6,10 @@ import pytest
 
 from pipeline.read.decoding import DecodedText, NotText, decode_digest, normalize_text
 from pipeline.read.reader import parse_digest
+from tests.helpers import abstract, reject_reasons
 
 EOLS = pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
 
-
-def abstract(topic: str) -> str:
-    return " ".join(f"Sentence {n} about {topic} shows a clear and repeatable effect." for n in range(8))
-
-
-def reasons(parsed) -> list[tuple[int, str]]:
-    return [(reject.line, reject.reason) for reject in parsed.rejects]
 
 
 # --- UTF-8 or Windows-1252: the non-ASCII lines vote, whatever ends a line ---------------------
@@ -52,7 +46,7 @@ def test_a_utf8_digest_with_one_broken_byte_keeps_its_utf8_in_any_line_ending(eo
     parsed = parse_digest(raw, "d.txt")
     assert parsed.encoding == "utf-8"
     assert [entry.title for entry in parsed.entries] == ["Méthodes Über Alles: Cross-Lingual Retrieval"]
-    assert reasons(parsed) == [(9, "title_without_abstract"), (11, "undecodable_bytes")]
+    assert reject_reasons(parsed) == [(9, "title_without_abstract"), (11, "undecodable_bytes")]
 
 
 # --- Windows-1252: a byte it leaves undefined costs only its block ------------------------------
@@ -85,7 +79,7 @@ def test_an_undefined_byte_rejects_its_block_and_the_other_quotes_and_dashes_are
     assert (parsed.status, parsed.encoding) == ("ok", "cp1252")
     assert [entry.title for entry in parsed.entries] == ["Don\u2019t Stop Pretraining \u2013 Again", "Second Paper Title"]
     assert parsed.entries[0].abstract.endswith(" We call it \u201cgood\u201d.")
-    assert reasons(parsed) == [(11, "title_without_abstract"), (13, "undecodable_bytes")]
+    assert reject_reasons(parsed) == [(11, "title_without_abstract"), (13, "undecodable_bytes")]
     assert parsed.rejects[1].raw_text.endswith(" stray byte:\ufffd")
 
 
@@ -130,4 +124,4 @@ def test_a_c1_control_in_utf8_text_is_a_control_character():
     assert isinstance(decoded, DecodedText) and decoded.has_control_characters is True
     parsed = parse_digest(body.encode(), "capture.txt")
     assert [entry.title for entry in parsed.entries] == ["Paper One Title"]
-    assert reasons(parsed) == [(9, "title_without_abstract"), (11, "control_characters")]
+    assert reject_reasons(parsed) == [(9, "title_without_abstract"), (11, "control_characters")]

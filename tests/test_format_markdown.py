@@ -14,6 +14,7 @@ from pipeline.read.formats.markdown_links import closing_bracket, definitions_in
 from pipeline.read.parsed import ParsedDigest
 from pipeline.read.reader import parse_digest
 from tests import format_corpus as corpus
+from tests.helpers import reject_reasons
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
 HF = "https://huggingface.co"
@@ -46,9 +47,6 @@ def rows(parsed: ParsedDigest) -> list[tuple]:
         for entry in parsed.entries
     ]
 
-
-def reasons(parsed: ParsedDigest) -> list[tuple[int, str]]:
-    return [(reject.line, reject.reason) for reject in parsed.rejects]
 
 
 # --- markdown.md --------------------------------------------------------------------------
@@ -171,7 +169,7 @@ def test_trending_capture_is_undated_without_a_capture_day():
     """No front matter, no date line, no date in the file name: its cards cannot be dated."""
     parsed = read(_without_front_matter((CAPTURES / "trending.md").read_text(encoding="utf-8")), "trending.md")
     assert (parsed.status, parsed.listing, parsed.digest_date, parsed.entries) == ("undated", "trending", None, [])
-    assert {reason for _, reason in reasons(parsed)} == {"undated_digest"} and len(parsed.rejects) == 40
+    assert {reason for _, reason in reject_reasons(parsed)} == {"undated_digest"} and len(parsed.rejects) == 40
     assert parsed.header_block_count == 5
 
 
@@ -206,14 +204,14 @@ def test_truncated_capture_keeps_its_complete_cards():
         ("Ω-Diffusion: Sampling Images in 4 Steps with Consistency Trajectories", "2602.21490", 131, 12, ["https://github.com/omega-diff/omega_diffusion"], 12500),
     ]
     # The last card: its title and its abstract whose `[` is never closed.
-    assert reasons(parsed) == [(37, "truncated_entry"), (39, "truncated_entry")]
+    assert reject_reasons(parsed) == [(37, "truncated_entry"), (39, "truncated_entry")]
     assert parsed.rejects[1].raw_text.endswith("trained with the sa")
 
 
 def test_front_matter_only_is_refused_whole():
     parsed = capture("front_matter_only.md")
     assert (parsed.format, parsed.status, parsed.listing, parsed.digest_date) == ("unrecognized", "unrecognized", "unknown", None)
-    assert reasons(parsed) == [(1, "unrecognized_format")] and parsed.entries == []
+    assert reject_reasons(parsed) == [(1, "unrecognized_format")] and parsed.entries == []
 
 
 @pytest.mark.parametrize(
@@ -260,21 +258,21 @@ def test_a_card_without_abstract_is_rejected_with_all_its_blocks():
     text = page(f"[3]({HF}/login?next=%2Fpapers%2F2603.00001)", f"### [No Abstract]({HF}/papers/2603.00001)", "* 3 authors", "Published on Mar 11", *card("Kept", "2603.00002"))
     parsed = read(text, "2026-03-12.md")
     assert [entry.title for entry in parsed.entries] == ["Kept"]
-    assert reasons(parsed) == [(5, "title_without_abstract"), (7, "title_without_abstract"), (9, "title_without_abstract"), (11, "title_without_abstract")]
+    assert reject_reasons(parsed) == [(5, "title_without_abstract"), (7, "title_without_abstract"), (9, "title_without_abstract"), (11, "title_without_abstract")]
 
 
 def test_a_repeated_card_on_a_daily_page_is_rejected():
     parsed = read(page(*card("Twice", "2603.00001", 5), *card("Twice", "2603.00001", 5)), "2026-03-12.md")
     assert rows(parsed) == [("Twice", "2603.00001", 5, None, None, None)]
-    assert [reason for _, reason in reasons(parsed)] == ["repeated_entry"] * 5
+    assert [reason for _, reason in reject_reasons(parsed)] == ["repeated_entry"] * 5
 
 
 def test_a_capture_cut_in_a_title_or_a_plain_abstract():
     cut_title = read(page(*card("Kept", "2603.00001"), "### [Cut Ti"), "2026-03-12.md")
-    assert [entry.title for entry in cut_title.entries] == ["Kept"] and reasons(cut_title) == [(13, "truncated_entry")]
+    assert [entry.title for entry in cut_title.entries] == ["Kept"] and reject_reasons(cut_title) == [(13, "truncated_entry")]
     # A plain-paragraph abstract cut mid-word, no byline while the other cards have one.
     cut_abstract = read(page(*card("Kept", "2603.00001"), f"### [Second]({HF}/papers/2603.00002)", "We study how captures are cut o"), "2026-03-12.md")
-    assert reasons(cut_abstract) == [(13, "truncated_entry"), (15, "truncated_entry")]
+    assert reject_reasons(cut_abstract) == [(13, "truncated_entry"), (15, "truncated_entry")]
     # The same card ending its sentence is whole.
     whole = read(page(*card("Kept", "2603.00001"), f"### [Second]({HF}/papers/2603.00002)", "We study how captures are cut off."), "2026-03-12.md")
     assert [entry.title for entry in whole.entries] == ["Kept", "Second"]
@@ -294,7 +292,7 @@ def test_junk_never_becomes_an_entry():
     )
     parsed = read(text, "2026-03-12.md")
     assert [entry.title for entry in parsed.entries] == ["Good One"]
-    assert reasons(parsed) == [
+    assert reject_reasons(parsed) == [
         (5, "abstract_without_title"),
         (7, "markup_title"),
         (9, "markup_title"),
@@ -308,10 +306,10 @@ def test_junk_never_becomes_an_entry():
 
 def test_dates_extra_invalid_and_missing():
     parsed = read(page(*card("Kept", "2603.00001"), "Mar 13"), "2026-03-12.md")
-    assert parsed.date_line == "Mar 12" and reasons(parsed) == [(13, "extra_date_line")]
+    assert parsed.date_line == "Mar 12" and reject_reasons(parsed) == [(13, "extra_date_line")]
     invalid = read(page(*card("Kept", "2603.00001"), date="Feb 30"), "capture.md")
-    assert invalid.status == "undated" and reasons(invalid)[0] == (3, "invalid_date")
-    assert {reason for _, reason in reasons(invalid)[1:]} == {"undated_digest"} and invalid.header_block_count == 1
+    assert invalid.status == "undated" and reject_reasons(invalid)[0] == (3, "invalid_date")
+    assert {reason for _, reason in reject_reasons(invalid)[1:]} == {"undated_digest"} and invalid.header_block_count == 1
     # No date line: the file name's day.
     named = read("\n\n".join(["# Daily Papers", *card("Kept", "2603.00001")]), "papers-2026-03-10.md")
     assert (named.status, named.digest_date, named.date_source, named.date_line) == ("ok", dt.date(2026, 3, 10), "file_name", None)
@@ -321,7 +319,7 @@ def test_damaged_blocks_are_rejected_and_the_card_goes_on():
     text = page(*card("Kept", "2603.00001"), f"### [Damaged]({HF}/papers/2603.00002)", ABSTRACT + "\x01", "* 2 authors")
     parsed = read(text, "2026-03-12.md")
     assert [entry.title for entry in parsed.entries] == ["Kept"]
-    assert reasons(parsed) == [(13, "title_without_abstract"), (15, "control_characters"), (17, "title_without_abstract")]
+    assert reject_reasons(parsed) == [(13, "title_without_abstract"), (15, "control_characters"), (17, "title_without_abstract")]
 
 
 def test_upvote_links_go_to_their_card():
@@ -503,7 +501,7 @@ def test_a_thematic_break_opening_the_page_is_no_front_matter():
 )
 def test_front_matter_is_key_value_lines_only(front, expected):
     parsed = read(front + "\n\n" + "\n\n".join(["Mar 12", *card("Kept", "2603.00001")]), "2025-01-01.md")
-    assert (parsed.digest_date, parsed.date_source, parsed.header_block_count, reasons(parsed)) == expected
+    assert (parsed.digest_date, parsed.date_source, parsed.header_block_count, reject_reasons(parsed)) == expected
     assert [entry.title for entry in parsed.entries] == ["Kept"]
 
 
@@ -649,4 +647,4 @@ def test_a_wrapped_title_link_with_text_after_it_is_no_title():
     text = page(f"### [Two Line\nTitle]({HF}/papers/2603.00001) and more", ABSTRACT.strip(), "* 2 authors", *card("Kept", "2603.00002"))
     parsed = read(text, "2026-03-12.md")
     assert [entry.title for entry in parsed.entries] == ["Kept"]
-    assert reasons(parsed) == [(5, "markup_title"), (8, "abstract_without_title")] and parsed.header_block_count == 2
+    assert reject_reasons(parsed) == [(5, "markup_title"), (8, "abstract_without_title")] and parsed.header_block_count == 2

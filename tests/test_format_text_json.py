@@ -29,7 +29,7 @@ from tests.format_corpus import (
     render_daily_papers_json,
     render_text_export,
 )
-from tests.helpers import rows
+from tests.helpers import reject_reasons, rows
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
 
@@ -44,9 +44,6 @@ def parse(text: str | bytes, name: str = "capture") -> ParsedDigest:
 def capture(name: str) -> str:
     return (CAPTURES / name).read_text(encoding="utf-8")
 
-
-def reasons(parsed: ParsedDigest) -> list[tuple[int, str]]:
-    return [(reject.line, reject.reason) for reject in parsed.rejects]
 
 
 def links(entry) -> list[str]:
@@ -137,7 +134,7 @@ def test_text_export_cut_inside_the_last_abstract_keeps_the_complete_cards():
     parsed = parse(cut)
     assert card_values(parsed) == PAPERS_A[:3]
     # Card 4's upvote line, login URL, title, paper URL and half abstract.
-    assert reasons(parsed) == [
+    assert reject_reasons(parsed) == [
         (131, "truncated_entry"),
         (133, "truncated_entry"),
         (135, "truncated_entry"),
@@ -151,7 +148,7 @@ def test_text_export_cut_after_an_upvote_button():
     cut = text[: text.index("https://huggingface.co/login?next=%2Fpapers%2F2603.06021")]
     parsed = parse(cut)
     assert card_values(parsed) == PAPERS_A[:3]
-    assert reasons(parsed) == [(131, "truncated_entry")]
+    assert reject_reasons(parsed) == [(131, "truncated_entry")]
 
 
 def test_text_export_card_without_abstract():
@@ -179,7 +176,7 @@ def test_text_export_duplicate_card():
     card = blocks[start : start + 11]  # card 3, whole
     parsed = parse(_join(blocks + card))
     assert card_values(parsed) == PAPERS_A
-    assert [reason for _, reason in reasons(parsed)] == ["repeated_entry"] * 11
+    assert [reason for _, reason in reject_reasons(parsed)] == ["repeated_entry"] * 11
 
 
 def test_text_export_footer_after_the_last_card_is_page_chrome():
@@ -213,8 +210,8 @@ def test_text_export_damaged_title_rejects_its_card():
     text = capture("text_export.txt").replace("Méthodes Über Alles", "Méthodes\x00Über Alles")
     parsed = parse(text)
     assert [e.arxiv_id for e in parsed.entries] == ["2603.08817", "2603.09102", "2603.06021"]
-    assert (113, "control_characters") in reasons(parsed)
-    assert {reason for line, reason in reasons(parsed) if line != 113} == {"abstract_without_title"}
+    assert (113, "control_characters") in reject_reasons(parsed)
+    assert {reason for line, reason in reject_reasons(parsed) if line != 113} == {"abstract_without_title"}
 
 
 def test_text_export_dates():
@@ -229,10 +226,10 @@ def test_text_export_dates():
     # No date at all: undated, every card block rejected, none an entry.
     parsed = parse(no_front_matter.replace("\n\nMar 12\n\n", "\n\n"), "capture.txt")
     assert (parsed.status, parsed.entries) == ("undated", [])
-    assert {reason for _, reason in reasons(parsed)} == {"undated_digest"} and len(parsed.rejects) == 44
+    assert {reason for _, reason in reject_reasons(parsed)} == {"undated_digest"} and len(parsed.rejects) == 44
     # An impossible date line.
     parsed = parse(no_front_matter.replace("\n\nMar 12\n\n", "\n\nFeb 30, 2026\n\n"), "2026-03-12.txt")
-    assert ("invalid_date" in {reason for _, reason in reasons(parsed)}) and parsed.digest_date == dt.date(2026, 3, 12)
+    assert ("invalid_date" in {reason for _, reason in reject_reasons(parsed)}) and parsed.digest_date == dt.date(2026, 3, 12)
     assert len(parsed.entries) == 4
 
 
@@ -548,7 +545,7 @@ def test_the_shared_rules_apply_to_items():
     ]
     parsed = parse(_json(*items))
     assert [e.arxiv_id for e in parsed.entries] == ["2603.00001"]
-    assert reasons(parsed) == [
+    assert reject_reasons(parsed) == [
         (2, "title_without_abstract"),
         (3, "markup_title"),
         (4, "repeated_entry"),
@@ -621,7 +618,7 @@ def test_undated_json():
     items = [_item(1, submittedOnDailyAt=None), 42]
     parsed = parse(_json(*items), "papers.json")
     assert (parsed.status, parsed.digest_date, parsed.entries) == ("undated", None, [])
-    assert reasons(parsed) == [(1, "undated_digest"), (2, "invalid_item")]
+    assert reject_reasons(parsed) == [(1, "undated_digest"), (2, "invalid_item")]
     assert json.loads(parsed.rejects[0].raw_text)["paper"]["id"] == "2603.00001"
 
 

@@ -15,7 +15,7 @@ from pipeline.read.identity import find_arxiv_id, paper_id
 from pipeline.read.links import canonicalize, extract_links
 from pipeline.read.parsed import Block, Entries, ParsedDigest
 from pipeline.read.reader import parse_digest
-from tests.helpers import abstract, render
+from tests.helpers import abstract, reject_reasons, render
 
 
 def parse(raw: str | bytes, name: str = "digest.txt", year: int | None = None) -> ParsedDigest:
@@ -28,9 +28,6 @@ def parse(raw: str | bytes, name: str = "digest.txt", year: int | None = None) -
 def pairs(parsed: ParsedDigest) -> list[tuple[str, str]]:
     return [(entry.title, entry.abstract) for entry in parsed.entries]
 
-
-def reasons(parsed: ParsedDigest) -> list[tuple[int, str]]:
-    return [(reject.line, reject.reason) for reject in parsed.rejects]
 
 
 def sized(length: int, words: str = "Sparse routing for long context retrieval") -> str:
@@ -61,7 +58,7 @@ def test_a_title_of_301_characters_is_no_title_in_the_sample_layout():
     # Not title-shaped: the block, and the abstract after it, are abstracts with no title.
     parsed = parse(render("Mar 12", [(sized(301), abstract("title bound")), ENTRY]))
     assert pairs(parsed) == [ENTRY]
-    assert reasons(parsed) == [(11, "abstract_without_title"), (13, "abstract_without_title")]
+    assert reject_reasons(parsed) == [(11, "abstract_without_title"), (13, "abstract_without_title")]
 
 
 def _entries() -> tuple[ParsedDigest, Entries]:
@@ -98,7 +95,7 @@ def test_an_abstract_of_5001_characters_rejects_its_entry():
     text = sized(5001, "We measure how long abstracts are read.")
     parsed = parse(render("Mar 12", [("A Paper With A Long Abstract", text), ENTRY]))
     assert pairs(parsed) == [ENTRY]
-    assert reasons(parsed) == [(11, "oversized_entry"), (13, "oversized_entry")]
+    assert reject_reasons(parsed) == [(11, "oversized_entry"), (13, "oversized_entry")]
     assert parsed.rejects[1].raw_text == text and "5,001" in parsed.rejects[0].detail
 
 
@@ -117,7 +114,7 @@ def _markdown(block: str) -> str:
 def test_prose_before_the_first_markdown_card(length, expected):
     parsed = parse(_markdown(sized(length)), "digest.md")
     assert (parsed.format, [entry.title for entry in parsed.entries]) == ("markdown", ["A Paper After The Block"])
-    assert reasons(parsed) == expected
+    assert reject_reasons(parsed) == expected
     assert parsed.header_block_count == (0 if expected else 1)
 
 
@@ -126,7 +123,7 @@ def test_a_paper_link_outside_every_markdown_card(length, reason):
     # Up to 300 characters its label is a title without a heading; past that, an abstract.
     parsed = parse(_markdown(f"[{sized(length)}](https://huggingface.co/papers/2603.00001)"), "digest.md")
     assert (parsed.format, [entry.title for entry in parsed.entries]) == ("markdown", ["A Paper After The Block"])
-    assert reasons(parsed) == [(3, reason)]
+    assert reject_reasons(parsed) == [(3, reason)]
 
 
 @pytest.mark.parametrize(("length", "expected"), [(299, []), (300, []), (301, [(3, "abstract_without_title")])])
@@ -135,7 +132,7 @@ def test_a_paragraph_before_the_first_text_export_card(length, expected):
     text = f"Daily Papers\n\n{sized(length)}\n\nMar 12\n\nA Paper In Text\n\n{url}\n\n{CARD_ABSTRACT}\n\n{url}\n"
     parsed = parse(text, "digest.txt")
     assert (parsed.format, [entry.title for entry in parsed.entries]) == ("text-export", ["A Paper In Text"])
-    assert reasons(parsed) == expected
+    assert reject_reasons(parsed) == expected
     assert parsed.header_block_count == (1 if expected else 2)  # "Daily Papers", and the block if chrome
 
 
@@ -174,9 +171,9 @@ def test_more_than_5_percent_control_bytes_is_binary(controls, status):
     assert parsed.status == status
     if status == "ok":
         assert [entry.title for entry in parsed.entries] == ["A Paper On Noisy Captures"]
-        assert reasons(parsed) == [(7, "control_characters")]
+        assert reject_reasons(parsed) == [(7, "control_characters")]
     else:
-        assert parsed.entries == [] and reasons(parsed) == [(1, "binary_file")]
+        assert parsed.entries == [] and reject_reasons(parsed) == [(1, "binary_file")]
 
 
 @pytest.mark.parametrize(
@@ -193,10 +190,10 @@ def test_more_than_5_percent_undecodable_characters_is_binary(bom, undecodable, 
     if status == "ok":
         assert parsed.encoding == encoding
         assert [entry.title for entry in parsed.entries] == ["A Paper On Noisy Captures"]
-        assert reasons(parsed) == [(7, "undecodable_bytes")]
+        assert reject_reasons(parsed) == [(7, "undecodable_bytes")]
         assert parsed.rejects[0].raw_text == "\ufffd" * broken
     else:
-        assert parsed.entries == [] and reasons(parsed) == [(1, "binary_file")]
+        assert parsed.entries == [] and reject_reasons(parsed) == [(1, "binary_file")]
 
 
 def _mixed(valid: int, broken: int) -> bytes:
@@ -212,7 +209,7 @@ def test_a_file_is_utf8_when_at_least_half_its_non_ascii_lines_are():
     # One UTF-8 line, one broken: a tie is UTF-8, the broken title's block rejected.
     tie = parse(_mixed(1, 1))
     assert (tie.encoding, [entry.title for entry in tie.entries]) == ("utf-8", ["Caf\u00e9 Models 0"])
-    assert reasons(tie) == [(7, "undecodable_bytes"), (9, "abstract_without_title")]
+    assert reject_reasons(tie) == [(7, "undecodable_bytes"), (9, "abstract_without_title")]
     # One UTF-8 line, two Latin-1 ones: the file is Windows-1252, the UTF-8 line mojibake.
     legacy = parse(_mixed(1, 2))
     assert legacy.encoding == "cp1252" and legacy.rejects == []
@@ -375,23 +372,23 @@ def test_with_no_date_line_a_glued_file_name_date_leaves_the_digest_undated(name
 def test_a_valid_date_line_after_an_invalid_one_is_extra():
     parsed = parse(render(None, [ENTRY], header=["Feb 30", "Mar 12"]))
     assert (parsed.status, parsed.digest_date, parsed.date_line) == ("undated", None, None)
-    assert reasons(parsed) == [(1, "invalid_date"), (3, "extra_date_line"), (5, "undated_digest"), (7, "undated_digest")]
+    assert reject_reasons(parsed) == [(1, "invalid_date"), (3, "extra_date_line"), (5, "undated_digest"), (7, "undated_digest")]
     # A header between them changes nothing; the file name still dates the digest.
     named = parse(render(None, [ENTRY], header=["Feb 30", "Subscribe", "Mar 12"]), "daily-2025-03-14.txt")
     assert (named.status, named.digest_date, named.date_source) == ("ok", dt.date(2025, 3, 14), "file_name")
-    assert reasons(named) == [(1, "invalid_date"), (5, "extra_date_line")] and pairs(named) == [ENTRY]
+    assert reject_reasons(named) == [(1, "invalid_date"), (5, "extra_date_line")] and pairs(named) == [ENTRY]
 
 
 def test_an_invalid_date_line_after_a_valid_one_is_extra_not_invalid():
     parsed = parse(render(None, [ENTRY], header=["Mar 12", "Feb 30"]))
     assert (parsed.digest_date, parsed.date_line) == (dt.date(2026, 3, 12), "Mar 12")
-    assert reasons(parsed) == [(3, "extra_date_line")]
+    assert reject_reasons(parsed) == [(3, "extra_date_line")]
 
 
 def test_a_damaged_block_between_an_invalid_and_a_valid_date_line_changes_nothing():
     # The rejected damaged block must not hide that a date line (an invalid one) was seen.
     parsed = parse(render(None, [ENTRY], header=["Feb 30", "Sub\x01scribe", "Mar 12"]))
-    assert reasons(parsed) == [
+    assert reject_reasons(parsed) == [
         (1, "invalid_date"),
         (3, "control_characters"),
         (5, "extra_date_line"),
@@ -579,7 +576,7 @@ def test_the_first_sighting_in_a_digest_is_kept():
         ("Sparse_MoE Routing", abstract("moe"), 2, 15),
         ("A Third Paper", abstract("third"), 3, 27),
     ]
-    assert reasons(parsed) == [(19, "repeated_entry"), (21, "repeated_entry"), (23, "repeated_entry"), (25, "repeated_entry")]
+    assert reject_reasons(parsed) == [(19, "repeated_entry"), (21, "repeated_entry"), (23, "repeated_entry"), (25, "repeated_entry")]
     assert parsed.rejects[0].detail == "paper 71c318f65131d474 already listed in this digest"
     assert parsed.rejects[2].detail == "paper 0c0b1c71285dbe64 already listed in this digest"
 
@@ -590,4 +587,4 @@ def test_a_rejected_first_sighting_does_not_make_the_next_one_a_repeat():
     assert [(entry.title, entry.abstract, entry.position, entry.line) for entry in parsed.entries] == [
         ("A paper seen twice.", abstract("kept"), 1, 15)
     ]
-    assert reasons(parsed) == [(11, "oversized_entry"), (13, "oversized_entry")]
+    assert reject_reasons(parsed) == [(11, "oversized_entry"), (13, "oversized_entry")]

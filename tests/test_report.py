@@ -12,13 +12,18 @@ import pytest
 from assets.report import trend_report
 from assets.resources import WarehouseResource
 from pipeline.config import Settings
-from pipeline.read.links import CODE_KINDS
 from pipeline.report import CHARTS, REPORT_FILE, ReportData, load_report_data, shorten, terminal_summary, write_report
 from pipeline.report import charts as report
 from pipeline.report.data import Topics
 from tests.helpers import run_cli
 from tests.trend_corpus import SCRIPT_TITLE, build_corpus
-from tests.trend_reference import Tables, expected_daily_summary, expected_paper_recurrence, expected_repo_popularity
+from tests.trend_reference import (
+    Tables,
+    expected_daily_summary,
+    expected_paper_recurrence,
+    expected_repo_popularity,
+    is_code_link,
+)
 
 IMAGE = re.compile(r'<img id="chart-([a-z_]+)" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 
@@ -42,7 +47,7 @@ def test_terminal_summary_on_the_samples(sample_settings):
     top = _section(text, "Top recurring papers (seen on 2 or more days)")
     assert [row[-1] for row in top] == [shorten(p["title"], 70) for p in recurring]
     assert [int(row[1]) for row in top] == [p["days_seen"] for p in recurring]
-    repos = [r for r in expected_repo_popularity(tables) if r["kind"] in CODE_KINDS and r["repo"] is not None][:10]
+    repos = [r for r in expected_repo_popularity(tables) if is_code_link(r)][:10]
     assert [row[-1] for row in _section(text, "Most linked repositories")] == [r["url"] for r in repos]
 
 

@@ -37,7 +37,12 @@ class Tables:
         return {paper: sorted(seen) for paper, seen in days.items()}
 
     def coded(self) -> set[str]:
-        return {row["paper_id"] for row in self.repo_links if row["kind"] in CODE_KINDS and row["repo"] is not None}
+        return {row["paper_id"] for row in self.repo_links if is_code_link(row)}
+
+
+def is_code_link(row: dict) -> bool:
+    """A repo_links (or repo_popularity) row that is code: a code host's link naming a repository."""
+    return row["kind"] in CODE_KINDS and row["repo"] is not None
 
 
 def longest_streak(days: list[dt.date]) -> int:
