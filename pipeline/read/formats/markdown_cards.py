@@ -114,13 +114,8 @@ def card_line(text: str, definitions: dict[str, str], bare_date: bool) -> CardLi
     A block of several lines is card lines when each line is one: in markdown, lines with
     no blank line between them are one paragraph, as if written on one line.
     """
-    values = CardLine()
-    for line in text.strip().split("\n"):
-        one = _one_card_line(line.strip(), definitions, bare_date)
-        if one is None:
-            return None
-        values = combine(values, one)
-    return values
+    before, values = _trailing_card_lines(text.strip(), definitions, bare_date)
+    return None if before else values
 
 
 def _one_card_line(text: str, definitions: dict[str, str], bare_date: bool) -> CardLine | None:
