@@ -320,3 +320,12 @@ def test_a_bracket_escaped_shut_is_no_badge_but_chrome():
     parsed = read("### A Title", ABSTRACT, "[GitHub 5\\]")
     assert rows(parsed) == [("A Title", ABSTRACT, None, None, None, None, [])]
     assert (rejects(parsed), parsed.header_block_count, parsed.entry_block_count) == ([], 2, 2)
+
+
+def test_a_block_is_card_lines_only_when_every_line_is_one():
+    from pipeline.read.formats.markdown_cards import CardLine, card_line
+
+    assert card_line("* 3 authors\n12 comments", {}, False) == CardLine(comments=12)
+    # A paragraph ending with a byline is no card line: its prose would be lost as one.
+    assert card_line("We study captures.\n12 comments", {}, False) is None
+    assert card_line("12 comments\nWe study captures.", {}, False) is None
