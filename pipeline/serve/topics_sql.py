@@ -57,15 +57,20 @@ TOPIC_TABLES: dict[str, str] = {
         GROUP BY ALL
         ORDER BY week
     """,
-    # One row per (term, week in which papers with the term appear).
+    # One row per (term, week in which papers with the term appear). Counted from each
+    # paper's weeks joined to its terms, not by distinct papers over term_paper_days: a
+    # (paper, week) row is one paper, and (paper_id, term) is the checked key of
+    # paper_terms, so count(*) is the distinct count without deduplicating every sighting.
     "term_trends": f"""
-        WITH counts AS (
-            SELECT
-                term,
-                {_WEEK} AS week,
-                count(DISTINCT paper_id) AS papers,
-                count(DISTINCT paper_id) FILTER (WHERE is_first_seen) AS new_papers
-            FROM term_paper_days
+        WITH paper_weeks AS (
+            SELECT {_WEEK} AS week, paper_id, bool_or(is_first_seen) AS is_new
+            FROM recurrence_by_day
+            GROUP BY ALL
+        ),
+        counts AS (
+            SELECT t.term, p.week, count(*) AS papers, count(*) FILTER (WHERE p.is_new) AS new_papers
+            FROM paper_weeks p
+            JOIN paper_terms t USING (paper_id)
             GROUP BY ALL
         )
         SELECT c.term, c.week, c.papers, c.new_papers, c.papers / w.papers AS share
