@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.config import WHOLE_PART, Layout, part_file_name
@@ -211,16 +212,13 @@ def _runs_by_part(reader: pa.RecordBatchReader) -> Iterator[tuple[str, pa.Table]
     pending: list[pa.Table] = []
     for batch in reader:
         table = pa.Table.from_batches([batch])
-        parts = table.column(0).to_pylist()
+        runs = pc.run_end_encode(batch.column(0))
         start = 0
-        while start < len(parts):
-            end = start
-            while end < len(parts) and parts[end] == parts[start]:
-                end += 1
-            if parts[start] != current and pending:
+        for part, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+            if part != current and pending:
                 yield current, pa.concat_tables(pending)
                 pending = []
-            current = parts[start]
+            current = part
             pending.append(table.slice(start, end - start).drop_columns(["part"]))
             start = end
     if pending:
