@@ -197,6 +197,7 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.store.consolidate.x_write_manifest__mutmut_21": _JSON_LAYOUT,
     "pipeline.store.consolidate.x__runs_by_part__mutmut_1": _FIRST_RUN,
     "pipeline.store.consolidate.x__runs_by_part__mutmut_2": _FIRST_RUN,
+    "pipeline.store.consolidate.x__runs_by_part__mutmut_18": "equivalent: run_end_encode gives one value per run end, so the two lists zipped are always of one length",
     # pipeline/store/publish.py
     "pipeline.store.publish.x__part_file__mutmut_7": "equivalent: the message is never shown; read_manifest turns any error in the manifest into no manifest, and publishing says so",
     "pipeline.store.publish.x_move_into_place__mutmut_36": _JSON_LAYOUT,
