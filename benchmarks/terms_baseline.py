@@ -26,12 +26,12 @@ sys.path[:0] = [str(BENCH_DIR.parent), str(BENCH_DIR)]
 from pipeline.topics.terms import MAX_PHRASE_WORDS, MAX_TERM_CHARS, MIN_WORD_CHARS, STOP_WORDS  # noqa: E402
 
 
-def _category_class(major_categories: str) -> str:
-    """The inside of a `[...]` class matching every character whose category starts with one of the letters."""
+def _category_class(categories: tuple[str, ...]) -> str:
+    """The inside of a `[...]` class matching every character whose category starts with one of `categories`."""
     ranges = []
     start = None
     for code in range(sys.maxunicode + 2):
-        inside = code <= sys.maxunicode and unicodedata.category(chr(code))[0] in major_categories
+        inside = code <= sys.maxunicode and unicodedata.category(chr(code)).startswith(categories)
         if inside and start is None:
             start = code
         elif not inside and start is not None:
@@ -40,22 +40,30 @@ def _category_class(major_categories: str) -> str:
     return "".join(ranges)
 
 
-_WORD_CHARS = _category_class("LMN")
+_WORD_CHARS = _category_class(("L", "M", "N"))
+# A word character as the `\b` of polars' regex engine reads it: Unicode's `\w`, letters,
+# letter numbers, marks, decimal digits, connector punctuation and the two join controls
+# (it also counts a few symbols that are Other_Alphabetic, such as circled letters).
+_REGEX_WORD_CHARS = _category_class(("L", "Nl", "M", "Nd", "Pc")) + "\u200c\u200d"
 _WORD_START = re.compile(f"[{_WORD_CHARS}]")
-_LETTER = re.compile(f"[{_category_class('L')}]")
+_LETTER = re.compile(f"[{_category_class(('L',))}]")
 _PIECE = re.compile(f"[{_WORD_CHARS}]+(?:-[{_WORD_CHARS}]+)*|[^ \t{_WORD_CHARS}]")
 _BREAK = "\n"
+_LINE_BREAKS = "\n\x0b\x0c\r\x85\u2028\u2029"
 # Whitespace as the regex engine of polars reads `\s`: the Unicode White_Space property.
 # Python's `\s` also takes the separators U+001C to U+001F, so it is not used.
 _SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _MARKUP = [
     (re.compile(r"\$\$[^$]*\$\$"), _BREAK),
-    (re.compile(r"\$[^$\n]+\$"), _BREAK),
+    (re.compile(rf"\$[^${_LINE_BREAKS}]+\$"), _BREAK),
     (re.compile(r"\\[a-z]+(?:\{[^{}]*\})*"), _BREAK),
-    (re.compile(rf"\[([^\[\]\n]*)\]\([^(){_SPACE}]*\)"), _BREAK + r"\1" + _BREAK),
+    (re.compile(rf"\[([^\[\]{_LINE_BREAKS}]*)\]\([^(){_SPACE}]*\)"), _BREAK + r"\1" + _BREAK),
     (re.compile(rf"</?[a-z][a-z0-9]*(?:[{_SPACE}][^<>]*)?/?>"), _BREAK),
     (re.compile(rf"(?:https?://|www\.)[^{_SPACE}]*"), _BREAK),
-    (re.compile(rf"(?:[a-z0-9-]+\.)+(?:com|org|net|io|ai|co|edu)(?:/[^{_SPACE}]*|([^{_WORD_CHARS}_])|\Z)"), _BREAK + r"\1"),
+    (
+        re.compile(rf"(?<![{_REGEX_WORD_CHARS}])[a-z0-9](?:[a-z0-9-]*\.)+(?:com|org|net|io|ai|co|edu)(?:/[^{_SPACE}]*|([^{_WORD_CHARS}_])|\Z)"),
+        _BREAK + r"\1",
+    ),
     (re.compile(r"&(?:[a-z][a-z0-9]*|#[0-9]+|#x[0-9a-f]+);"), _BREAK),
 ]
 
@@ -65,7 +73,7 @@ def fold_plural(word: str) -> str:
         return word[:-3] + "y"
     if len(word) >= 5 and word.endswith(("sses", "ches", "shes", "xes")):
         return word[:-2]
-    if len(word) >= 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    if len(word) >= 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "-s")):
         return word[:-1]
     return word
 

@@ -50,10 +50,19 @@ def test_display_math_is_removed_across_lines_and_breaks_the_phrase():
     assert terms_of("graph $$alpha\nbeta$$ model") == {"graph", "model"}
 
 
+LINE_BREAKS = ["\n", "\x0b", "\x0c", "\r", "\r\n", "\x85", "\u2028", "\u2029"]
+
+
 def test_inline_math_is_removed_on_one_line_only():
     assert terms_of("graph $alpha beta$ model") == {"graph", "model"}
+
+
+@pytest.mark.parametrize("line_break", LINE_BREAKS, ids=["LF", "VT", "FF", "CR", "CRLF", "NEL", "LS", "PS"])
+def test_inline_math_and_link_text_end_at_any_line_break(line_break):
     # Across a line break it is no math: the dollars are breaks, the words stay.
-    assert terms_of("graph $alpha\nbeta$ model") == {"graph", "alpha", "beta", "model"}
+    assert terms_of(f"graph $alpha{line_break}beta$ model") == {"graph", "alpha", "beta", "model"}
+    # No link either: the brackets are breaks, the URL rule takes the target.
+    assert terms_of(f"[graph{line_break}models](https://x.org/a)") == {"graph", "model"}
     # `$$` alone is not empty inline math: two break characters.
     assert terms_of("graph $$ model") == {"graph", "model"}
 
@@ -96,6 +105,16 @@ def test_bare_hosts_are_removed_only_where_no_word_character_follows():
     assert terms_of("example.co\u0301") == {"example", "co\u0301"}  # a combining mark follows
     assert terms_of("example.com_x") == {"example", "com"}  # `_` follows
     assert terms_of("graph café.com") == {"graph", "café", "graph café", "com"}  # names are a-z0-9- only
+
+
+def test_bare_hosts_start_where_no_word_character_precedes():
+    # Not `ve.com` or `oles.com` out of the middle of a word: no host, every word stays.
+    assert terms_of("graph naïve.com model") == {"graph", "naïve", "graph naïve", "com", "com model", "model"}
+    assert terms_of("graph écoles.com model") == {"graph", "école", "graph école", "com", "com model", "model"}
+    assert terms_of("graph foo_bar.com") == {"graph", "foo", "graph foo", "bar", "com"}  # `_` is a word character
+    # A hyphen or a space is no word character: the host after it goes.
+    assert terms_of("graph naïve-x.com model") == {"graph", "naïve", "graph naïve", "model"}
+    assert terms_of("graph a.com b.com model") == {"graph", "model"}  # hosts one space apart
 
 
 def test_html_tags_and_entities_are_removed():
@@ -153,6 +172,7 @@ def test_stop_words_and_their_plurals_are_dropped():
     assert terms_of("the graph of the models") == {"graph", "model"}
     assert terms_of("graph results model") == {"graph", "model"}  # results -> result, a stop word
     assert terms_of("uses approaches papers others don't news") == set()
+    assert terms_of("ain't mightn't mustn't needn't shan't") == set()  # contraction stems
     assert {"the", "result", "approach", "don", "new"} <= STOP_WORDS
     # A stop word joined by a hyphen is part of a word.
     assert terms_of("the-art") == {"the-art"}
@@ -178,6 +198,8 @@ def test_stop_words_and_their_plurals_are_dropped():
         # Hyphenated words fold at their end; other scripts have other plurals.
         ("vision-language-models", "vision-language-model"), ("cross-entropies", "cross-entropy"),
         ("multi-class", "multi-class"), ("λόγος", "λόγος"),
+        # A hyphen before the final s: no plural (folding would end the word in a hyphen).
+        ("llm-s", "llm-s"), ("reverse-s", "reverse-s"),
     ],
 )  # fmt: skip
 def test_plural_folding(word, folded):
@@ -326,6 +348,7 @@ _FRAGMENTS = [
     "2024", "3-4", "x2", "ab", "gpt-4", "don't", "model’s", "--", "-", ",", ".", ";", "(", ")", "_", "—",
     "$x^2$", "$$\\sum_i x_i$$", "$", "\\emph{bold}", "\\tau", "\\cite{a}{b}", "[link text](https://x.org/a)",
     "https://github.com/a/b", "www.x.org/y", "github.com/a/b", "x.github.io", "data.company", "site.com\u0301",
+    "ve.com", "_x.io", "-lab.org", "\u2028", "\r", "\x85", "Ⅻx.com", "\u200dx.com", "llm-s",
     "<b>", "</sub>", "<br/>", "<a href='https://x.org/graph'>", "&amp;", "&#39;", "&#x27;", "\t", "\n", "\xa0", "\u2003",
     # U+001C is whitespace to Python's `\s`, not to polars': the baseline must not use `\s`.
     "\x1c", "<b\x1cclass>", "https://x.org/\x1cgraph", "[link](x.org/\x1cmodel)",

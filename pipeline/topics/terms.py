@@ -3,12 +3,13 @@
 `extract_terms(papers)` reads columns `paper_id`, `title`, `abstract` and gives one row
 per (paper_id, term): `paper_id`, `term`, `in_title`, sorted by paper_id then term.
 The rules, applied to the title and to the abstract separately (a null is an empty text;
-characters are Unicode code points, so a combining accent counts as one):
+characters are Unicode code points, so a letter with a separate combining accent is two):
 
 1. Lower case: Unicode lower-casing of the whole text. No other normalization (no NFKC).
 2. Markup removed, in this order; each removed span is replaced by a line break, so it
    also ends a phrase (patterns as written in `MARKUP`):
-   - display math `$$...$$` (may span lines), then inline math `$...$` (one line, not empty);
+   - display math `$$...$$` (may span lines), then inline math `$...$` (one line, not empty;
+     a line break is any of LF, VT, FF, CR, NEL, U+2028, U+2029);
    - LaTeX commands: a backslash, ASCII letters, then any number of `{...}` arguments
      without nested braces, arguments included (`\\emph{x}`, `\\cite{key}`, `\\tau`);
    - markdown links `[text](target)` (text without brackets or line breaks, target without
@@ -19,8 +20,10 @@ characters are Unicode code points, so a combining accent counts as one):
    - URLs: `http://`, `https://` or `www.` up to the next whitespace (Unicode White_Space,
      here and below); then bare hosts such as `github.com/...` or `x.github.io`:
      dot-separated names of `a-z0-9-` ending in `.com`, `.org`, `.net`, `.io`, `.ai`, `.co`
-     or `.edu` where no letter, mark, digit or `_` follows, with an optional `/path` up to
-     the next whitespace (`data.company` and `x.coms` are no hosts);
+     or `.edu`, starting with `a-z0-9` where no word character precedes (the regex's `\\b`:
+     letters, marks, decimal digits, `_`) and ending where no letter, mark, digit or `_`
+     follows, with an optional `/path` up to the next whitespace (`data.company`,
+     `x.coms` and the `ve.com` of `naïve.com` are no hosts);
    - HTML entities (`&amp;`, `&#39;`, `&#x27;`), after URLs so that one cannot split a URL.
 3. Words: maximal runs of letters, combining marks and digits of any script (Unicode
    categories L, M, N), where a single ASCII hyphen between two such characters joins
@@ -36,11 +39,11 @@ characters are Unicode code points, so a combining accent counts as one):
    - 5 or more characters ending in `ies`: `ies` -> `y` (studies -> study; ties -> tie by the last rule);
    - 5 or more characters ending in `sses`, `ches`, `shes` or `xes`: drop `es`
      (classes -> class, patches -> patch, meshes -> mesh, boxes -> box);
-   - 4 or more characters ending in `s` but not `ss`, `us` or `is`: drop `s`
-     (models -> model; loss, corpus, analysis and the 3-letter gas stay).
+   - 4 or more characters ending in `s` but not `ss`, `us`, `is` or `-s`: drop `s`
+     (models -> model; loss, corpus, analysis, llm-s and the 3-letter gas stay).
    A hyphenated word folds at its end only (vision-language-models -> vision-language-model).
    Known misfolds: bias -> bia, biases -> biase, series -> sery, species -> specy,
-   movies -> movy, caches -> cach, axes -> axe, lens -> len, analyses -> analyse,
+   movies -> movy, caches -> cach, lens -> len, analyses -> analyse,
    hypotheses -> hypothese; news -> new, a stop word, so news is dropped; gpus, apis
    and cpus stay.
 6. Terms: every kept (folded) word, and every 2 or 3 consecutive kept words with only
@@ -71,7 +74,7 @@ since some still such than that the their theirs them themselves then there ther
 these they this those though through throughout thus too toward towards under until upon very
 via was were what when where whereas whether which while who whom whose why will with within
 without would yet you your yours
-aren couldn didn doesn don hadn hasn haven isn shouldn wasn weren won wouldn
+ain aren couldn didn doesn don hadn hasn haven isn mightn mustn needn shan shouldn wasn weren won wouldn
 """
 # Words every abstract uses, whatever its topic. Singular forms: rule 4 also drops plurals.
 _BOILERPLATE = """
@@ -85,15 +88,18 @@ shown significant significantly specifically three two use used using various we
 STOP_WORDS: frozenset[str] = frozenset((_ENGLISH + _BOILERPLATE).split())
 
 _BREAK = "\n"
-# A bare host ends where no word character (or `_`) follows: the character after it, if any,
-# is matched and put back (group 1), as the regex engine has no look-ahead.
-_BARE_HOST = r"(?:[a-z0-9-]+\.)+(?:com|org|net|io|ai|co|edu)(?:/\S*|([^\p{L}\p{M}\p{N}_])|$)"
+# What "one line" excludes: the mandatory line breaks of Unicode (LF, VT, FF, CR, NEL, LS, PS).
+_LINE_BREAKS = r"\n\x0b\x0c\r\x85\u2028\u2029"
+# A bare host starts at a word boundary (`\b`), so no host is cut out of a word's middle
+# (`naïve.com`), and ends where no word character (or `_`) follows: the character after
+# it, if any, is matched and put back (group 1), as the regex engine has no look-ahead.
+_BARE_HOST = r"\b[a-z0-9](?:[a-z0-9-]*\.)+(?:com|org|net|io|ai|co|edu)(?:/\S*|([^\p{L}\p{M}\p{N}_])|$)"
 # (pattern, replacement) applied in order to the lower-cased text; see rule 2.
 MARKUP: tuple[tuple[str, str], ...] = (
     (r"\$\$[^$]*\$\$", _BREAK),
-    (r"\$[^$\n]+\$", _BREAK),
+    (rf"\$[^${_LINE_BREAKS}]+\$", _BREAK),
     (r"\\[a-z]+(?:\{[^{}]*\})*", _BREAK),
-    (r"\[([^\[\]\n]*)\]\([^()\s]*\)", _BREAK + "${1}" + _BREAK),
+    (rf"\[([^\[\]{_LINE_BREAKS}]*)\]\([^()\s]*\)", _BREAK + "${1}" + _BREAK),
     (r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", _BREAK),
     (r"(?:https?://|www\.)\S*", _BREAK),
     (_BARE_HOST, _BREAK + "${1}"),
@@ -112,7 +118,7 @@ def fold_plural(word: pl.Expr) -> pl.Expr:
     """Rule 5: the singular of a lower-case word by suffix."""
     length = word.str.len_chars()
     drops_es = pl.any_horizontal(word.str.ends_with(suffix) for suffix in ("sses", "ches", "shes", "xes"))
-    keeps_s = pl.any_horizontal(word.str.ends_with(suffix) for suffix in ("ss", "us", "is"))
+    keeps_s = pl.any_horizontal(word.str.ends_with(suffix) for suffix in ("ss", "us", "is", "-s"))
     return (
         pl.when((length >= 5) & word.str.ends_with("ies"))
         .then(word.str.head(-3) + "y")
