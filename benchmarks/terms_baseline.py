@@ -54,6 +54,7 @@ _LINE_BREAKS = "\n\x0b\x0c\r\x85\u2028\u2029"
 # Python's `\s` also takes the separators U+001C to U+001F, so it is not used.
 _SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _MARKUP = [
+    (re.compile(r"\\[\"'`^~=.](?:([a-z])|\{([a-z])\})"), lambda match: match.group(1) or match.group(2)),
     (re.compile(r"\$\$[^$]*\$\$"), _BREAK),
     (re.compile(rf"\$[^${_LINE_BREAKS}]+\$"), _BREAK),
     (re.compile(r"\\[a-z]+(?:\{[^{}]*\})*"), _BREAK),

@@ -55,6 +55,8 @@ LINE_BREAKS = ["\n", "\x0b", "\x0c", "\r", "\r\n", "\x85", "\u2028", "\u2029"]
 
 def test_inline_math_is_removed_on_one_line_only():
     assert terms_of("graph $alpha beta$ model") == {"graph", "model"}
+    # `$$` alone is not empty inline math: two break characters.
+    assert terms_of("graph $$ model") == {"graph", "model"}
 
 
 @pytest.mark.parametrize("line_break", LINE_BREAKS, ids=["LF", "VT", "FF", "CR", "CRLF", "NEL", "LS", "PS"])
@@ -63,8 +65,18 @@ def test_inline_math_and_link_text_end_at_any_line_break(line_break):
     assert terms_of(f"graph $alpha{line_break}beta$ model") == {"graph", "alpha", "beta", "model"}
     # No link either: the brackets are breaks, the URL rule takes the target.
     assert terms_of(f"[graph{line_break}models](https://x.org/a)") == {"graph", "model"}
-    # `$$` alone is not empty inline math: two break characters.
-    assert terms_of("graph $$ model") == {"graph", "model"}
+
+
+def test_latex_accents_leave_their_letter():
+    assert terms_of(r'Schr\"odinger bridge, Fr\'echet distance, na\"{\i}ve na\"ive G\"{O}del') == {
+        "schrodinger", "schrodinger bridge", "bridge", "frechet", "frechet distance", "distance",
+        "naive", "godel", "naive godel",
+    }  # fmt: skip
+    # Every accent; the letter stays part of its word, no break.
+    assert terms_of(r"a\'b\`c\^d\~e\=f\.g") == {"abcdefg"}
+    # Not an accent: a letter command (rule 3's), or an accent before no ASCII letter.
+    assert terms_of(r"graph \v{s}ipka model") == {"graph", "ipka", "ipka model", "model"}
+    assert terms_of(r'graph m\"{} model') == {"graph", "model"}
 
 
 def test_latex_commands_are_removed_with_their_arguments():
@@ -348,7 +360,7 @@ _FRAGMENTS = [
     "2024", "3-4", "x2", "ab", "gpt-4", "don't", "model’s", "--", "-", ",", ".", ";", "(", ")", "_", "—",
     "$x^2$", "$$\\sum_i x_i$$", "$", "\\emph{bold}", "\\tau", "\\cite{a}{b}", "[link text](https://x.org/a)",
     "https://github.com/a/b", "www.x.org/y", "github.com/a/b", "x.github.io", "data.company", "site.com\u0301",
-    "ve.com", "_x.io", "-lab.org", "\u2028", "\r", "\x85", "Ⅻx.com", "\u200dx.com", "llm-s",
+    "ve.com", "_x.io", "-lab.org", '\\"o', "\\'{e}", '\\"{\\i}', "\\=", "\u2028", "\r", "\x85", "Ⅻx.com", "\u200dx.com", "llm-s",
     "<b>", "</sub>", "<br/>", "<a href='https://x.org/graph'>", "&amp;", "&#39;", "&#x27;", "\t", "\n", "\xa0", "\u2003",
     # U+001C is whitespace to Python's `\s`, not to polars': the baseline must not use `\s`.
     "\x1c", "<b\x1cclass>", "https://x.org/\x1cgraph", "[link](x.org/\x1cmodel)",

@@ -7,7 +7,9 @@ characters are Unicode code points, so a letter with a separate combining accent
 
 1. Lower case: Unicode lower-casing of the whole text. No other normalization (no NFKC).
 2. Markup removed, in this order; each removed span is replaced by a line break, so it
-   also ends a phrase (patterns as written in `MARKUP`):
+   also ends a phrase (patterns as written in `MARKUP`), but for LaTeX accents:
+   - LaTeX accents `\\"`, `\\'`, `\\``, `\\^`, `\\~`, `\\=`, `\\.` before an ASCII letter, or
+     before one in braces, leave the letter (`schr\\"odinger` -> `schrodinger`, `\\'{e}` -> `e`);
    - display math `$$...$$` (may span lines), then inline math `$...$` (one line, not empty;
      a line break is any of LF, VT, FF, CR, NEL, U+2028, U+2029);
    - LaTeX commands: a backslash, ASCII letters, then any number of `{...}` arguments
@@ -96,6 +98,7 @@ _LINE_BREAKS = r"\n\x0b\x0c\r\x85\u2028\u2029"
 _BARE_HOST = r"\b[a-z0-9](?:[a-z0-9-]*\.)+(?:com|org|net|io|ai|co|edu)(?:/\S*|([^\p{L}\p{M}\p{N}_])|$)"
 # (pattern, replacement) applied in order to the lower-cased text; see rule 2.
 MARKUP: tuple[tuple[str, str], ...] = (
+    (r"\\[\"'`^~=.](?:([a-z])|\{([a-z])\})", "${1}${2}"),
     (r"\$\$[^$]*\$\$", _BREAK),
     (rf"\$[^${_LINE_BREAKS}]+\$", _BREAK),
     (r"\\[a-z]+(?:\{[^{}]*\})*", _BREAK),
