@@ -12,7 +12,7 @@ import pytest
 from assets import sensor
 from assets.definitions import ASSETS, CHECKS
 from assets.resources import WarehouseResource
-from assets.sensor import Cursor, digest_files_sensor, plan_tick, run_key
+from assets.sensor import Cursor, digest_files_sensor, plan_tick
 from pipeline.config import Settings
 from tests.helpers import SAMPLES, abstract, read_table, render
 
@@ -199,49 +199,22 @@ def test_a_damaged_or_old_cursor_starts_over():
 # --- run keys -----------------------------------------------------------------------------------
 
 
-def test_the_run_key_is_the_same_for_the_same_content(raw):
+def test_the_same_change_twice_is_a_change_each_time(raw):
+    """A file removed and put back, twice over: four changes, each needing its run (the
+    warehouse holds the content in between, not the earlier one)."""
     for name in ("a.txt", "b.txt"):
         (raw / name).write_text(_digest(name))
         _set_mtime(raw / name, LONG_AGO)
-    first = plan_tick(raw, Cursor(), NOW)
-    # The same tick evaluated again (its cursor update lost): the same key, so no second run.
-    assert run_key(plan_tick(raw, Cursor(), NOW + 5)) == run_key(first)
-    (raw / "b.txt").write_text(_digest("b", count=3))
-    _set_mtime(raw / "b.txt", LONG_AGO + 60)
-    assert run_key(plan_tick(raw, first.cursor, NOW)) != run_key(first)
-
-
-def test_content_returning_to_an_earlier_state_gets_a_new_run_key(raw):
-    """The daemon skips a RunRequest whose run_key an earlier run of the sensor used. A file
-    changed back to its earlier bytes, or removed and put back, must still start a run: the
-    warehouse holds the content in between, not the earlier one."""
-    for name in ("a.txt", "b.txt"):
-        (raw / name).write_text(_digest(name))
-        _set_mtime(raw / name, LONG_AGO)
-    original = plan_tick(raw, Cursor(), NOW)
-    used = {run_key(original)}
-    # b.txt changed, then changed back.
-    first_bytes = (raw / "b.txt").read_bytes()
-    (raw / "b.txt").write_text(_digest("b", count=3))
-    _set_mtime(raw / "b.txt", LONG_AGO + 60)
-    changed = plan_tick(raw, original.cursor, NOW)
-    used.add(run_key(changed))
-    (raw / "b.txt").write_bytes(first_bytes)
-    _set_mtime(raw / "b.txt", LONG_AGO + 120)
-    back = plan_tick(raw, changed.cursor, NOW)
-    assert back.changed == ["b.txt"]
-    assert run_key(back) not in used
-    used.add(run_key(back))
-    # a.txt removed, then put back.
+    plan = plan_tick(raw, Cursor(), NOW)
     moved = (raw / "a.txt").read_bytes()
-    (raw / "a.txt").unlink()
-    removed = plan_tick(raw, back.cursor, NOW)
-    used.add(run_key(removed))
-    (raw / "a.txt").write_bytes(moved)
-    _set_mtime(raw / "a.txt", LONG_AGO + 180)
-    restored = plan_tick(raw, removed.cursor, NOW)
-    assert restored.changed == ["a.txt"]
-    assert run_key(restored) not in used
+    for round_ in range(2):
+        (raw / "a.txt").unlink()
+        plan = plan_tick(raw, plan.cursor, NOW)
+        assert (plan.changed, plan.removed) == ([], ["a.txt"])
+        (raw / "a.txt").write_bytes(moved)
+        _set_mtime(raw / "a.txt", LONG_AGO + 60 * (round_ + 1))
+        plan = plan_tick(raw, plan.cursor, NOW)
+        assert (plan.changed, plan.removed) == (["a.txt"], [])
 
 
 # --- the sensor as the daemon evaluates it -------------------------------------------------------
@@ -258,14 +231,12 @@ def warehouse(tmp_path):
 
 
 class Ticker:
-    """Evaluates the sensor as the daemon does: the cursor kept between ticks, and a RunRequest
-    whose run_key an earlier run already used skipped (dagster._daemon.sensor)."""
+    """Evaluates the sensor as the daemon does: the cursor kept between ticks."""
 
     def __init__(self, instance, settings):
         self.instance = instance
         self.settings = settings
         self.cursor = None
-        self.used_keys: set[str] = set()
 
     def evaluate(self, cursor=None):
         context = dg.build_sensor_context(
@@ -281,11 +252,11 @@ class Ticker:
         return result
 
     def launch(self, result):
-        """Run the tick's one request in process, as the daemon's run would; None if it is skipped."""
+        """Run the tick's one request in process, as the daemon's run would."""
         [request] = result.run_requests
-        if request.run_key in self.used_keys:
-            return None
-        self.used_keys.add(request.run_key)
+        # No run_key: the daemon skips a request whose key an earlier run used, and the same
+        # change can come twice (a file removed and put back, then removed again).
+        assert request.run_key is None
         run = dg.materialize(
             [*ASSETS, *CHECKS],
             instance=self.instance,
@@ -332,15 +303,12 @@ def test_new_digests_give_one_run_request_of_every_asset(warehouse):
         [request] = first.run_requests  # five new files, one run
         assert request.asset_selection is None  # the sensor's target: every asset
         assert request.tags["papertrends/reason"] == "5 file(s) new or changed, 0 removed"
-        # Evaluated again from the same cursor (an update lost): the same run_key.
-        assert ticker.evaluate(cursor="").run_requests[0].run_key == request.run_key
         assert ticker.tick().run_requests == []
         new = warehouse.digests_dir / "005_new.txt"
         new.write_text(_digest("new"))
         _set_mtime(new, time.time() - 3600)
         [one] = ticker.tick().run_requests
         assert one.tags["papertrends/reason"] == "1 file(s) new or changed, 0 removed"
-        assert one.run_key != request.run_key
 
 
 @pytest.mark.slow
@@ -374,6 +342,5 @@ def test_sensor_runs_add_a_digest_remove_one_and_put_it_back(warehouse):
 
         # Put back: the same content the second run had, but not what the warehouse holds now.
         shutil.move(raw.parent / removed, raw / removed)
-        restored = ticker.launch(ticker.tick())
-        assert restored is not None, "the daemon would skip this run: its run_key was used by an earlier run"
+        ticker.launch(ticker.tick())
         assert _daily_summary(warehouse)["2026-03-13"] == (1, 69)
