@@ -387,6 +387,48 @@ def test_build_with_nothing_new_does_not_import_dagster(cli_built, rebuilt):
     assert printed[0].startswith(f"papertrends: nothing new in {settings.digests_dir}")
 
 
+def test_nothing_new_writes_a_report_older_than_trends_db_again(sample_settings, tmp_path, capsys):
+    """trends_duckdb materialized alone (from the UI) publishes without writing the report."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(sample_settings.warehouse_dir, warehouse)
+    layout = Settings(warehouse, SAMPLES).layout
+    assert build(Settings(warehouse, SAMPLES)) == 0  # copied files are new files: published again
+    report = layout.report_dir / "index.html"
+    published = layout.duckdb_path.stat().st_mtime_ns
+    os.utime(report, ns=(published, published))  # as old as trends.duckdb: current
+    assert build(Settings(warehouse, SAMPLES)) == 0
+    assert report.stat().st_mtime_ns == published
+    os.utime(report, ns=(published - 1, published - 1))  # older: written again
+    assert build(Settings(warehouse, SAMPLES)) == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert report.stat().st_mtime_ns > published
+
+
+def test_a_failed_build_names_the_failed_blocking_checks_not_the_warnings(tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    import assets.checks
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(render("Mar 12", [("#InsTag: A Title Like Markup", abstract("a")), ("A Plain Title", abstract("b"))]))
+    real = assets.checks.run_check
+
+    def papers_suite_fails(layout, check):
+        result = real(layout, check)
+        if check == "papers_expectations":
+            result.rules[0] = dataclasses.replace(result.rules[0], success=False)
+        return result
+
+    monkeypatch.setattr(assets.checks, "run_check", papers_suite_fails)
+    assert build(Settings(tmp_path / "warehouse", raw)) == 1
+    printed = capsys.readouterr()
+    [failure] = [line for line in printed.err.splitlines() if "build failed in" in line]
+    assert "(failed checks: papers_expectations)" in failure
+    # The warning did fail (the title looks like markup), but blocks nothing.
+    assert "markup_titles" in (tmp_path / "warehouse" / "validation" / "index.html").read_text("utf-8")
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [

@@ -2,7 +2,8 @@
 
 With nothing new (no digest added, changed or removed, the same code), the build
 stops before importing Dagster: the tables, trends.duckdb and every published file
-stay as they are, and the same summary is printed.
+stay as they are, and the same summary is printed. The report is written again only
+when it is missing or older than trends.duckdb.
 """
 
 import contextlib
@@ -143,10 +144,19 @@ def build(settings: Settings, strict: bool = False, reparse: list[str] | None = 
         return fail(f"build failed: {innermost(error)}{disk_hint(settings)}", 1)
 
 
+def report_is_current(layout: Layout) -> bool:
+    """The report was written after trends.duckdb: a publish without its report (trends_duckdb
+    materialized alone in the UI, or a report that could not be written) leaves it older."""
+    try:
+        return report_path(layout).stat().st_mtime_ns >= layout.duckdb_path.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
 def _unchanged(settings: Settings, strict: bool, resign: bool) -> int:
     if resign:
         stage(settings)  # the same bytes under new signatures: remember them, parse nothing
-    for warning in [] if report_path(settings.layout).is_file() else write_report_or_warn(settings):
+    for warning in [] if report_is_current(settings.layout) else write_report_or_warn(settings):
         say(f"warning: {warning}")
     built = built_from(settings.layout.duckdb_path)
     when = built[1].isoformat(timespec="seconds") if built else "?"
@@ -189,7 +199,11 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
         return _strict_status(counts, strict)
     if not result.success:
         say(f"validation results (Data Docs): {data_docs}")
-        checks = sorted(evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed)
+        checks = sorted(
+            evaluation.check_name
+            for evaluation in result.get_asset_check_evaluations()
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR  # warnings block nothing
+        )
         where = ", ".join(str(step) for step in failed_steps) or "?"
         if checks:
             where += f" (failed checks: {', '.join(checks)})"
