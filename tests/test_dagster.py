@@ -462,6 +462,16 @@ def test_build_refuses_bad_settings_in_one_line(tmp_path, case, message):
     assert not (warehouse / "staging" / "staging.duckdb").exists() and not (warehouse / "trends.duckdb").exists()
 
 
+def test_reparse_of_a_file_not_in_the_digests_directory_is_refused_in_one_line(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "000_digest.txt").write_text(render("Mar 15", [("A paper about settings", abstract("settings"))]))
+    built = _build_captured(Settings(tmp_path / "w", raw, None), reparse=["000_digest.txt", "no_such.txt", "000_digest"])
+    assert built.code == 2 and built.stdout == ""
+    assert built.stderr.splitlines() == [f"papertrends: --reparse: no digest file named 000_digest, no_such.txt in {raw}"]
+    assert not (tmp_path / "w" / "staging").exists()
+
+
 @pytest.mark.parametrize(
     "where",
     ["warehouse/raw (the default)", "a sibling whose name starts like the warehouse's", "a sibling of parquet/ named parquet-old"],

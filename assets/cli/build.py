@@ -127,8 +127,12 @@ def build(settings: Settings, strict: bool = False, reparse: list[str] | None = 
     layout = settings.layout
     try:
         check_settings(settings)
-        if not list_digest_files(settings.digests_dir) and not allow_empty:
+        listed = list_digest_files(settings.digests_dir)
+        if not listed and not allow_empty:
             raise ConfigError(f"no digest files in {settings.digests_dir}; to empty the tables, build with --allow-empty")
+        unknown = sorted(set(reparse) - set(listed))
+        if unknown:
+            raise ConfigError(f"--reparse: no digest file named {', '.join(unknown)} in {settings.digests_dir}")
     except ConfigError as error:
         return fail(str(error), 2)
     try:
