@@ -47,6 +47,7 @@ def staged_digests(context: dg.AssetExecutionContext, config: StageConfig, wareh
         f"{result.listed} digest file(s): {len(plan.parse)} parsed, {plan.unchanged + len(plan.resign)} unchanged, "
         f"{len(plan.remove)} removed; statuses of the parsed: {statuses}"
     )
+    unusable = unusable_digests(settings.layout)
     metadata: dict[str, Any] = {
         "files": result.listed,
         "parsed": len(plan.parse),
@@ -54,8 +55,10 @@ def staged_digests(context: dg.AssetExecutionContext, config: StageConfig, wareh
         "removed": dg.MetadataValue.json(plan.remove),
         "statuses_parsed": dg.MetadataValue.json(statuses),
         "parsed_files": table_records(result.parsed[:LISTED_FILES]),
-        "unusable_files": table_records(unusable_digests(settings.layout)[:LISTED_FILES]),
+        "unusable_files": table_records(unusable[:LISTED_FILES]),
     }
     if len(result.parsed) > LISTED_FILES:
         metadata["parsed_files_note"] = f"the first {LISTED_FILES} of {len(result.parsed)}; every file is in the digests table"
+    if len(unusable) > LISTED_FILES:
+        metadata["unusable_files_note"] = f"the first {LISTED_FILES} of {len(unusable)}; every file is in the digests table"
     return dg.MaterializeResult(metadata=metadata)

@@ -216,6 +216,25 @@ def test_staged_digests_lists_the_unusable_files(runs):
     assert _materializations(runs.unusable)["digests"]["dagster/row_count"].value == 7
 
 
+@pytest.mark.parametrize(("listed", "noted"), [(2, False), (1, True)])
+def test_file_lists_beyond_their_bound_say_how_many_files_there_are(tmp_path, monkeypatch, listed, noted):
+    import assets.ingest
+
+    monkeypatch.setattr(assets.ingest, "LISTED_FILES", listed)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / EMPTY_FILE).write_bytes(b"")
+    (raw / BINARY_FILE).write_bytes(bytes(range(256)) * 4)
+    resources = {"warehouse": WarehouseResource.from_settings(Settings(tmp_path / "warehouse", raw, None))}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([assets.ingest.staged_digests], instance=instance, resources=resources)
+    metadata = _materializations(result)["staged_digests"]
+    assert len(_records(metadata["parsed_files"])) == len(_records(metadata["unusable_files"])) == listed
+    notes = {key: metadata[key].value for key in ("parsed_files_note", "unusable_files_note") if key in metadata}
+    the_first = "the first 1 of 2; every file is in the digests table"
+    assert notes == ({"parsed_files_note": the_first, "unusable_files_note": the_first} if noted else {})
+
+
 @pytest.mark.slow
 def test_reparse_by_run_config_parses_that_file_only(runs):
     metadata = _materializations(runs.reparsed)["staged_digests"]
