@@ -55,7 +55,10 @@ def trends_duckdb(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     if publish(warehouse.settings):
         context.log.info(f"published the tables and {layout.duckdb_path}")
     else:
-        context.log.info("nothing new to publish: the tables and trends.duckdb are current")
+        context.log.info(
+            "no candidates to publish: the tables and trends.duckdb stay as they are "
+            "(digests staged since are published once consolidated_tables and the checks have run)"
+        )
     with connect_readonly(layout.duckdb_path) as con:
         summary = con.sql("SELECT * FROM daily_summary ORDER BY day").to_arrow_table()
         counts = [
