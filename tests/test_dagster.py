@@ -423,6 +423,21 @@ def test_nothing_new_writes_a_report_older_than_trends_db_again(sample_settings,
     assert report.stat().st_mtime_ns > published
 
 
+def test_a_closed_output_pipe_is_no_build_failure(tmp_path, monkeypatch, capsys):
+    from pipeline.build import build_warehouse
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    settings = Settings(tmp_path / "warehouse", SAMPLES)
+    build_warehouse(settings)  # current: `papertrends build` prints its summary and stops
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    with pytest.raises(BrokenPipeError):  # up to run(), which exits 141
+        build(settings)
+    assert capsys.readouterr().err == ""  # no "build failed" for it
+
+
 def test_a_failed_build_names_the_failed_blocking_checks_not_the_warnings(tmp_path, monkeypatch, capsys):
     import dataclasses
 

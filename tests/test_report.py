@@ -15,7 +15,7 @@ from pipeline.config import Settings
 from pipeline.report import CHARTS, REPORT_FILE, ReportData, load_report_data, shorten, terminal_summary, write_report
 from pipeline.report import charts as report
 from pipeline.report.data import Topics
-from tests.helpers import run_cli
+from tests.helpers import REPO, run_cli
 from tests.trend_corpus import SCRIPT_TITLE, build_corpus
 from tests.trend_reference import (
     Tables,
@@ -140,6 +140,22 @@ def test_cli_report_prints_the_summary_and_writes_the_html(tmp_path):
     assert SCRIPT_TITLE in [row[-1] for row in _section(out, "Top recurring papers (seen on 2 or more days)")]
     assert out.rstrip().endswith(f"HTML report: {settings.layout.report_dir / REPORT_FILE}")
     assert (settings.layout.report_dir / REPORT_FILE).is_file()
+
+
+def test_a_closed_output_pipe_exits_141_without_a_message(tmp_path):
+    """`papertrends report | head -1`: the reader going away is no failure to report."""
+    import os
+    import subprocess
+    import sys
+
+    settings = build_corpus(tmp_path)
+    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(settings.warehouse_dir)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "assets.cli", "report"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    child.stdout.close()  # before the child writes anything
+    _, stderr = child.communicate(timeout=120)
+    assert (child.returncode, stderr) == (141, "")
 
 
 def test_cli_report_without_a_warehouse(tmp_path):

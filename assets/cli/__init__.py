@@ -5,6 +5,7 @@ then a one-line "interrupted", not a traceback from an import.
 """
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -62,10 +63,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The `papertrends` command: main(), then exit with its status (130 on Ctrl-C)."""
+    """The `papertrends` command: main(), then exit with its status (130 on Ctrl-C, 141 when
+    the reader of its output went away, as a process killed by SIGPIPE)."""
     try:
         code = main()
     except KeyboardInterrupt:
         print("papertrends: interrupted", file=sys.stderr)
         code = 130
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull, so that the flush at exit raises nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
     sys.exit(code)

@@ -144,6 +144,8 @@ def build(settings: Settings, strict: bool = False, reparse: list[str] | None = 
             return _materialize(settings, strict, reparse, allow_empty)
     except ConfigError as error:
         return fail(str(error), 2)
+    except BrokenPipeError:
+        raise  # the reader of the output went away: not the build's failure (run() exits 141)
     except OSError as error:
         return fail(f"build failed: {innermost(error)}{disk_hint(settings)}", 1)
 
