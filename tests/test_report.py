@@ -4,6 +4,7 @@ import base64
 import datetime as dt
 import html
 import re
+import shutil
 import xml.etree.ElementTree as ET
 
 import dagster as dg
@@ -11,11 +12,12 @@ import pytest
 
 from assets.report import trend_report
 from assets.resources import WarehouseResource
+from pipeline.build import build_warehouse
 from pipeline.config import Settings
 from pipeline.report import CHARTS, REPORT_FILE, ReportData, load_report_data, shorten, terminal_summary, write_report
 from pipeline.report import charts as report
 from pipeline.report.data import Topics
-from tests.helpers import REPO, run_cli
+from tests.helpers import REPO, SAMPLES, run_cli
 from tests.trend_corpus import SCRIPT_TITLE, build_corpus
 from tests.trend_reference import (
     Tables,
@@ -66,7 +68,7 @@ def test_the_report_ranks_repositories_only(small_settings):
         "https://huggingface.co/datasets/hf/only",
     ]
     assert [(host["host"], host["repositories"], host["papers"]) for host in data.hosts] == [
-        ("github.com", 2, 3),
+        ("github.com", 2, 2),  # B and X, X linking both repositories: 2 papers
         ("gitlab.com", 1, 1),
         ("huggingface.co", 1, 1),
     ]
@@ -162,6 +164,51 @@ def test_cli_report_without_a_warehouse(tmp_path):
     completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "none")}, cwd=tmp_path)
     assert completed.returncode == 2
     assert completed.stderr.strip() == f"papertrends: no warehouse at {tmp_path / 'none' / 'trends.duckdb'}: run `papertrends build` first"
+
+
+def test_html_cells_of_a_null_are_empty_and_zero_upvotes_are_shown():
+    from pipeline.report.page import render_html
+
+    paper = {"title": "Zero Upvotes", "days_seen": 2, "appearances": 2, "longest_streak_days": 2, "span_days": 2,
+             "first_seen": dt.date(2026, 3, 11), "last_seen": dt.date(2026, 3, 12), "has_code": False}  # fmt: skip
+    repo = {"host": "github.com", "url": "https://github.com/only/trending", "papers": 1, "appearances": 0,
+            "first_seen": None, "last_seen": None}  # fmt: skip
+    data = ReportData(
+        days=[],
+        top_papers=[{**paper, "max_upvotes": 0}, {**paper, "title": "No Upvotes Known", "max_upvotes": None}],
+        top_repos=[repo],
+        hosts=[{"host": "github.com", "kind": "github", "repositories": 1, "papers": 1}],
+        totals={"digests": 2, "appearances": 4, "papers": 2, "recurring_papers": 2, "papers_with_code": 0,
+                "first_day": dt.date(2026, 3, 11), "last_day": dt.date(2026, 3, 12)},  # fmt: skip
+        topics=Topics(None, None),
+    )
+    page = render_html(data, {name: (b"<svg/>", None) for name, _, _ in CHARTS})
+    assert "None" not in page
+    rows = re.findall(r"<tr>(.*?)</tr>", page)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    # A 0 is a count of upvotes (the column is shown); an unknown count is an empty cell.
+    assert "<th>upvotes</th>" in page
+    assert [row[-1] for row in cells if len(row) > 2 and row[1] in ("Zero Upvotes", "No Upvotes Known")] == ["0", ""]
+    [repo_row] = [row for row in cells if "https://github.com/only/trending" in row]
+    assert repo_row[-2:] == ["", ""]  # first and last seen: in no daily listing
+
+
+def test_the_report_totals_count_the_daily_listings_only(tmp_path):
+    """The samples and a trending capture: the cards and the first line count the daily listings
+    (5 digests, 358 appearances, DESIGN.md), as the per-day rows do, not the capture's 4 appearances."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in [*SAMPLES.iterdir(), REPO / "tests" / "captures" / "trending.md"]:
+        if path.is_file() and not path.name.startswith("."):
+            shutil.copyfile(path, raw / path.name)
+    settings = Settings(tmp_path / "warehouse", raw, None)
+    build_warehouse(settings)
+    data = load_report_data(settings.layout.duckdb_path)
+    assert terminal_summary(data).startswith("papertrends report: 5 digests, 358 appearances, 298 papers (52 seen on 2+ days, ")
+    assert (data.totals["digests"], data.totals["appearances"]) == (5, 358)
+    # Every paper linking a GitHub repository counted once, among the daily listings' papers with code.
+    github = next(host for host in data.hosts if host["host"] == "github.com")
+    assert github["papers"] <= data.totals["papers_with_code"]
 
 
 def test_day_charts_draw_the_latest_month_of_a_long_series():

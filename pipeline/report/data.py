@@ -65,17 +65,25 @@ SELECT * FROM repo_popularity WHERE {HAS_CODE}
 ORDER BY papers DESC, appearances DESC, url
 LIMIT $n
 """
+# Papers counted once per host (a paper may link several of its repositories) and, as
+# everywhere in the report, only papers of the daily listings (those of paper_recurrence).
 _HOSTS_SQL = f"""
-SELECT host, min(kind) AS kind, count(*) AS repositories, sum(papers) AS papers
-FROM repo_popularity
+SELECT
+    l.host,
+    min(l.kind) AS kind,
+    count(DISTINCT l.url) AS repositories,
+    count(DISTINCT r.paper_id) AS papers
+FROM repo_links l
+LEFT JOIN paper_recurrence r USING (paper_id)
 WHERE {HAS_CODE}
-GROUP BY host
-ORDER BY papers DESC, repositories DESC, host
+GROUP BY l.host
+ORDER BY papers DESC, repositories DESC, l.host
 """
+# The daily listings' digests and appearances: the sums of the per-day rows.
 _TOTALS_SQL = """
 SELECT
-    (SELECT count(*) FROM digests WHERE status = 'ok' AND duplicate_of IS NULL) AS digests,
-    (SELECT count(*) FROM appearances) AS appearances,
+    (SELECT coalesce(sum(digests), 0) FROM daily_summary) AS digests,
+    (SELECT coalesce(sum(appearances), 0) FROM daily_summary) AS appearances,
     (SELECT count(*) FROM paper_recurrence) AS papers,
     (SELECT count(*) FROM paper_recurrence WHERE days_seen >= 2) AS recurring_papers,
     (SELECT count(*) FROM paper_recurrence WHERE has_code) AS papers_with_code,

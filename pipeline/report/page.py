@@ -23,6 +23,7 @@ _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("pipeline.report"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
+    finalize=lambda value: "" if value is None else value,  # a NULL is an empty cell, not "None"
 )
 _TEMPLATES.filters["percent"] = percent
 
