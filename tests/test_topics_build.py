@@ -43,6 +43,33 @@ def test_the_planted_rising_term_leads_and_the_faded_one_leads_falling(planted):
     assert topic_corpus.FLAT not in rising and topic_corpus.FLAT not in falling
 
 
+def test_the_report_examples_are_papers_with_the_term_listed_in_the_period(planted):
+    from pipeline.report.data import TOPIC_EXAMPLES, load_report_data
+
+    topics = load_report_data(planted.layout.duckdb_path).topics
+    window = (topics.start_day, topics.end_day)
+    days = topics.end_day - topics.start_day + dt.timedelta(days=1)
+    baseline = (topics.start_day - days, topics.start_day - dt.timedelta(days=1))
+    # Counted here from the Parquet tables: each (term, title) and the days its paper was listed.
+    titles = {row["paper_id"]: row["title"] for row in rows(planted.layout, "papers")}
+    listed: dict[str, set[dt.date]] = {}
+    for row in rows(planted.layout, "appearances"):
+        listed.setdefault(row["paper_id"], set()).add(row["digest_date"])
+    papers_of: dict[str, set[str]] = {}
+    for row in rows(planted.layout, "paper_terms"):
+        papers_of.setdefault(row["term"], set()).add(row["paper_id"])
+
+    def in_period(term: str, period: tuple[dt.date, dt.date]) -> set[str]:
+        return {titles[p] for p in papers_of[term] if any(period[0] <= day <= period[1] for day in listed.get(p, ()))}
+
+    sections = [(topics.rising, window), (topics.new, window), (topics.fading, baseline)]
+    assert all(section for section, _ in sections[::2])
+    for section, period in sections:
+        for row in section:
+            shown = in_period(row["term"], period)
+            assert len(row["examples"]) == min(TOPIC_EXAMPLES, len(shown)) and set(row["examples"]) <= shown, row["term"]
+
+
 def test_term_trends_shares_are_fractions_that_add_up_to_the_terms_of_each_week(planted):
     shares = _query(planted, "SELECT min(share), max(share) FROM term_trends")
     assert 0 < shares[0][0] <= shares[0][1] <= 1

@@ -104,7 +104,17 @@ SELECT w.start_day, w.end_day, (
 FROM w
 """
 _TERM_PAPERS_SQL = "SELECT paper_id, term FROM paper_terms WHERE list_contains($terms, term)"
-_EXAMPLES_SQL = "SELECT title FROM papers_with_term($term) LIMIT $n"
+# A term's papers listed in the period (the window, or for a fading term the days before
+# it), the most recently listed first.
+_EXAMPLES_SQL = """
+SELECT p.title
+FROM term_paper_days t
+JOIN papers p USING (paper_id)
+WHERE t.term = $term AND t.day BETWEEN $start AND $end
+GROUP BY p.paper_id, p.title
+ORDER BY max(t.day) DESC, p.paper_id
+LIMIT $n
+"""
 _HISTORY_SQL = "SELECT * FROM term_history($term) WHERE week > CAST($end AS DATE) - CAST($days AS INTEGER) ORDER BY week"
 
 
@@ -120,11 +130,10 @@ def _shown(con, ranked: list[dict]) -> list[dict]:
     return [row for row in ranked if row["term"] not in hidden]
 
 
-def _with_examples(con, rows: list[dict]) -> list[dict]:
+def _with_examples(con, rows: list[dict], start: dt.date, end: dt.date) -> list[dict]:
     for row in rows:
-        row["examples"] = [
-            title for (title,) in con.execute(_EXAMPLES_SQL, {"term": row["term"], "n": TOPIC_EXAMPLES}).fetchall()
-        ]
+        parameters = {"term": row["term"], "start": start, "end": end, "n": TOPIC_EXAMPLES}
+        row["examples"] = [title for (title,) in con.execute(_EXAMPLES_SQL, parameters).fetchall()]
     return rows
 
 
@@ -137,18 +146,19 @@ def topic_window(con) -> tuple[dt.date | None, dt.date | None, int]:
 def load_topics(con, top: int = TOP) -> Topics:
     """Rising, new and fading terms of the topic window."""
     start_day, end_day, baseline_papers = topic_window(con)
-    if end_day is None or baseline_papers == 0:
+    if start_day is None or end_day is None or baseline_papers == 0:
         return Topics(start_day, end_day, baseline_papers)
     window = {"start": start_day, "end": end_day, "n": _RANKED_TERMS}
     rising = _shown(con, _dicts(con.execute("SELECT * FROM rising_terms($start, $end, $n)", window)))
     fading = _shown(con, _dicts(con.execute("SELECT * FROM falling_terms($start, $end, $n)", window)))
+    baseline_start = start_day - (end_day - start_day + dt.timedelta(days=1))  # as many days, just before
     topics = Topics(
         start_day,
         end_day,
         baseline_papers,
-        rising=_with_examples(con, [row for row in rising if not row["is_new"]][:top]),
-        new=_with_examples(con, [row for row in rising if row["is_new"]][:top]),
-        fading=_with_examples(con, fading[:top]),
+        rising=_with_examples(con, [row for row in rising if not row["is_new"]][:top], start_day, end_day),
+        new=_with_examples(con, [row for row in rising if row["is_new"]][:top], start_day, end_day),
+        fading=_with_examples(con, fading[:top], baseline_start, start_day - dt.timedelta(days=1)),
     )
     for row in topics.rising[:TOPIC_CHART_TERMS]:
         history = con.execute(_HISTORY_SQL, {"term": row["term"], "end": end_day, "days": 7 * TOPIC_WEEKS})
