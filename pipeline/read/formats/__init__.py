@@ -61,17 +61,27 @@ def _starts_as_markdown(text: str) -> bool:
     return text.startswith("---\n") or _PAGE_HEADING.match(first_line) is not None
 
 
+# The line-anchored patterns above try every position of a text; a substring every match
+# holds, looked for first, spares that scan of the texts without one (most of them).
+def _has_reference_link(text: str) -> bool:
+    return ("]:" in text or "][" in text) and _REFERENCE_LINK.search(text) is not None
+
+
+def _bare_paper_urls(text: str) -> int:
+    return len(_BARE_PAPER_URL.findall(text)) if "https://huggingface.co/papers/" in text else 0
+
+
 def detect_format(text: str) -> str:
     """The format of a decoded, normalized text (docs/reading.md says what marks each)."""
     if _JSON_OPENING.match(text) or (_ARRAY_OPENING.match(text) and is_json(text)):
         return "daily-papers-json"
     if _MARKUP.search(text[:4096]):
         return "unrecognized"
-    if _INLINE_LINK.search(text) or _REFERENCE_LINK.search(text):
+    if _INLINE_LINK.search(text) or _has_reference_link(text):
         if _is_trending(text):
             return "trending"
         return "markdown" if _INLINE_LINK.search(text) else "markdown-ref"
-    if len(_BARE_PAPER_URL.findall(text)) >= 2:
+    if _bare_paper_urls(text) >= 2:
         return "text-export"
     if _starts_as_markdown(text):
         return "trending" if _is_trending(text) else "markdown"
