@@ -80,6 +80,8 @@ SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/read/parsed.py
     "pipeline.read.parsed.xǁEntriesǁadd__mutmut_66": "equivalent: the one reader that passes links (sample) passes the links extract_links finds in the same abstract, found faster",
     # pipeline/read/formats/
+    "pipeline.read.formats.x__bare_paper_urls__mutmut_2": "equivalent: the substring test only spares a search that finds no paper URL without it",
+    "pipeline.read.formats.x__bare_paper_urls__mutmut_6": "equivalent: a text is a text export from 2 bare paper URLs on, so none and 1 are alike",
     "pipeline.read.formats.daily_json.x__too_deep__mutmut_13": _ENCODE_NEVER_FAILS,
     "pipeline.read.formats.daily_json.x__too_deep__mutmut_15": _CODEC,
     "pipeline.read.formats.daily_json.x__too_deep__mutmut_16": _ENCODE_NEVER_FAILS,
