@@ -58,8 +58,11 @@ def table_records(rows: list[dict]) -> dg.TableMetadataValue:
     )
 
 
-def table_metadata(table: str, files: list[Path]) -> dict:
-    """A table as it will be published: row count, schema, files, and a preview of its first rows."""
+def table_metadata(table: str, files: list[Path], published_dir: Path) -> dict:
+    """A table as it will be published: row count, schema, files, and a preview of its first rows.
+
+    `path` is where readers find the table once published (candidates are removed then).
+    """
     first = pq.ParquetFile(files[0])
     # The first few rows only: a whole row group of papers is megabytes of abstracts.
     batch = next(first.iter_batches(batch_size=_PREVIEW_ROWS), None)
@@ -67,7 +70,7 @@ def table_metadata(table: str, files: list[Path]) -> dict:
     return {
         "dagster/row_count": sum(pq.ParquetFile(path).metadata.num_rows for path in files),
         "dagster/column_schema": column_schema(table),
-        "path": dg.MetadataValue.path(str(files[0].parent)),
+        "path": dg.MetadataValue.path(str(published_dir)),
         "files": len(files),
         "preview": dg.MetadataValue.md(markdown_preview(preview)),
     }

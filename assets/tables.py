@@ -45,9 +45,10 @@ def consolidated_tables(context: dg.AssetExecutionContext, warehouse: WarehouseR
         context.log.info("the published tables are those of the staged digests already: nothing to consolidate")
         for table in TABLES:
             files = layout.table_files(table)
-            yield dg.MaterializeResult(asset_key=table, metadata={**table_metadata(table, files), "unchanged": True})
+            metadata = table_metadata(table, files, layout.table_dir(table))
+            yield dg.MaterializeResult(asset_key=table, metadata={**metadata, "unchanged": True})
         return
     context.log.info(f"consolidated candidate tables: {candidates.rows}")
     for table in TABLES:
-        metadata = table_metadata(table, candidates.files[table])
+        metadata = table_metadata(table, candidates.files[table], layout.table_dir(table))
         yield dg.MaterializeResult(asset_key=table, metadata={**metadata, "unchanged": False})

@@ -251,6 +251,8 @@ def test_each_table_reports_its_row_count_schema_and_first_rows(runs, table):
     metadata = _materializations(runs.first)[table]
     assert metadata["dagster/row_count"].value == ROW_COUNTS[table]
     assert metadata["unchanged"].value is False
+    # Where readers find it: the published directory, not the candidates (gone after publishing).
+    assert Path(metadata["path"].value) == runs.settings.warehouse_dir / "parquet" / table
     head = runs.heads[table]
     assert [column.name for column in metadata["dagster/column_schema"].schema.columns] == head.column_names
     lines = metadata["preview"].value.splitlines()
