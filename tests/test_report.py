@@ -51,6 +51,8 @@ def test_terminal_summary_on_the_samples(sample_settings):
     assert [int(row[1]) for row in top] == [p["days_seen"] for p in recurring]
     repos = [r for r in expected_repo_popularity(tables) if is_code_link(r)][:10]
     assert [row[-1] for row in _section(text, "Most linked repositories")] == [r["url"] for r in repos]
+    # Four days of samples: no days before them to compare topics with.
+    assert text.endswith("Rising topics, 2026-03-11 to 2026-03-14\n(no papers in the days before to compare with)")
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,21 @@ def test_the_planted_rising_term_leads_and_the_faded_one_leads_falling(planted):
     assert topic_corpus.FLAT not in rising and topic_corpus.FLAT not in falling
 
 
+def test_the_text_report_shows_the_planted_topics_first(planted):
+    from pipeline.report import load_report_data, terminal_summary
+
+    data = load_report_data(planted.layout.duckdb_path)
+    lines = terminal_summary(data).splitlines()
+    period = f"{data.topics.start_day} to {data.topics.end_day}"
+    sections = {title: lines.index(f"{title}, {period}") for title in ("Rising topics", "New this period", "Fading")}
+    assert sections["Rising topics"] < sections["New this period"] < sections["Fading"]
+    # Each section: its heading, the table's header and rule, then rank 1.
+    assert lines[sections["Rising topics"] + 3].split()[:3] == ["1", "quantum", "origami"]
+    assert lines[sections["Fading"] + 3].split()[:3] == ["1", "glacial", "parsing"]
+    # The flat term is a term of no row (its papers may still be another term's examples).
+    assert not any(line.split()[1:3] == ["sparse", "lattice"] for line in lines[sections["Rising topics"] :])
+
+
 def test_the_report_examples_are_papers_with_the_term_listed_in_the_period(planted):
     from pipeline.report.data import TOPIC_EXAMPLES, load_report_data
 

@@ -99,8 +99,37 @@ def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
         )
         if data.top_repos
         else "(no repository links)",
+        "",
+        *_topics_text(data, title_chars),
     ]
     return "\n".join(parts)
+
+
+def _topics_text(data: ReportData, title_chars: int) -> list[str]:
+    """The HTML report's topic sections: rising, new this period and fading terms."""
+    topics = data.topics
+    period = span({"first_day": topics.start_day, "last_day": topics.end_day})
+    if not topics.baseline_papers:
+        return [f"Rising topics, {period}", "(no papers in the days before to compare with)"]
+    parts = []
+    for title, rows in (("Rising topics", topics.rising), ("New this period", topics.new), ("Fading", topics.fading)):
+        parts += [f"{title}, {period}", _terms_table(rows, title_chars) if rows else "(none)", ""]
+    return parts[:-1]
+
+
+def _terms_table(rows: list[dict], title_chars: int) -> str:
+    header = ("rank", "term", "papers", "share", "before", "lift", "for example")
+    return format_table(
+        header,
+        [
+            (
+                rank, t["term"], t["papers"], percent(t["share"]), percent(t["baseline_share"]),
+                "new" if t["lift"] is None else f"{t['lift']:.1f}x", shorten(t["examples"][0], title_chars) if t["examples"] else "",
+            )
+            for rank, t in enumerate(rows, start=1)
+        ],
+        left={1, len(header) - 1},
+    )
 
 
 def _top_papers_table(data: ReportData, title_chars: int) -> str:
