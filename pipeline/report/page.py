@@ -49,8 +49,8 @@ def render_html(data: ReportData, charts: dict[str, tuple[bytes, bytes | None]])
     }
     return _TEMPLATES.get_template("report.html").render(
         data=data,
-        span=span(totals),
-        topic_span=span({"first_day": data.topics.start_day, "last_day": data.topics.end_day}),
+        span=span(totals["first_day"], totals["last_day"]),
+        topic_span=span(data.topics.start_day, data.topics.end_day),
         cards=cards,
         charts=chart_views,
         host_colors=host_colors(data),

@@ -1,5 +1,6 @@
 """Plain-text summaries of a built warehouse, for the command line."""
 
+import datetime as dt
 from pathlib import Path
 
 from pipeline.report.data import ReportData
@@ -67,17 +68,17 @@ def percent(share: float | None) -> str:
     return "" if share is None else f"{share:.0%}"
 
 
-def span(totals: dict) -> str:
-    if totals["first_day"] is None:
+def span(first_day: dt.date | None, last_day: dt.date | None) -> str:
+    if first_day is None:
         return "no dated digests yet"
-    return f"{totals['first_day']} to {totals['last_day']}"
+    return f"{first_day} to {last_day}"
 
 
 def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
     t = data.totals
     parts = [
         f"papertrends report: {t['digests']} digests, {t['appearances']} appearances, "
-        f"{t['papers']} papers ({t['recurring_papers']} seen on 2+ days, {t['papers_with_code']} with code), {span(t)}",
+        f"{t['papers']} papers ({t['recurring_papers']} seen on 2+ days, {t['papers_with_code']} with code), {span(t['first_day'], t['last_day'])}",
         "",
         "Per day",
         format_table(
@@ -108,7 +109,7 @@ def terminal_summary(data: ReportData, title_chars: int = 70) -> str:
 def _topics_text(data: ReportData, title_chars: int) -> list[str]:
     """The HTML report's topic sections: rising, new this period and fading terms."""
     topics = data.topics
-    period = span({"first_day": topics.start_day, "last_day": topics.end_day})
+    period = span(topics.start_day, topics.end_day)
     if not topics.baseline_papers:
         return [f"Rising topics, {period}", "(no papers in the days before to compare with)"]
     parts = []
