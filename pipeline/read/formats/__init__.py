@@ -77,10 +77,11 @@ def detect_format(text: str) -> str:
         return "daily-papers-json"
     if _MARKUP.search(text[:4096]):
         return "unrecognized"
-    if _INLINE_LINK.search(text) or _has_reference_link(text):
+    inline_link = _INLINE_LINK.search(text) is not None
+    if inline_link or _has_reference_link(text):
         if _is_trending(text):
             return "trending"
-        return "markdown" if _INLINE_LINK.search(text) else "markdown-ref"
+        return "markdown" if inline_link else "markdown-ref"
     if _bare_paper_urls(text) >= 2:
         return "text-export"
     if _starts_as_markdown(text):
