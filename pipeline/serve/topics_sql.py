@@ -34,17 +34,30 @@ _BASELINE_START = f"""
         ELSE {_START} - CAST({_END} - {_START} + 1 AS INTEGER)
     END"""
 _WEEK = "CAST(date_trunc('week', day) AS DATE)"  # date_trunc gives a TIMESTAMP; the Monday as a DATE
+# A sighting is a paper's first in its period (the window or the baseline) when the
+# paper's previous day is before the period; first in its week of the window when it
+# is before the week cut to the window.
+_FIRST_SIGHTING_FLAGS = f"""
+    coalesce(previous_day < CASE WHEN day >= {_START} THEN {_START} ELSE {_BASELINE_START} END, true) AS first_in_period,
+    coalesce(previous_day < greatest({_WEEK}, {_START}), true) AS first_in_week"""
 
 # Stored as tables in this order (a later one reads the earlier ones), after
 # recurrence_by_day: a macro reads a few days of term_paper_days, never all of paper_terms.
 TOPIC_TABLES: dict[str, str] = {
-    # One row per (day, term, paper with the term seen that day). Ordered by day, so a
-    # window's rows are a few contiguous row groups (DuckDB skips the others by min/max).
+    # One row per (day, term, paper with the term seen that day), with the paper's
+    # previous day (NULL on its first): a paper's first row within any period is the row
+    # whose previous day is before the period, so the macros count papers with count(*)
+    # instead of a distinct count. Ordered by day, so a window's rows are a few contiguous
+    # row groups (DuckDB skips the others by min/max).
     "term_paper_days": """
-        SELECT r.day, t.term, r.paper_id, r.is_first_seen
-        FROM recurrence_by_day r
+        WITH listed AS (
+            SELECT day, paper_id, lag(day) OVER (PARTITION BY paper_id ORDER BY day) AS previous_day
+            FROM recurrence_by_day
+        )
+        SELECT l.day, t.term, l.paper_id, l.previous_day
+        FROM listed l
         JOIN paper_terms t USING (paper_id)
-        ORDER BY r.day, t.term, r.paper_id
+        ORDER BY l.day, t.term, l.paper_id
     """,
     # One row per week with any paper: the denominator of every weekly share, and the
     # weeks a term's history runs over.
@@ -91,7 +104,7 @@ def _term_changes(kept: str, order: str) -> str:
     """
     return f"""
         WITH sightings AS (
-            SELECT term, paper_id, day >= {_START} AS in_window, {_WEEK} AS week
+            SELECT term, day >= {_START} AS in_window, {_WEEK} AS week, {_FIRST_SIGHTING_FLAGS}
             FROM term_paper_days
             WHERE day BETWEEN {_BASELINE_START} AND {_END}
         ),
@@ -105,8 +118,8 @@ def _term_changes(kept: str, order: str) -> str:
         counts AS (
             SELECT
                 term,
-                count(DISTINCT paper_id) FILTER (WHERE in_window) AS papers,
-                count(DISTINCT paper_id) FILTER (WHERE NOT in_window) AS baseline_papers
+                count(*) FILTER (WHERE in_window AND first_in_period) AS papers,
+                count(*) FILTER (WHERE NOT in_window AND first_in_period) AS baseline_papers
             FROM sightings
             GROUP BY term
         ),
@@ -135,10 +148,10 @@ def _term_changes(kept: str, order: str) -> str:
             GROUP BY ALL
         ),
         term_weeks AS (
-            SELECT term, week, count(DISTINCT paper_id) AS papers
+            SELECT term, week, count(*) AS papers
             FROM sightings
             SEMI JOIN kept USING (term)
-            WHERE in_window
+            WHERE in_window AND first_in_week
             GROUP BY ALL
         ),
         slopes AS (
