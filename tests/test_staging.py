@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -308,3 +309,18 @@ def test_worker_processes_end_when_the_build_is_killed(tmp_path):
     while time.monotonic() < deadline and any(_alive(pid) for pid in workers | servers):
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in workers | servers)
+
+
+# Typed in: the files whose change must re-parse every digest, and some that must not.
+MAKES_A_PARSE = ["read/reader.py", "read/formats/daily_json.py", "store/parse.py", "store/digest_files.py", "__init__.py"]
+MAKES_NO_PARSE = ["store/publish.py", "store/consolidate.py", "topics/terms.py", "serve/trends_sql.py", "build.py"]
+
+
+@pytest.mark.parametrize("source", MAKES_A_PARSE + MAKES_NO_PARSE)
+def test_the_parser_fingerprint_changes_with_the_code_that_makes_a_parse_alone(tmp_path, source):
+    copy = tmp_path / "pipeline"
+    shutil.copytree(REPO / "pipeline", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = pipeline.store.versions.parser_fingerprint.__wrapped__(copy)
+    (copy / source).write_text((copy / source).read_text() + "\n# changed\n")
+    after = pipeline.store.versions.parser_fingerprint.__wrapped__(copy)
+    assert (after != before) == (source in MAKES_A_PARSE)

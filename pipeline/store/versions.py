@@ -15,17 +15,25 @@ import pipeline
 _PIPELINE_DIR = Path(pipeline.__file__).resolve().parent
 
 
-def _sources_hash(directory: Path) -> str:
+# What a staged parse is made by, relative to pipeline/: the readers, the staged rows
+# built from them (store/parse.py), which files are refused unread (store/digest_files.py)
+# and the parser_version written into every row (pipeline/__init__.py).
+PARSE_SOURCES = ("read", "store/parse.py", "store/digest_files.py", "__init__.py")
+
+
+def _sources_hash(directory: Path, sources: tuple[str, ...] = ("",)) -> str:
     digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*.py")):
-        digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for source in sources:
+        top = directory / source
+        for path in sorted(top.rglob("*.py")) if top.is_dir() else [top]:
+            digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
 @functools.cache
-def parser_fingerprint() -> str:
-    """The reading code (pipeline/read/): a change re-parses every digest."""
-    return _sources_hash(_PIPELINE_DIR / "read")
+def parser_fingerprint(pipeline_dir: Path = _PIPELINE_DIR) -> str:
+    """The code that makes a staged parse (PARSE_SOURCES): a change re-parses every digest."""
+    return _sources_hash(pipeline_dir, PARSE_SOURCES)
 
 
 @functools.cache
