@@ -9,6 +9,7 @@ withdrawn approval keeps a later run from publishing those candidates either.
 
 import html
 import json
+import re
 from collections.abc import Iterator
 
 import dagster as dg
@@ -19,12 +20,16 @@ from pipeline.validate.cross_checks import CROSS_TABLE_CHECK, WARNING_CHECKS
 from pipeline.validate.docs import index_path, page_path
 from pipeline.validate.results import CheckResult
 
+# Markdown's inline syntax: a title "[Code](https://x)" must show as written, not as a link.
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]()~#!])")
+
 
 def _md(value: object) -> str:
-    """A value for a markdown table cell: JSON-quoted (so "" shows), short, escaped."""
+    """A value for a markdown table cell: JSON-quoted (so "" shows), short, escaped as markdown and HTML."""
     text = json.dumps(value, ensure_ascii=False, default=str)
     text = text if len(text) <= 160 else text[:159] + "…"
-    return html.escape(text.replace("\n", " ")).replace("|", "&#124;")
+    text = _MARKDOWN_SYNTAX.sub(r"\\\1", text.replace("\n", " "))
+    return html.escape(text).replace("|", "&#124;")
 
 
 def failures_markdown(result: CheckResult) -> str:

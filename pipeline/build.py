@@ -276,8 +276,20 @@ def _could_not_run(layout: Layout, check: str, files: dict[str, list[Path]], key
 
 
 def validate(settings: Settings) -> list[CheckResult]:
-    """Every check, the blocking ones and the warnings (which never hold the tables back)."""
-    return [run_check(settings.layout, check) for check in (*REQUIRED_CHECKS, *WARNING_CHECK_NAMES)]
+    """Every check, the blocking ones and the warnings (which never hold the tables back).
+
+    A check that cannot run is recorded as failed on its page and the others still run,
+    so one build reports every problem; its error is raised after them.
+    """
+    results, errors = [], []
+    for check in (*REQUIRED_CHECKS, *WARNING_CHECK_NAMES):
+        try:
+            results.append(run_check(settings.layout, check))
+        except Exception as error:
+            errors.append(error)
+    if errors:
+        raise errors[0]
+    return results
 
 
 # --- publish ------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ RULE_TEXTS = {
         "status is one of ok, duplicate, empty, binary, undated, unreadable, unrecognized",
         "entry_count is not negative",
         "reject_count is not negative",
-        "duplicate_of, where set, is the source_name of a row with the same digest_id",
+        "duplicate_of, where set, is the source_name of another row with the same digest_id, one that is no copy (its duplicate_of is null)",
         "format is one of sample, markdown, markdown-ref, text-export, trending, daily-papers-json, unrecognized",
         "listing is one of daily, weekly, monthly, trending, search, unknown",
         "entry_block_count is not negative",
+        "date_source is set where the digest was read (status ok or duplicate)",
     ],
     "papers": [
         "paper_id is set",

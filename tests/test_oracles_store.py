@@ -416,10 +416,10 @@ BOUNDS = {
         count=2,
     ),
     "digests: no date, undated, then ok": Bound(
-        "digests", R["digests"][4], _set("digests", 2, status="undated"), _set("digests", 2, status="ok")
+        "digests", R["digests"][4], _set("digests", 2, status="undated"), _set("digests", 2, status="ok", date_source="date_line")
     ),
     "digests: no date, unrecognized, then duplicate": Bound(
-        "digests", R["digests"][4], _set("digests", 2, status="unrecognized"), _set("digests", 2, status="duplicate")
+        "digests", R["digests"][4], _set("digests", 2, status="unrecognized"), _set("digests", 2, status="duplicate", date_source="date_line")
     ),
     "digests: date_source reference_year, then with a space": Bound(
         "digests",
@@ -438,6 +438,24 @@ BOUNDS = {
     ),
     "digests: duplicate_of a row of the same id, then of another id": Bound(
         "digests", R["digests"][9], _set("digests", 1, duplicate_of="a.txt"), _set("digests", 1, duplicate_of="c.txt")
+    ),
+    "digests: duplicate_of a row of the same id, then of itself": Bound(
+        "digests", R["digests"][9], _set("digests", 1, duplicate_of="a.txt"), _set("digests", 1, duplicate_of="b.txt")
+    ),
+    "digests: duplicate_of the first copy, then of another copy": Bound(
+        "digests",
+        R["digests"][9],
+        _add("digests", _digest("e.txt", A, "duplicate", MAR_11, 2, duplicate_of="a.txt")),
+        lambda tables: (
+            tables["digests"].append(_digest("e.txt", A, "duplicate", MAR_11, 2, duplicate_of="a.txt")),
+            tables["digests"][1].update(duplicate_of="e.txt"),
+        ),
+    ),
+    "digests: date_source null where not read, then where read": Bound(
+        "digests", R["digests"][13], _set("digests", 2, status="undated"), _set("digests", 1, date_source=None)
+    ),
+    "digests: digest_id of 64 hex, then with a final newline": Bound(
+        "digests", R["digests"][2], _set("digests", 2, digest_id=HEX64), _set("digests", 2, digest_id=HEX64 + "\n")
     ),
     "digests: duplicate_of a row of the same id, then of no row": Bound(
         "digests", R["digests"][9], _set("digests", 1, duplicate_of="a.txt"), _set("digests", 1, duplicate_of="gone.txt")
@@ -494,6 +512,9 @@ BOUNDS = {
     "papers: arxiv_id of 4 digits, then 3": Bound(
         "papers", R["papers"][6], _set("papers", 0, arxiv_id="2303.1234"), _set("papers", 0, arxiv_id="2303.123")
     ),
+    "papers: arxiv_id, then with a final newline": Bound(
+        "papers", R["papers"][6], _set("papers", 0, arxiv_id="2303.12345"), _set("papers", 0, arxiv_id="2303.12345\n")
+    ),
     "papers: arxiv_id, then with its version": Bound(
         "papers", R["papers"][6], _set("papers", 0, arxiv_id="2303.12345"), _set("papers", 0, arxiv_id="2303.12345v2")
     ),
@@ -548,6 +569,18 @@ BOUNDS = {
     ),
     "repo_links: https and a host, then a path with no host": Bound(
         "repo_links", R["repo_links"][1], _set("repo_links", 2, url="https://x/code"), _set("repo_links", 2, url="https:///code")
+    ),
+    "repo_links: https and a host, then a query with no host": Bound(
+        "repo_links", R["repo_links"][1], _set("repo_links", 2, url="https://x?q"), _set("repo_links", 2, url="https://?q")
+    ),
+    "repo_links: https and a host, then a fragment with no host": Bound(
+        "repo_links", R["repo_links"][1], _set("repo_links", 2, url="https://x#a"), _set("repo_links", 2, url="https://#a")
+    ),
+    "repo_links: https and a host with a port, then a port alone": Bound(
+        "repo_links", R["repo_links"][1], _set("repo_links", 2, url="https://x:8080/a"), _set("repo_links", 2, url="https://:8080/a")
+    ),
+    "repo_links: https and a host, then a user with no host": Bound(
+        "repo_links", R["repo_links"][1], _set("repo_links", 2, url="https://x/@a"), _set("repo_links", 2, url="https://@x")
     ),
     "repo_links: https and a host, then a space before it": Bound(
         "repo_links", R["repo_links"][1], _set("repo_links", 2, url="https://x"), _set("repo_links", 2, url="https:// x")
@@ -666,14 +699,16 @@ def _papers_in_two_parts(second: list[str]) -> PartsEdit:
     return edit
 
 
-def _digest_of(entries: int, marked: int) -> PartsEdit:
-    """A digest m.txt of `entries` entries, `marked` of them titled with a link."""
+def _digest_of(entries: int, marked: int, markup: str = "A title with https://example.org/{} in it", copied: bool = False) -> PartsEdit:
+    """A digest m.txt of `entries` entries, `marked` of them titled with `markup` (a link); `copied`: m2.txt is its copy."""
 
     def edit(parts: Parts) -> None:
         parts["digests"][0].append(_digest("m.txt", "f" * 64, "ok", MAR_13, entries))
+        if copied:
+            parts["digests"][0].append(_digest("m2.txt", "f" * 64, "duplicate", MAR_13, entries, duplicate_of="m.txt"))
         for number in range(entries):
             paper_id = f"{number:016x}"
-            title = f"A title with https://example.org/{number} in it" if number < marked else f"Plain title number {number}"
+            title = markup.format(number) if number < marked else f"Plain title number {number}"
             parts["papers"][0].append(_paper(paper_id, title, None, MAR_13, MAR_13))
             parts["appearances"][0].append(_appearance("f" * 64, paper_id, MAR_13, number + 1))
 
@@ -724,6 +759,14 @@ CROSS_BOUNDS = {
     # "more than 1%": 1 of 100 entries is 1%, 1 of 99 is more.
     "1 markup title of 100 entries, then of 99": CrossBound("markup_titles_per_digest", _digest_of(100, 1), _digest_of(99, 1)),
     "2 markup titles of 200 entries, then of 199": CrossBound("markup_titles_per_digest", _digest_of(200, 2), _digest_of(199, 2)),
+    # A copy of the digest is the same digest: found once.
+    "1 markup title of 100 entries with a copy, then of 99": CrossBound(
+        "markup_titles_per_digest", _digest_of(100, 1, copied=True), _digest_of(99, 1, copied=True)
+    ),
+    # Whitespace as the reader knows it (Python's), not RE2's ASCII \s.
+    "1 heading after an ideographic space of 100 entries, then of 99": CrossBound(
+        "markup_titles_per_digest", _digest_of(100, 1, markup="#\u3000Heading {}"), _digest_of(99, 1, markup="#\u3000Heading {}")
+    ),
     # The two warnings (never blocking): run alone.
     "a [ inside a title, then leading it": CrossBound(
         "markup_titles",

@@ -22,14 +22,14 @@ import pytest
 import assets.definitions
 from assets.checks import failures_markdown
 from assets.resources import WarehouseResource
-from pipeline.build import REQUIRED_CHECKS, ChecksFailed, build_warehouse, consolidate_tables, run_check
+from pipeline.build import REQUIRED_CHECKS, ChecksFailed, build_warehouse, consolidate_tables, run_check, validate
 from pipeline.config import Settings
 from pipeline.read.identity import ARXIV_ID_PATTERN
 from pipeline.read.parsed import ABSTRACT_MAX_CHARS, TITLE_MAX_CHARS
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.store.publish import approval_path, read_manifest
 from pipeline.validate import docs
-from pipeline.validate.cross_checks import CROSS_CHECKS, CROSS_TABLE_CHECK, KEY_COLUMNS, run_cross_checks
+from pipeline.validate.cross_checks import CROSS_CHECKS, CROSS_TABLE_CHECK, KEY_COLUMNS, run_cross_checks, run_warning_check
 from pipeline.validate.results import CheckResult, RuleResult
 from pipeline.validate.suites import (
     DIGEST_ID_PATTERN,
@@ -71,8 +71,8 @@ def test_the_rules_are_those_written_here():
     assert CROSS_TABLE_CHECK == "cross_table_integrity"
     # The bounds and patterns the cases below spell out.
     assert (TITLE_MAX_CHARS, ABSTRACT_MAX_CHARS) == (300, 5000)
-    assert (DIGEST_ID_PATTERN, ARXIV_ID_PATTERN) == (r"^[0-9a-f]{64}$", r"^[0-9]{4}\.[0-9]{4,5}$")
-    assert HTTPS_HOST_PATTERN.startswith("^https://[^") and HTTPS_HOST_PATTERN.endswith("/]+")
+    assert (DIGEST_ID_PATTERN, ARXIV_ID_PATTERN) == (r"^[0-9a-f]{64}\Z", r"^[0-9]{4}\.[0-9]{4,5}\Z")
+    assert HTTPS_HOST_PATTERN.startswith("^https://[^") and HTTPS_HOST_PATTERN.endswith("/?#@:]+")
 
 
 # --- tables by hand ------------------------------------------------------------------------------
@@ -250,6 +250,7 @@ BREAKS = {
     "digests: unknown format": Break("digests", R["digests"][10], _set(0, format="html"), "html"),
     "digests: unknown listing": Break("digests", R["digests"][11], _set(0, listing="hourly"), "hourly"),
     "digests: negative entry_block_count": Break("digests", R["digests"][12], _set(2, entry_block_count=-1), -1),
+    "digests: ok without a date_source": Break("digests", R["digests"][13], _set(0, date_source=None), "a.txt"),
     # papers
     "papers: no paper_id": Break("papers", R["papers"][0], _set(1, paper_id=None), "T"),
     "papers: paper_id twice": Break("papers", R["papers"][1], _set(1, paper_id=P1), P1, count=2),
@@ -426,6 +427,7 @@ def test_each_rule_counts_the_rows_its_condition_selects(tmp_path):
         3, 3, 3, 3,
         1,  # duplicate_of names a row of the same digest_id, where set: b.txt
         3, 3, 3,
+        2,  # date_source set where status is ok or duplicate: a.txt, b.txt
     ]  # fmt: skip
     assert {rule.unexpected_count for rule in digests.rules} == {0}
     assert (digests.name, digests.title) == ("digests_expectations", "Expectation suite for digests")
@@ -555,7 +557,7 @@ def test_a_build_with_an_undated_copy_of_a_dated_digest_publishes(tmp_path):
 @pytest.mark.parametrize("status", ["ok", "duplicate"])
 def test_digest_date_is_required_where_the_digest_was_read(tmp_path, status):
     rows = _base()["digests"]
-    rows[2].update(status=status, digest_date=None)  # c.txt: its own content, duplicate_of null
+    rows[2].update(status=status, digest_date=None, date_source="date_line")  # c.txt: its own content, duplicate_of null
     result = _validate(tmp_path, "digests", rows)
     assert _failed(result) == {R["digests"][4]}
     assert result.failures[0].rows == [{"source_name": "c.txt", "digest_id": C, "status": status, "duplicate_of": None}]
@@ -618,8 +620,8 @@ def test_a_missing_column_fails_its_rules_with_the_error(tmp_path):
     path = _write(tmp_path / "digests.parquet", "digests", _base()["digests"], drop=("date_source",))
     result = validate_table_files("digests", [path], [])
     assert not result.success
-    assert _failed(result) == {R["digests"][5]}
-    assert "date_source" in result.failures[0].error
+    assert _failed(result) == {R["digests"][5], R["digests"][13]}
+    assert all("date_source" in failure.error for failure in result.failures)
 
 
 @pytest.mark.parametrize("table, column", [("papers", "abstract"), ("appearances", "digest_id"), ("repo_links", "url"), ("digests", "duplicate_of")])
@@ -675,6 +677,23 @@ def test_a_check_that_cannot_run_shows_its_failure_in_the_data_docs(sample_setti
     assert [run["success"] for run in page.history[:2]] == [False, True]
     index = (layout.validation_dir / "index.html").read_text()
     assert re.search(r'<a href="papers_expectations.html">papers_expectations</a></td>\s*<td><span class="failed">FAILED</span>', index)
+
+
+def test_a_check_that_cannot_run_leaves_the_others_running(sample_settings, tmp_path):
+    """One build reports every problem: the checks after a check that raised still run."""
+    settings = _copy_warehouse(sample_settings, tmp_path)
+    layout = settings.layout
+    consolidate_tables(settings)
+    every_check = [*REQUIRED_CHECK_NAMES, "markup_titles", "arxiv_id_conflicts"]
+    runs_before = {check: len(docs.read_page(layout.validation_dir, check).history) for check in every_check}
+    candidate = layout.candidate_dir("papers") / "2026-03.parquet"
+    pq.write_table(pq.read_table(candidate).drop_columns(["abstract"]), candidate)
+    with pytest.raises(KeyError, match="abstract"):
+        validate(settings)
+    runs_after = {check: len(docs.read_page(layout.validation_dir, check).history) for check in every_check}
+    assert runs_after == {check: runs + 1 for check, runs in runs_before.items()}
+    assert not docs.read_page(layout.validation_dir, "papers_expectations").latest.success
+    assert docs.read_page(layout.validation_dir, "paper_terms_expectations").latest.success
 
 
 # --- checks across tables ------------------------------------------------------------------------
@@ -859,7 +878,7 @@ def test_every_check_passes_on_the_samples_with_its_metadata(dagster_warehouse):
     evaluations = _evaluations(result)
     assert sorted(evaluations) == sorted(CHECK_NAMES)
     validation = settings.layout.validation_dir
-    rules = {"digests": 13, "papers": 8, "appearances": 7, "repo_links": 6, "rejects": 2, "repo_stars": 4, "paper_terms": 5}
+    rules = {"digests": 14, "papers": 8, "appearances": 7, "repo_links": 6, "rejects": 2, "repo_stars": 4, "paper_terms": 5}
     for name, evaluation in evaluations.items():
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
         assert evaluation.passed, metadata
@@ -1030,6 +1049,21 @@ def markup_pages(tmp_path_factory) -> Path:
     return validation
 
 
+def test_the_index_tells_a_failed_warning_from_a_failed_blocking_check(tmp_path):
+    tables = _base()
+    tables["papers"][0].update(title="[Code](https://x.org) in a title")
+    files = {table: [_write(tmp_path / table / "part-0.parquet", table, rows)] for table, rows in tables.items()}
+    validation = tmp_path / "validation"
+    docs.write_result(validation, run_warning_check("markup_titles", files))
+    tables["rejects"][0].update(digest_id="e" * 64)
+    docs.write_result(validation, _cross(tmp_path, tables))
+    index = (validation / "index.html").read_text()
+    rows = dict(re.findall(r'<tr>\s*<td><a href="[^"]+">([^<]+)</a>(.*?)</tr>', index, re.S))
+    assert '<span class="warned">WARNING</span>' in rows["markup_titles"] and "<td>warning</td>" in rows["markup_titles"]
+    assert '<span class="failed">FAILED</span>' in rows["cross_table_integrity"] and "<td>blocking</td>" in rows["cross_table_integrity"]
+    assert '<span class="warned">WARNING</span>' in (validation / "markup_titles.html").read_text()
+
+
 def test_markup_in_titles_is_escaped_in_every_page(markup_pages):
     validation = markup_pages
     pages = sorted(validation.glob("*.html"))
@@ -1057,7 +1091,14 @@ def test_the_check_metadata_escapes_markup(tmp_path):
     papers = _base()["papers"]
     papers[0].update(title=SCRIPT_TITLE, abstract="")
     markdown = failures_markdown(_validate(tmp_path, "papers", papers))
-    assert "<script" not in markdown and "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    assert "<script" not in markdown and "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in markdown
+
+
+def test_the_check_metadata_shows_markdown_in_values_as_written(tmp_path):
+    papers = _base()["papers"]
+    papers[0].update(title="[Code](https://x.org/a_b) **bold**", abstract="")
+    markdown = failures_markdown(_validate(tmp_path, "papers", papers))
+    assert '&quot;title&quot;: &quot;\\[Code\\]\\(https://x.org/a\\_b\\) \\*\\*bold\\*\\*&quot;' in markdown
 
 
 def _csp(text: str) -> dict[str, str]:

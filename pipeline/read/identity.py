@@ -11,7 +11,7 @@ _ASCII_NOT_WORD_TO_SPACE = str.maketrans({chr(code): " " for code in range(128) 
 # ASCII digits only ([0-9], never \d): an id in fullwidth or Arabic-Indic digits is no arXiv id.
 # The reader finds ids with ARXIV_ID; the papers suite checks them with ARXIV_ID_PATTERN.
 ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:\s?)([0-9]{4}\.[0-9]{4,5})(?:v[0-9]+)?(?![0-9])", re.IGNORECASE)
-ARXIV_ID_PATTERN = r"^[0-9]{4}\.[0-9]{4,5}$"
+ARXIV_ID_PATTERN = r"^[0-9]{4}\.[0-9]{4,5}\Z"  # \Z: $ would also match before a final newline
 
 
 def _collapse(match: re.Match[str]) -> str:

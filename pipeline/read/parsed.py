@@ -49,9 +49,13 @@ MAX_COUNT = 2**31 - 1
 # link definition, a heading, a URL. One definition for the readers (which reject such
 # titles) and the checks (which look for them). "[MASK] Tokens ..." is a title.
 # The patterns are RE2's syntax as much as Python's: the checks run them in DuckDB.
-MARKUP_TITLE_PATTERN = r"(?i)\]\(|\]\[[0-9]+\]|https?://|^\s*#+\s|^\s*\[[0-9]+\]:\s"
+# Python's whitespace (str.isspace, and so re's \s), spelled out: RE2's \s is ASCII only.
+# Literal characters, as pandas (the suites) would send a \u escape to Python's re.
+WHITESPACE_CLASS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE = f"[{WHITESPACE_CLASS}]"
+MARKUP_TITLE_PATTERN = rf"(?i)\]\(|\]\[[0-9]+\]|https?://|^{_SPACE}*#+{_SPACE}|^{_SPACE}*\[[0-9]+\]:{_SPACE}"
 # What the warning check also shows: any title opening with "[" or "#" ("#InsTag" is a real title).
-LOOKS_LIKE_MARKUP_PATTERN = r"(?i)\]\(|https?://|^\s*[\[#]"
+LOOKS_LIKE_MARKUP_PATTERN = rf"(?i)\]\(|https?://|^{_SPACE}*[\[#]"
 _MARKUP_TITLE = re.compile(MARKUP_TITLE_PATTERN)
 
 

@@ -101,7 +101,7 @@ CROSS_CHECKS: dict[str, tuple[str, str]] = {
         SELECT d.source_name, m.marked, m.entries
         FROM marked m
         JOIN digests d USING (digest_id)
-        WHERE m.marked > 0.01 * m.entries
+        WHERE d.duplicate_of IS NULL AND m.marked > 0.01 * m.entries
         ORDER BY d.source_name
         """,
     ),

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from pipeline.store.atomic import write_text
+from pipeline.validate.cross_checks import WARNING_CHECKS
 from pipeline.validate.results import CheckResult
 
 # Runs kept in a check's history.
@@ -71,11 +72,12 @@ def read_page(validation_dir: Path, name: str) -> CheckPage | None:
 
 
 def render_check_page(page: CheckPage) -> str:
-    return _TEMPLATES.get_template("check.html").render(latest=page.latest, history=page.history)
+    warning = page.latest.name in WARNING_CHECKS
+    return _TEMPLATES.get_template("check.html").render(latest=page.latest, history=page.history, warning=warning)
 
 
 def render_index(pages: list[CheckPage]) -> str:
-    return _TEMPLATES.get_template("index.html").render(pages=pages)
+    return _TEMPLATES.get_template("index.html").render(pages=pages, warnings=set(WARNING_CHECKS))
 
 
 def write_result(validation_dir: Path, result: CheckResult) -> Path:

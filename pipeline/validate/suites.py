@@ -21,7 +21,15 @@ import pyarrow.parquet as pq
 from pipeline.read.dates import DATE_SOURCES
 from pipeline.read.identity import ARXIV_ID_PATTERN
 from pipeline.read.links import LINK_KINDS, LINK_SOURCES, REPOSITORY_KINDS, names_repository
-from pipeline.read.parsed import ABSTRACT_MAX_CHARS, DIGEST_STATUSES, FORMATS, LISTINGS, REJECT_REASONS, TITLE_MAX_CHARS
+from pipeline.read.parsed import (
+    ABSTRACT_MAX_CHARS,
+    DIGEST_STATUSES,
+    FORMATS,
+    LISTINGS,
+    REJECT_REASONS,
+    TITLE_MAX_CHARS,
+    WHITESPACE_CLASS,
+)
 from pipeline.schemas import PUBLISHED_SCHEMAS, TABLES
 from pipeline.topics import MAX_TERM_CHARS, MIN_WORD_CHARS
 from pipeline.validate.results import SAMPLE_SIZE, CheckResult, RuleResult, describe_files, plain
@@ -33,14 +41,13 @@ from pipeline.validate.results import SAMPLE_SIZE, CheckResult, RuleResult, desc
 ABSTRACT_MIN_CHARS = 1
 TITLE_MIN_CHARS = 1
 
-DIGEST_ID_PATTERN = r"^[0-9a-f]{64}$"
-# Python's whitespace (str.isspace, and so re's \s), spelled out. pandas runs a regex
-# holding \s or \S through Python's re one value at a time, because RE2's \s is ASCII
-# only; spelled out, the same set runs in pyarrow (RE2), seven times faster at 630,000
-# titles. Literal characters: a \u escape would send pandas back to Python's re too.
-WHITESPACE_CLASS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+DIGEST_ID_PATTERN = r"^[0-9a-f]{64}\Z"  # \Z: $ would also match before a final newline
+# WHITESPACE_CLASS, not \s: pandas runs a regex holding \s or \S through Python's re one
+# value at a time, because RE2's \s is ASCII only; spelled out, the same set runs in
+# pyarrow (RE2), seven times faster at 630,000 titles.
 NOT_BLANK_PATTERN = f"[^{WHITESPACE_CLASS}]"
-HTTPS_HOST_PATTERN = f"^https://[^{WHITESPACE_CLASS}/]+"
+# A host: not empty, so none of the characters that end one or start what follows it.
+HTTPS_HOST_PATTERN = f"^https://[^{WHITESPACE_CLASS}/?#@:]+"
 # Statuses of a digest whose text was read, so it has a date.
 READ_STATUSES = ("ok", "duplicate")
 
@@ -102,12 +109,18 @@ SUITE_RULES: dict[str, list[Rule]] = {
         Rule(
             "ExpectColumnPairValuesToBeEqual",
             {"column_A": "digest_id", "column_B": DUPLICATE_OF_DIGEST_ID, "ignore_row_if": "neither"},
-            "duplicate_of, where set, is the source_name of a row with the same digest_id",
+            "duplicate_of, where set, is the source_name of another row with the same digest_id, one that is no copy (its duplicate_of is null)",
             ("is_not_null", "duplicate_of"),
         ),
         Rule("ExpectColumnValuesToBeInSet", {"column": "format", "value_set": list(FORMATS)}, "format is one of " + ", ".join(FORMATS)),
         Rule("ExpectColumnValuesToBeInSet", {"column": "listing", "value_set": list(LISTINGS)}, "listing is one of " + ", ".join(LISTINGS)),
         Rule("ExpectColumnValuesToBeBetween", {"column": "entry_block_count", "min_value": 0}, "entry_block_count is not negative"),
+        Rule(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "date_source"},
+            "date_source is set where the digest was read (status ok or duplicate)",
+            ("is_in", "status", list(READ_STATUSES)),
+        ),
     ],
     "papers": [
         Rule("ExpectColumnValuesToNotBeNull", {"column": "paper_id"}, "paper_id is set"),
@@ -228,8 +241,10 @@ def prepare_frame(table: str, frame, digests):
     for column in frame.columns[frame.dtypes == "int32"]:
         frame[column] = frame[column].astype("int64")
     if table == "digests":
-        # digest_id of the row that duplicate_of names; missing when no row has that name.
-        by_name = frame.set_index("source_name")["digest_id"].to_dict()
+        # digest_id of the row that duplicate_of names, when that row is no copy itself;
+        # missing otherwise (no such row, a copy of a copy, a row naming itself).
+        originals = frame[frame["duplicate_of"].isna()]
+        by_name = originals.set_index("source_name")["digest_id"].to_dict()
         frame[DUPLICATE_OF_DIGEST_ID] = [by_name.get(name) for name in frame["duplicate_of"]]
     elif table == "appearances":
         # Only the copy that counts (duplicate_of null) gives a digest's entries; a copy
