@@ -322,6 +322,9 @@ def publish(settings: Settings) -> bool:
             build_trends_db(tmp, {table: layout.table_files(table) for table in TABLES}, record.build_key)
         return True
     manifest = check_publishable(layout, REQUIRED_CHECKS)
+    if manifest.build_key != current_build_key(layout):
+        # Approved, but of an earlier staging: the digests changed since (a removed digest would come back).
+        raise UncheckedCandidates("refusing to publish: the candidates were consolidated from digests that have changed since; build again")
     previous = _built_at(layout.duckdb_path)
     moved = False
     try:
@@ -391,6 +394,7 @@ def build_warehouse(
         remove_stale_temporaries(layout.written_dirs, beside=layout.duckdb_path)
         staged = stage(settings, reparse, allow_empty)
         if is_current(layout):
+            remove_candidates(layout)  # of another staging (a build cut short, then its digest removed): never to publish
             warnings = [] if report_path(layout).is_file() else write_report_or_warn(settings)
             return BuildResult(staged, published=False, results=[], warnings=warnings)
         consolidate_tables(settings)

@@ -16,7 +16,7 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline.build import REQUIRED_CHECKS, consolidate_tables, publish, validate
+from pipeline.build import REQUIRED_CHECKS, consolidate_tables, publish, stage, validate
 from pipeline.config import Settings
 from pipeline.serve.trends_db import built_from
 from pipeline.store.publish import (
@@ -432,3 +432,16 @@ def test_a_candidate_changed_while_trends_duckdb_is_built_is_refused(warehouse, 
     with pytest.raises(UncheckedCandidates, match="papers/2026-03.parquet"):
         publish(warehouse)
     assert _published_state(warehouse) == before
+
+
+def test_approved_candidates_of_digests_that_changed_since_are_refused(warehouse, tmp_path):
+    """Checked and approved, then a digest removed: publishing them would bring its rows back."""
+    _approve_all(warehouse)
+    before = _published_state(warehouse)
+    digests = tmp_path / "digests"
+    shutil.copytree(warehouse.digests_dir, digests)
+    removed = sorted(path for path in digests.iterdir() if path.is_file())[-1]
+    removed.unlink()
+    changed = Settings(warehouse.warehouse_dir, digests, None)
+    stage(changed)
+    _assert_refused(changed, before, "consolidated from digests that have changed since")

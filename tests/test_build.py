@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 
-from pipeline.build import BuildResult, build_warehouse
+from pipeline.build import BuildResult, build_warehouse, consolidate_tables, stage
 from pipeline.config import Settings
 from pipeline.report.text import daily_summary_text
 from pipeline.schemas import TABLES
@@ -247,3 +247,19 @@ def test_build_connections_draw_no_progress_bar(monkeypatch):
     monkeypatch.setattr(duckdb, "connect", connect_with_progress_bar)
     with connect() as con:
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
+def test_a_nothing_new_build_removes_candidates_of_another_staging(tmp_path, digests_dir):
+    """A build cut short after consolidating, then its new digest removed: its candidates never publish."""
+    (digests_dir / "first.txt").write_text(render("Mar 11", [("A first paper", abstract("first"))]))
+    settings, _ = _build(tmp_path, digests_dir)
+    (digests_dir / "later.txt").write_text(render("Mar 20", [("A later paper", abstract("later"))]))
+    stage(settings)
+    assert consolidate_tables(settings) is not None
+    manifest = settings.layout.root / "staging" / "candidates" / "manifest.json"
+    assert manifest.is_file()
+    (digests_dir / "later.txt").unlink()
+    again = build_warehouse(settings)
+    assert again.published is False
+    assert not manifest.exists()
+    assert [row["source_name"] for row in rows(settings.layout, "digests")] == ["first.txt"]
