@@ -34,7 +34,7 @@ ui: install
 
 # The DuckDB CLI (1.x, pinned in the dev group) on trends.duckdb, read-only.
 sql: install
-	$(VENV)/bin/duckdb -readonly warehouse/trends.duckdb
+	$(VENV)/bin/duckdb -readonly "$${PAPERTRENDS_WAREHOUSE_DIR:-warehouse}/trends.duckdb"
 
 # Lint (ruff: style and import order) and types (mypy) first: both fail `make test`.
 lint: install

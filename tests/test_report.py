@@ -8,6 +8,7 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import dagster as dg
+import duckdb
 import pytest
 
 from assets.report import trend_report
@@ -166,6 +167,20 @@ def test_cli_report_without_a_warehouse(tmp_path):
     completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "none")}, cwd=tmp_path)
     assert completed.returncode == 2
     assert completed.stderr.strip() == f"papertrends: no warehouse at {tmp_path / 'none' / 'trends.duckdb'}: run `papertrends build` first"
+
+
+@pytest.mark.parametrize("damage", ["not a database", "a database without the trend tables"])
+def test_cli_report_on_an_unreadable_trends_db_says_so_in_one_line(tmp_path, damage):
+    database = tmp_path / "warehouse" / "trends.duckdb"
+    database.parent.mkdir()
+    if damage == "not a database":
+        database.write_bytes(b"garbage" * 1000)
+    else:
+        duckdb.connect(str(database)).close()
+    completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse")}, cwd=tmp_path)
+    assert completed.returncode == 1
+    (line,) = completed.stderr.splitlines()
+    assert line.startswith(f"papertrends: cannot read {database}: ") and line.endswith("; `papertrends build` writes it anew")
 
 
 def test_html_cells_of_a_null_are_empty_and_zero_upvotes_are_shown():

@@ -13,8 +13,16 @@ if TYPE_CHECKING:
     from pipeline.config import Settings
 
 
+DESCRIPTION = """Build the papertrends warehouse through Dagster, report on it, open the Dagster UI.
+The warehouse is ./warehouse and the digests its raw/ directory unless PAPERTRENDS_WAREHOUSE_DIR
+and PAPERTRENDS_DIGESTS_DIR say otherwise; PAPERTRENDS_YEAR sets the year of dates written
+without one (README.md, Configuration)."""
+
+
 def report(settings: "Settings") -> int:
     """Print the trend summary and (re)write the HTML report beside it."""
+    import duckdb
+
     from pipeline.report import terminal_summary, write_report
 
     path = settings.layout.duckdb_path
@@ -26,6 +34,10 @@ def report(settings: "Settings") -> int:
     except OSError as error:
         print(f"papertrends: cannot write the report in {settings.layout.report_dir}: {error.strerror}", file=sys.stderr)
         return 1
+    except duckdb.Error as error:  # not a trends.duckdb, a damaged one, or one a writer holds locked
+        reason = str(error).splitlines()[0]
+        print(f"papertrends: cannot read {path}: {reason}; `papertrends build` writes it anew", file=sys.stderr)
+        return 1
     print(terminal_summary(written.data))
     print()
     print(f"HTML report: {written.path}")
@@ -33,7 +45,7 @@ def report(settings: "Settings") -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="papertrends", description=__doc__)
+    parser = argparse.ArgumentParser(prog="papertrends", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
     build_parser = commands.add_parser("build", help="materialize every asset through Dagster and print a summary")
     build_parser.add_argument("--strict", action="store_true", help="exit 1 if any digest or block is rejected")
