@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.helpers import REPO, SAMPLES, abstract, render
+from tests.helpers import REPO, SAMPLES, abstract, render, run_cli
 
 pytestmark = pytest.mark.dagster
 
@@ -357,3 +357,34 @@ def test_ui_stops_on_sigint_leaving_no_process(tmp_path):
         _stop_and_check_nothing_is_left(server, signal.SIGINT)
     finally:
         server.kill_everything()
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "70000", "abc"])
+def test_ui_refuses_a_port_out_of_range_before_starting(tmp_path, port):
+    completed = run_cli("ui", "--port", port, env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse")}, cwd=tmp_path)
+    assert completed.returncode == 2 and "--port: " in completed.stderr
+    assert not (tmp_path / "warehouse").exists()
+
+
+def test_ui_refuses_a_busy_port_and_a_missing_digests_directory_in_one_line(tmp_path):
+    raw = tmp_path / "raw"
+    _copy_samples(raw)
+    settings = {"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(raw)}
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        busy = run_cli("ui", "--port", str(port), env_extra=settings, cwd=tmp_path)
+    assert (busy.returncode, busy.stdout) == (2, "")
+    assert busy.stderr == f"papertrends: cannot serve on 127.0.0.1:{port}: Address already in use\n"
+    missing = run_cli("ui", "--port", str(_free_port()), env_extra={**settings, "PAPERTRENDS_DIGESTS_DIR": str(tmp_path / "none")}, cwd=tmp_path)
+    assert (missing.returncode, missing.stderr) == (2, f"papertrends: digests directory not found: {tmp_path / 'none'}\n")
+
+
+def test_a_dagster_home_that_is_a_file_is_one_line_exit_2(tmp_path):
+    raw = tmp_path / "raw"
+    _copy_samples(raw)
+    (tmp_path / "home").write_text("a file")
+    settings = {"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(raw), "DAGSTER_HOME": str(tmp_path / "home")}
+    for command in (["ui", "--port", str(_free_port())], ["build"]):
+        completed = run_cli(*command, env_extra=settings, cwd=tmp_path)
+        assert completed.returncode == 2, (command, completed.stderr)
+        assert completed.stderr.splitlines()[-1] == f"papertrends: cannot create the Dagster instance directory {tmp_path / 'home'}: File exists"

@@ -44,6 +44,13 @@ def report(settings: "Settings") -> int:
     return 0
 
 
+def port(text: str) -> int:
+    number = int(text)  # a ValueError is argparse's "invalid port value"
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {number}")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="papertrends", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("report", help="print the trend summary from trends.duckdb and write the HTML report")
     ui_parser = commands.add_parser("ui", help="start the Dagster UI on this warehouse")
     ui_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    ui_parser.add_argument("--port", type=int, default=3000)
+    ui_parser.add_argument("--port", type=port, default=3000, help="TCP port, 1 to 65535 (default 3000)")
     args = parser.parse_args(argv)
     from pipeline.config import ConfigError, Settings
 

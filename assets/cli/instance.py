@@ -21,6 +21,13 @@ def _create_once(target: Path, content: bytes) -> bool:
     return True
 
 
+def _make_directory(home: Path) -> None:
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot create the Dagster instance directory {home}: {error.strerror}") from None
+
+
 def dagster_home(settings: Settings) -> tuple[Path, str | None]:
     """$DAGSTER_HOME if set, else <warehouse>/dagster_home; and a one-line note for the user, if any.
 
@@ -29,10 +36,10 @@ def dagster_home(settings: Settings) -> tuple[Path, str | None]:
     """
     if os.environ.get("DAGSTER_HOME"):
         home = Path(os.environ["DAGSTER_HOME"]).resolve()
-        home.mkdir(parents=True, exist_ok=True)
+        _make_directory(home)
         return home, None
     home = settings.layout.dagster_home
-    home.mkdir(parents=True, exist_ok=True)
+    _make_directory(home)
     target = home / "dagster.yaml"
     repository = INSTANCE_SETTINGS.read_bytes()
     if _create_once(target, repository):

@@ -9,11 +9,13 @@ with or without a terminal (as a service manager starts it).
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 
 from assets.cli.instance import dagster_home
-from pipeline.config import Settings
+from pipeline.build import check_settings
+from pipeline.config import ConfigError, Settings
 
 # How long `dagster dev` gets to stop its processes before they are killed.
 STOP_SECONDS = 10
@@ -29,8 +31,28 @@ def _stop(child: subprocess.Popen) -> int:
     return child.wait()
 
 
+def _refusal(settings: Settings, host: str, port: int) -> str | None:
+    """Why the UI cannot start, in one line; None when it can."""
+    try:
+        check_settings(settings)  # as `papertrends build` does: the sensor reads the same directories
+        dagster_home(settings)
+    except ConfigError as error:
+        return str(error)
+    try:
+        # Bound and released at once: dagster dev would otherwise start its daemon and
+        # sensor and only then fail to serve.
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        return f"cannot serve on {host}:{port}: {os.strerror(error.errno) if error.errno else error}"
+    return None
+
+
 def ui(settings: Settings, host: str, port: int) -> int:
-    settings.layout.root.mkdir(parents=True, exist_ok=True)
+    refusal = _refusal(settings, host, port)
+    if refusal:
+        print(f"papertrends: {refusal}", file=sys.stderr)
+        return 2
     home, note = dagster_home(settings)
     if note:
         print(f"papertrends: {note}", flush=True)
