@@ -46,7 +46,7 @@ _CODE_CONSTANTS = {
     ("pipeline/store/consolidate.py", "_MONTH.format(column='p.first_seen_date')"),
     # Fixed expressions of the window's days and weeks, and the fixed conditions and
     # orders of the two macros _term_changes builds.
-    *(("pipeline/serve/topics_sql.py", name) for name in ("_WEEK", "_START", "_END", "_BASELINE_START", "kept", "order", "_WORDS")),
+    *(("pipeline/serve/topics_sql.py", name) for name in ("_WEEK", "_START", "_END", "_BASELINE_START", "_FIRST_SIGHTING_FLAGS", "kept", "order", "_WORDS")),
 }
 
 
