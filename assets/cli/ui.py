@@ -31,29 +31,33 @@ def _stop(child: subprocess.Popen) -> int:
     return child.wait()
 
 
-def _refusal(settings: Settings, host: str, port: int) -> str | None:
-    """Why the UI cannot start, in one line; None when it can."""
+def _port_refusal(host: str, port: int) -> str | None:
+    """Why nothing can serve on host:port, in one line; None when something can.
+
+    Bound and released at once: dagster dev would otherwise start its daemon and sensor
+    and only then fail to serve.
+    """
     try:
-        check_settings(settings)  # as `papertrends build` does: the sensor reads the same directories
-        dagster_home(settings)
-    except ConfigError as error:
-        return str(error)
-    try:
-        # Bound and released at once: dagster dev would otherwise start its daemon and
-        # sensor and only then fail to serve.
         with socket.create_server((host, port)):
-            pass
+            return None
     except OSError as error:
         return f"cannot serve on {host}:{port}: {os.strerror(error.errno) if error.errno else error}"
-    return None
+
+
+def _refuse(reason: str) -> int:
+    print(f"papertrends: {reason}", file=sys.stderr)
+    return 2
 
 
 def ui(settings: Settings, host: str, port: int) -> int:
-    refusal = _refusal(settings, host, port)
+    try:
+        check_settings(settings)  # as `papertrends build` does: the sensor reads the same directories
+        home, note = dagster_home(settings)
+    except ConfigError as error:
+        return _refuse(str(error))
+    refusal = _port_refusal(host, port)
     if refusal:
-        print(f"papertrends: {refusal}", file=sys.stderr)
-        return 2
-    home, note = dagster_home(settings)
+        return _refuse(refusal)
     if note:
         print(f"papertrends: {note}", flush=True)
     env = {
