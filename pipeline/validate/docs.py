@@ -72,8 +72,7 @@ def read_page(validation_dir: Path, name: str) -> CheckPage | None:
 
 
 def render_check_page(page: CheckPage) -> str:
-    warning = page.latest.name in WARNING_CHECKS
-    return _TEMPLATES.get_template("check.html").render(latest=page.latest, history=page.history, warning=warning)
+    return _TEMPLATES.get_template("check.html").render(latest=page.latest, history=page.history, warnings=set(WARNING_CHECKS))
 
 
 def render_index(pages: list[CheckPage]) -> str:
