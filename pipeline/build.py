@@ -105,7 +105,7 @@ def refuse_links(layout: Layout) -> None:
     ]
     for path in written:
         if path.is_symlink():
-            raise ConfigError(f"{path} is a symbolic link: a build writes only inside the warehouse; remove it")
+            raise ConfigError(f"{path} is a symbolic link: papertrends writes only inside the warehouse; remove it")
 
 
 # --- stage --------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -439,6 +441,31 @@ def test_a_closed_output_pipe_is_no_build_failure(tmp_path, monkeypatch, capsys)
     with pytest.raises(BrokenPipeError):  # up to run(), which exits 141
         build(settings)
     assert capsys.readouterr().err == ""  # no "build failed" for it
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "outcome"),
+    [
+        ("assets.checks", "run_check", "nothing was published: the previous tables and trends.duckdb are as they were"),
+        (
+            "assets.report",
+            "write_report",
+            "the tables and trends.duckdb were published; the report was not written (a rerun writes it)",
+        ),
+    ],
+)
+def test_ctrl_c_during_a_build_says_what_it_left_and_exits_130(tmp_path, monkeypatch, capsys, module, function, outcome):
+    """Dagster catches the SIGINT inside a step and fails the run; the build says so, as Ctrl-C anywhere else."""
+    import importlib
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # the handler raises before this ends
+        raise AssertionError("the interrupt did not arrive")
+
+    monkeypatch.setattr(importlib.import_module(module), function, interrupted)
+    assert build(Settings(tmp_path / "warehouse", SAMPLES)) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == f"papertrends: interrupted; {outcome}"
 
 
 def test_a_failed_build_names_the_failed_blocking_checks_not_the_warnings(tmp_path, monkeypatch, capsys):

@@ -169,6 +169,21 @@ def test_cli_report_without_a_warehouse(tmp_path):
     assert completed.stderr.strip() == f"papertrends: no warehouse at {tmp_path / 'none' / 'trends.duckdb'}: run `papertrends build` first"
 
 
+def test_cli_report_refuses_a_report_directory_that_is_a_symbolic_link(tmp_path):
+    settings = build_corpus(tmp_path)
+    report_dir = settings.layout.report_dir
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(report_dir)
+    report_dir.symlink_to(elsewhere)
+    completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(settings.warehouse_dir)}, cwd=tmp_path)
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        f"papertrends: {report_dir} is a symbolic link: papertrends writes only inside the warehouse; remove it"
+    ]
+    assert list(elsewhere.iterdir()) == []
+
+
 @pytest.mark.parametrize("damage", ["not a database", "a database without the trend tables"])
 def test_cli_report_on_an_unreadable_trends_db_says_so_in_one_line(tmp_path, damage):
     database = tmp_path / "warehouse" / "trends.duckdb"

@@ -23,11 +23,18 @@ def report(settings: "Settings") -> int:
     """Print the trend summary and (re)write the HTML report beside it."""
     import duckdb
 
+    from pipeline.build import refuse_links
+    from pipeline.config import ConfigError
     from pipeline.report import terminal_summary, write_report
 
     path = settings.layout.duckdb_path
     if not path.exists():
         print(f"papertrends: no warehouse at {path}: run `papertrends build` first", file=sys.stderr)
+        return 2
+    try:
+        refuse_links(settings.layout)  # the report is written as a build writes it: inside the warehouse
+    except ConfigError as error:
+        print(f"papertrends: {error}", file=sys.stderr)
         return 2
     try:
         written = write_report(settings.layout)

@@ -198,6 +198,9 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
         return fail(f"build failed: {innermost(error)}{disk_hint(settings)} ({where})", 1)
     failed_steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
     after = PublishedState.read(layout)
+    if _interrupted(result):  # Ctrl-C: Dagster ends the run as failed; say what it left, exit as run() does
+        unwritten = "; the report was not written (a rerun writes it)" if "trend_report" in failed_steps else ""
+        return fail(f"interrupted; {outcome_of_failure(before, after)}{unwritten}", 130)
     data_docs = layout.validation_dir / "index.html"
     if failed_steps == ["trend_report"] and after.tables is not None and after.tables == after.trends_db:
         counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
@@ -221,6 +224,16 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
         )
     counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
     return _strict_status(counts, strict)
+
+
+def _interrupted(result) -> bool:
+    """Dagster turned a SIGINT into an error in a step or the run (its in-process executor
+    catches the interrupt and fails the run instead of raising it)."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None and error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+    return False
 
 
 def _failure_message(result) -> str | None:
