@@ -22,11 +22,11 @@ RULE_TEXTS = {
         "paper_id is set",
         "paper_id is unique (the key)",
         "title is set",
-        "title is not blank",
+        "title holds a letter or a digit (not blank, not only punctuation or invisible characters)",
         "title is 1 to 300 characters (the reader's title bound)",
         "abstract is 1 to 5,000 characters",
         "arxiv_id, where set, is an arXiv id (2303.12345)",
-        "first_seen_date <= last_seen_date",
+        "last_seen_date >= first_seen_date",
     ],
     "appearances": [
         "(digest_id, position) is unique",
@@ -73,6 +73,7 @@ CROSS_RULE_TEXTS = {
     "appearances_digest_in_digests": "every appearances.digest_id exists in digests",
     "rejects_digest_in_digests": "every rejects.digest_id exists in digests",
     "appearance_count_is_entry_count": "the appearance count of each digest (status ok, duplicate_of null) equals its entry_count",
+    "reject_count_is_reject_rows": "the rejects rows of each digest number its reject_count; a copy (duplicate_of set) has none",
     "markup_titles_per_digest": "no digest has more than 1% of its entries titled with markup or a link",
 }
 # The checks publishing requires, in the order a build runs them.

@@ -469,7 +469,7 @@ def _json(*items) -> str:
 
 
 def test_nesting_is_measured_outside_strings():
-    deep_text = "[" * 200 + "{" * 200 + "]" * 50  # brackets in a string are text
+    deep_text = "Brackets " + "[" * 200 + "{" * 200 + "]" * 50  # brackets in a string are text
     parsed = parse(_json(_item(1, summary=deep_text), _item(2, extra=[[[[[["six deep"]]]]]])))
     assert [e.arxiv_id for e in parsed.entries] == ["2603.00001", "2603.00002"]
     assert parsed.entries[0].abstract == deep_text

@@ -292,6 +292,48 @@ def test_a_title_as_the_last_block_says_so():
     ]
 
 
+def test_a_title_or_abstract_with_no_letter_or_digit_is_no_entry():
+    text = "\n\n".join(
+        [
+            "Mar 12",  # line 1
+            "\u200b\u2060",  # line 3: zero-width characters only
+            "Its abstract\non two lines.",  # line 5
+            "?!",  # line 8: punctuation only
+            "An abstract\nof two lines.",  # line 10
+            "A",  # line 13: one letter is a title
+            "Its abstract\nhere.",  # line 15
+            "A Title",  # line 18
+            "\u2026\n\u2014 \u00b7",  # line 20: an abstract of punctuation
+            "\u56fe",  # line 23: one CJK character is a title
+            "Its real abstract\nends here.",  # line 25
+        ]
+    )
+    parsed = parse_digest(text.encode(), "digest.txt", 2026)
+    assert [(entry.line, entry.title) for entry in parsed.entries] == [(13, "A"), (23, "\u56fe")]
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (3, "abstract_without_title", "a title with no letter or digit"),
+        (5, "abstract_without_title", "a title with no letter or digit"),
+        (8, "abstract_without_title", "a title with no letter or digit"),
+        (10, "abstract_without_title", "a title with no letter or digit"),
+        (18, "title_without_abstract", "an abstract with no letter or digit"),
+        (20, "title_without_abstract", "an abstract with no letter or digit"),
+    ]
+
+
+def test_a_json_item_titled_with_invisible_characters_is_no_entry():
+    def item(number: int, title: str, summary: str) -> str:
+        paper = {"id": f"2603.0000{number}", "title": title, "summary": summary, "submittedOnDailyAt": "2026-03-09T03:00:00.000Z"}
+        return json.dumps({"paper": paper})
+
+    items = [item(1, "\u200b", "S."), item(2, "A Good Title", "\u2026"), item(3, "7", "S.")]
+    parsed = parse_digest(f"[{', '.join(items)}]".encode(), "daily.json", 2026)
+    assert [entry.title for entry in parsed.entries] == ["7"]
+    assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
+        (1, "abstract_without_title", "a title with no letter or digit"),
+        (2, "title_without_abstract", "an abstract with no letter or digit"),
+    ]
+
+
 # --- refusals and the daily-papers JSON's invalid items, with their texts ---------------------------
 
 

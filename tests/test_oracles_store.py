@@ -285,6 +285,10 @@ def _appearance(digest_id: str, paper_id: str, day: dt.date, position: int, **ot
     return {**row, "upvotes": None, "comments": None, "arxiv_id": None, **other}
 
 
+def _reject(digest_id: str, source_name: str, line: int = 3) -> dict:
+    return {"digest_id": digest_id, "source_name": source_name, "line": line, "reason": "title_without_abstract", "raw_text": "x", "detail": "d"}
+
+
 def _link(paper_id: str, url: str, kind: str, owner: str | None, repo: str | None, source: str = "abstract") -> dict:
     host = url.split("/")[2]
     return {
@@ -479,14 +483,27 @@ BOUNDS = {
     "papers: title of one character, then null": Bound(
         "papers", R["papers"][2], _set("papers", 1, title="T"), _set("papers", 1, title=None)
     ),
-    "papers: title of a dot, then of a space": Bound(
-        "papers", R["papers"][3], _set("papers", 1, title="."), _set("papers", 1, title=" ")
+    # A letter or a digit, as str.isalnum knows them: one is enough, in any script.
+    "papers: title of one letter, then of a dot": Bound(
+        "papers", R["papers"][3], _set("papers", 1, title="T"), _set("papers", 1, title=".")
     ),
-    "papers: title of a dot, then of an ideographic space": Bound(
-        "papers", R["papers"][3], _set("papers", 1, title="."), _set("papers", 1, title="\u3000")
+    "papers: title of one digit, then of a space": Bound(
+        "papers", R["papers"][3], _set("papers", 1, title="7"), _set("papers", 1, title=" ")
     ),
-    "papers: title of a dot, then of no-break spaces and a tab": Bound(
-        "papers", R["papers"][3], _set("papers", 1, title="."), _set("papers", 1, title="\u00a0\t\u00a0")
+    "papers: title of one CJK character, then of an ideographic space": Bound(
+        "papers", R["papers"][3], _set("papers", 1, title="\u56fe"), _set("papers", 1, title="\u3000")
+    ),
+    "papers: title of one accented letter, then of no-break spaces and a tab": Bound(
+        "papers", R["papers"][3], _set("papers", 1, title="\u00e9"), _set("papers", 1, title="\u00a0\t\u00a0")
+    ),
+    "papers: title of a Devanagari letter and its vowel sign, then of the sign alone": Bound(
+        "papers", R["papers"][3], _set("papers", 1, title="\u092e\u093f"), _set("papers", 1, title="\u093f")
+    ),
+    "papers: title of a letter among zero-width characters, then of those alone": Bound(
+        "papers", R["papers"][3], _set("papers", 1, title="\u200bA\u2060"), _set("papers", 1, title="\u200b\u2060")
+    ),
+    "papers: title of a letter and an underscore, then of underscores": Bound(
+        "papers", R["papers"][3], _set("papers", 1, title="a_"), _set("papers", 1, title="__")
     ),
     "papers: title of 300, then 301": Bound(
         "papers", R["papers"][4], _set("papers", 1, title="t" * 300), _set("papers", 1, title="t" * 301)
@@ -756,6 +773,24 @@ CROSS_BOUNDS = {
     "an empty file's entry_count off, then when ok": CrossBound(
         "appearance_count_is_entry_count", _in("digests", 2, entry_count=5), _in("digests", 2, entry_count=5, status="ok")
     ),
+    # c.txt (empty) has one reject and reject_count 1; a.txt, b.txt (its copy) and d.txt none.
+    "reject_count equal to the rejects, then one more": CrossBound(
+        "reject_count_is_reject_rows", _nothing, _in("digests", 2, reject_count=2)
+    ),
+    "reject_count equal to the rejects, then one fewer": CrossBound(
+        "reject_count_is_reject_rows", _nothing, _in("digests", 2, reject_count=0)
+    ),
+    "a reject of a digest counting it, then of one that does not": CrossBound(
+        "reject_count_is_reject_rows",
+        lambda parts: (_in("digests", 3, reject_count=1)(parts), _append("rejects", _reject(D, "d.txt"))(parts)),
+        _append("rejects", _reject(D, "d.txt")),
+    ),
+    # A copy's blocks are its first copy's: a copy with a reject_count has no rejects rows.
+    "a copy counting rejects it has no rows of, then one row of it": CrossBound(
+        "reject_count_is_reject_rows",
+        _in("digests", 1, reject_count=1),
+        lambda parts: (_in("digests", 1, reject_count=1)(parts), _append("rejects", _reject(A, "b.txt"))(parts)),
+    ),
     # "more than 1%": 1 of 100 entries is 1%, 1 of 99 is more.
     "1 markup title of 100 entries, then of 99": CrossBound("markup_titles_per_digest", _digest_of(100, 1), _digest_of(99, 1)),
     "2 markup titles of 200 entries, then of 199": CrossBound("markup_titles_per_digest", _digest_of(200, 2), _digest_of(199, 2)),
@@ -778,6 +813,13 @@ CROSS_BOUNDS = {
         "arxiv_id_conflicts",
         _in("appearances", 2, arxiv_id="1706.03762"),
         _in("appearances", 2, arxiv_id="1706.03763"),
+        warning=True,
+    ),
+    # P2 has no arxiv_id: no card of it may name one.
+    "a card of a paper with no arXiv id naming none, then one": CrossBound(
+        "arxiv_id_conflicts",
+        _in("appearances", 1, arxiv_id=None),
+        _in("appearances", 1, arxiv_id="2303.12345"),
         warning=True,
     ),
 }
@@ -805,7 +847,7 @@ def test_a_check_across_tables_is_titled_and_names_the_files_it_read(tmp_path):
     warning = run_warning_check("arxiv_id_conflicts", files)
     assert (warning.name, warning.title, warning.source) == (
         "arxiv_id_conflicts",
-        "Warning: every card names its paper's arXiv id (papers.arxiv_id is the first one seen)",
+        "Warning: every arXiv id a card names is its paper's arXiv id (papers.arxiv_id, the first one seen)",
         source,
     )
 

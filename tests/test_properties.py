@@ -30,17 +30,26 @@ def _line(min_size: int = 1, max_size: int = 80):
     )
 
 
+# A title and an abstract hold a letter or a digit (docs/reading.md): re's \w but "_".
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def has_letter_or_digit(text: str) -> bool:
+    return _LETTER_OR_DIGIT.search(text) is not None
+
+
 titles = _line(max_size=120).filter(
     lambda title: len(title) <= TITLE_MAX_CHARS
     and title.casefold() not in HEADER_LINES
     and dates.parse_date_line(title) is None  # a title shaped like a date is a date line
     and not is_markup_title(title)  # rejected as markup_title (test_reader)
+    and has_letter_or_digit(title)  # else no title (test_mutants_read)
 )
 # An abstract is what a title cannot be: several lines, or one line over TITLE_MAX_CHARS.
 abstracts = st.one_of(
     st.lists(_line(), min_size=2, max_size=6).map("\n".join),
     _line(min_size=TITLE_MAX_CHARS + 1, max_size=TITLE_MAX_CHARS + 200).filter(lambda text: len(text) > TITLE_MAX_CHARS),
-)
+).filter(has_letter_or_digit)
 entry_lists = st.lists(st.tuples(titles, abstracts), max_size=8, unique_by=lambda entry: paper_id(entry[0]))
 
 

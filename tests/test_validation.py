@@ -890,7 +890,7 @@ def test_every_check_passes_on_the_samples_with_its_metadata(dagster_warehouse):
         table = name.removesuffix("_expectations")
         if name == "cross_table_integrity":
             assert evaluation.asset_key == dg.AssetKey("appearances")
-            assert metadata["rules"] == 8 and "rows" not in metadata
+            assert metadata["rules"] == 9 and "rows" not in metadata
         else:
             assert evaluation.asset_key == dg.AssetKey(table)
             assert (metadata["rules"], metadata["rows"]) == (rules[table], SAMPLE_ROWS[table])

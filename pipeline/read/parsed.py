@@ -2,8 +2,8 @@
 
 Every reader (pipeline/read/formats/) builds its entries through `Entries`, so that one
 set of rules decides what an entry is, in every format: a title of 1 to TITLE_MAX_CHARS
-characters that is no markup, an abstract of 1 to ABSTRACT_MAX_CHARS, a paper once per
-digest. Every block of a file is accounted for: a header (page chrome and card
+characters that is no markup, an abstract of 1 to ABSTRACT_MAX_CHARS, each holding a letter
+or a digit, a paper once per digest. Every block of a file is accounted for: a header (page chrome and card
 metadata), the date line, part of an entry, or a reject with its reason.
 """
 
@@ -21,8 +21,8 @@ DIGEST_STATUSES = ("ok", "duplicate", "empty", "binary", "undated", "unreadable"
 REJECT_REASONS = (
     "binary_file",  # the file is not text: one reject holds its first bytes
     "control_characters",  # a block holding NUL or other control characters
-    "abstract_without_title",  # an abstract-shaped block where a title was due
-    "title_without_abstract",  # a title followed by another title, or by nothing
+    "abstract_without_title",  # an abstract-shaped block where a title was due, or a title with no letter or digit
+    "title_without_abstract",  # a title followed by another title, or by nothing, or an abstract with no letter or digit
     "truncated_entry",  # the last title and a short last block: a capture cut off
     "invalid_date",  # a date line naming no real date (Feb 30)
     "extra_date_line",  # a second date line
@@ -61,6 +61,17 @@ _MARKUP_TITLE = re.compile(MARKUP_TITLE_PATTERN)
 
 def is_markup_title(title: str) -> bool:
     return _MARKUP_TITLE.search(title) is not None
+
+
+# A letter or a digit: re's \w without the underscore is str.isalnum, code point for code
+# point. The papers suite checks titles with it (pandas runs \W through Python's re
+# wherever a value is not ASCII: RE2's \W is ASCII only).
+LETTER_OR_DIGIT_PATTERN = r"[^\W_]"
+
+
+def has_letter_or_digit(text: str) -> bool:
+    """What a text of only whitespace, punctuation or invisible characters (U+200B) lacks."""
+    return any(char.isalnum() for char in text)
 
 
 class Block(NamedTuple):
@@ -203,10 +214,12 @@ class Entries:
 
     @staticmethod
     def _problem(title: str, abstract: str) -> tuple[str, str] | None:
-        if not title:
-            return "abstract_without_title", "an entry with no title"
-        if not abstract:
-            return "title_without_abstract", "an entry with no abstract"
+        # Nothing to read (punctuation, zero-width characters) is no title: it would key a
+        # paper on no words.
+        if not has_letter_or_digit(title):
+            return "abstract_without_title", "a title with no letter or digit" if title else "an entry with no title"
+        if not has_letter_or_digit(abstract):
+            return "title_without_abstract", "an abstract with no letter or digit" if abstract else "an entry with no abstract"
         if "\n" in title or len(title) > TITLE_MAX_CHARS:
             return "oversized_entry", f"a title of {len(title):,} characters or several lines (one line of at most {TITLE_MAX_CHARS} is a title)"
         if len(abstract) > ABSTRACT_MAX_CHARS:

@@ -88,6 +88,21 @@ CROSS_CHECKS: dict[str, tuple[str, str]] = {
         ORDER BY d.source_name
         """,
     ),
+    "reject_count_is_reject_rows": (
+        "the rejects rows of each digest number its reject_count; a copy (duplicate_of set) has none",
+        """
+        WITH counted AS (
+            SELECT source_name, count(*) AS rejects
+            FROM rejects
+            GROUP BY source_name
+        )
+        SELECT d.source_name, d.reject_count, coalesce(c.rejects, 0) AS rejects
+        FROM digests d
+        LEFT JOIN counted c USING (source_name)
+        WHERE coalesce(c.rejects, 0) <> CASE WHEN d.duplicate_of IS NULL THEN d.reject_count ELSE 0 END
+        ORDER BY d.source_name
+        """,
+    ),
     # The readers reject such titles: many in one digest mean a capture was read in the wrong format.
     "markup_titles_per_digest": (
         "no digest has more than 1% of its entries titled with markup or a link",
@@ -120,18 +135,18 @@ WARNING_CHECKS: dict[str, tuple[str, str]] = {
         """,
     ),
     "arxiv_id_conflicts": (
-        "every card names its paper's arXiv id (papers.arxiv_id is the first one seen)",
+        "every arXiv id a card names is its paper's arXiv id (papers.arxiv_id, the first one seen)",
         """
         SELECT a.paper_id, p.arxiv_id AS first_seen_id, a.arxiv_id AS other_id, a.digest_id, a.position
         FROM appearances a
         JOIN papers p USING (paper_id)
-        WHERE a.arxiv_id IS NOT NULL AND p.arxiv_id IS NOT NULL AND a.arxiv_id <> p.arxiv_id
+        WHERE a.arxiv_id IS NOT NULL AND a.arxiv_id IS DISTINCT FROM p.arxiv_id
         ORDER BY a.paper_id, a.digest_id, a.position
         """,
     ),
 }
 KEY_COLUMNS = {
-    "digests": ["digest_id", "source_name", "entry_count", "status", "duplicate_of"],
+    "digests": ["digest_id", "source_name", "entry_count", "reject_count", "status", "duplicate_of"],
     "papers": ["paper_id", "title", "arxiv_id"],
     "appearances": ["digest_id", "paper_id", "position", "arxiv_id"],
     "repo_links": ["paper_id", "url"],

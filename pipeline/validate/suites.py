@@ -25,6 +25,7 @@ from pipeline.read.parsed import (
     ABSTRACT_MAX_CHARS,
     DIGEST_STATUSES,
     FORMATS,
+    LETTER_OR_DIGIT_PATTERN,
     LISTINGS,
     REJECT_REASONS,
     TITLE_MAX_CHARS,
@@ -126,7 +127,11 @@ SUITE_RULES: dict[str, list[Rule]] = {
         Rule("ExpectColumnValuesToNotBeNull", {"column": "paper_id"}, "paper_id is set"),
         Rule("ExpectColumnValuesToBeUnique", {"column": "paper_id"}, "paper_id is unique (the key)"),
         Rule("ExpectColumnValuesToNotBeNull", {"column": "title"}, "title is set"),
-        Rule("ExpectColumnValuesToMatchRegex", {"column": "title", "regex": NOT_BLANK_PATTERN}, "title is not blank"),
+        Rule(
+            "ExpectColumnValuesToMatchRegex",
+            {"column": "title", "regex": LETTER_OR_DIGIT_PATTERN},
+            "title holds a letter or a digit (not blank, not only punctuation or invisible characters)",
+        ),
         Rule(
             "ExpectColumnValueLengthsToBeBetween",
             {"column": "title", "min_value": TITLE_MIN_CHARS, "max_value": TITLE_MAX_CHARS},
@@ -141,7 +146,7 @@ SUITE_RULES: dict[str, list[Rule]] = {
         Rule(
             "ExpectColumnPairValuesAToBeGreaterThanB",
             {"column_A": "last_seen_date", "column_B": "first_seen_date", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
-            "first_seen_date <= last_seen_date",
+            "last_seen_date >= first_seen_date",
         ),
     ],
     "appearances": [
