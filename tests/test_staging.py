@@ -324,3 +324,26 @@ def test_the_parser_fingerprint_changes_with_the_code_that_makes_a_parse_alone(t
     (copy / source).write_text((copy / source).read_text() + "\n# changed\n")
     after = pipeline.store.versions.parser_fingerprint.__wrapped__(copy)
     assert (after != before) == (source in MAKES_A_PARSE)
+
+
+def test_each_fingerprint_holds_the_versions_of_what_runs_its_code():
+    """An upgrade of Python (its Unicode database) or of an engine redoes what it may change."""
+    import platform
+
+    import polars
+    import pyarrow
+
+    versions = pipeline.store.versions
+    python = f"python {platform.python_version()}"
+    engines = f"{python} duckdb {duckdb.__version__} pyarrow {pyarrow.__version__} polars {polars.__version__}"
+    parse, terms, code = (
+        versions.parser_fingerprint.__wrapped__,
+        versions.terms_fingerprint.__wrapped__,
+        versions.code_fingerprint.__wrapped__,
+    )
+    assert versions.parser_fingerprint() == parse(REPO / "pipeline", python)
+    assert versions.terms_fingerprint() == terms(f"{python} polars {polars.__version__}")
+    assert versions.code_fingerprint() == code(engines)
+    assert parse(REPO / "pipeline", python) != parse(REPO / "pipeline", python + ".1")
+    assert terms(f"{python} polars {polars.__version__}") != terms(f"{python} polars 0.0.1")
+    assert code(engines) != code(engines.replace(f"duckdb {duckdb.__version__}", "duckdb 1.5.6"))
