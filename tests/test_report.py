@@ -163,6 +163,21 @@ def test_a_closed_output_pipe_exits_141_without_a_message(tmp_path):
     assert (child.returncode, stderr) == (141, "")
 
 
+def test_output_to_a_full_disk_is_one_line_and_exit_1(tmp_path):
+    """`papertrends report > file` on a full disk (Linux's /dev/full): no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    settings = build_corpus(tmp_path)
+    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(settings.warehouse_dir)}
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "assets.cli", "report"], cwd=REPO, env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    assert (completed.returncode, completed.stderr) == (1, "papertrends: OSError: [Errno 28] No space left on device\n")
+
+
 def test_cli_report_without_a_warehouse(tmp_path):
     completed = run_cli("report", env_extra={"PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "none")}, cwd=tmp_path)
     assert completed.returncode == 2

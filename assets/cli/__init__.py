@@ -100,4 +100,8 @@ def run() -> None:
         # Python's advice: point stdout at devnull, so that the flush at exit raises nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 141
+    except OSError as error:  # e.g. the output going to a full disk: one line, not a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"papertrends: {type(error).__name__}: {error}", file=sys.stderr)
+        code = 1
     sys.exit(code)
