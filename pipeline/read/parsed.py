@@ -2,9 +2,10 @@
 
 Every reader (pipeline/read/formats/) builds its entries through `Entries`, so that one
 set of rules decides what an entry is, in every format: a title of 1 to TITLE_MAX_CHARS
-characters that is no markup, an abstract of 1 to ABSTRACT_MAX_CHARS, each holding a letter
-or a digit, a paper once per digest. Every block of a file is accounted for: a header (page chrome and card
-metadata), the date line, part of an entry, or a reject with its reason.
+characters that is no markup, an abstract of 1 to ABSTRACT_MAX_CHARS, each holding a
+letter or a digit, a paper once per digest. Every block of a file is accounted for: a
+header (page chrome and card metadata), the date line, part of an entry, or a reject
+with its reason.
 """
 
 import re
