@@ -62,6 +62,7 @@ _FIRST_RUN = "equivalent: the part a run starts with is read only while rows are
 _INT64_FOR_SPEED = "harmless: int32 columns stay int32; GX then compares them with their bounds value by value instead of vectorized, with the same results (the step is for speed)"
 _DATA_SOURCE_NAME = "equivalent: the name of the one data source of an ephemeral GX context that lives for one validation; no result or page shows it"
 _ZIP_STRICT = "equivalent: a cursor's rows have exactly as many values as its description has names"
+_ONE_VALUE_PER_RUN_END = "equivalent: run_end_encode gives one value per run end, so the two lists zipped are always of one length"
 SURVIVOR_REASONS: dict[str, str] = {
     # pipeline/read/decoding.py
     "pipeline.read.decoding.x__with_replacements__mutmut_17": "equivalent: max(len, 2) differs from max(len, 1) only for a text of 0 or 1 characters, where 0 or 1 U+FFFD is on the same side of 5 % of either",
@@ -199,7 +200,9 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.store.consolidate.x_write_manifest__mutmut_21": _JSON_LAYOUT,
     "pipeline.store.consolidate.x__runs_by_part__mutmut_1": _FIRST_RUN,
     "pipeline.store.consolidate.x__runs_by_part__mutmut_2": _FIRST_RUN,
-    "pipeline.store.consolidate.x__runs_by_part__mutmut_18": "equivalent: run_end_encode gives one value per run end, so the two lists zipped are always of one length",
+    "pipeline.store.consolidate.x__runs_by_part__mutmut_14": _ONE_VALUE_PER_RUN_END,
+    "pipeline.store.consolidate.x__runs_by_part__mutmut_17": _ONE_VALUE_PER_RUN_END,
+    "pipeline.store.consolidate.x__runs_by_part__mutmut_18": _ONE_VALUE_PER_RUN_END,
     # pipeline/store/publish.py
     "pipeline.store.publish.x__part_file__mutmut_7": "equivalent: the message is never shown; read_manifest turns any error in the manifest into no manifest, and publishing says so",
     "pipeline.store.publish.x_move_into_place__mutmut_36": _JSON_LAYOUT,
