@@ -19,6 +19,16 @@ and PAPERTRENDS_DIGESTS_DIR say otherwise; PAPERTRENDS_YEAR sets the year of dat
 without one (README.md, Configuration)."""
 
 
+def say(message: str) -> None:
+    print(f"papertrends: {message}", flush=True)
+
+
+def fail(message: str, code: int) -> int:
+    """Say why on stderr, in one line, and give the exit status."""
+    print(f"papertrends: {message}", file=sys.stderr, flush=True)
+    return code
+
+
 def report(settings: "Settings") -> int:
     """Print the trend summary and (re)write the HTML report beside it."""
     import duckdb
@@ -29,22 +39,18 @@ def report(settings: "Settings") -> int:
 
     path = settings.layout.duckdb_path
     if not path.exists():
-        print(f"papertrends: no warehouse at {path}: run `papertrends build` first", file=sys.stderr)
-        return 2
+        return fail(f"no warehouse at {path}: run `papertrends build` first", 2)
     try:
         refuse_links(settings.layout)  # the report is written as a build writes it: inside the warehouse
     except ConfigError as error:
-        print(f"papertrends: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error), 2)
     try:
         written = write_report(settings.layout)
     except OSError as error:
-        print(f"papertrends: cannot write the report in {settings.layout.report_dir}: {error.strerror}", file=sys.stderr)
-        return 1
+        return fail(f"cannot write the report in {settings.layout.report_dir}: {error.strerror}", 1)
     except duckdb.Error as error:  # not a trends.duckdb, a damaged one, or one a writer holds locked
         reason = str(error).splitlines()[0]
-        print(f"papertrends: cannot read {path}: {reason}; `papertrends build` writes it anew", file=sys.stderr)
-        return 1
+        return fail(f"cannot read {path}: {reason}; `papertrends build` writes it anew", 1)
     print(terminal_summary(written.data))
     print()
     print(f"HTML report: {written.path}")
@@ -75,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as error:
-        print(f"papertrends: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error), 2)
     if args.command == "build":
         from assets.cli.build import build
 
@@ -94,14 +99,12 @@ def run() -> None:
     try:
         code = main()
     except KeyboardInterrupt:
-        print("papertrends: interrupted", file=sys.stderr)
-        code = 130
+        code = fail("interrupted", 130)
     except BrokenPipeError:
         # Python's advice: point stdout at devnull, so that the flush at exit raises nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 141
     except OSError as error:  # e.g. the output going to a full disk: one line, not a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print(f"papertrends: {type(error).__name__}: {error}", file=sys.stderr)
-        code = 1
+        code = fail(f"{type(error).__name__}: {error}", 1)
     sys.exit(code)

@@ -9,11 +9,11 @@ when it is missing or older than trends.duckdb.
 import contextlib
 import shutil
 import sqlite3
-import sys
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from assets.cli import fail, say
 from pipeline.build import check_settings, is_current, plan_stage, report_path, stage, write_report_or_warn
 from pipeline.config import ConfigError, Layout, Settings
 from pipeline.report.text import daily_summary_text, totals
@@ -26,15 +26,6 @@ from pipeline.store.publish import published_record
 # Less free space than this under the warehouse: a failure is reported as a full disk.
 _FULL_DISK_BYTES = 1 << 20
 _QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-def say(message: str) -> None:
-    print(f"papertrends: {message}", flush=True)
-
-
-def fail(message: str, code: int) -> int:
-    print(f"papertrends: {message}", file=sys.stderr, flush=True)
-    return code
 
 
 def innermost(error: BaseException) -> str:

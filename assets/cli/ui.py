@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 
+from assets.cli import fail, say
 from assets.cli.instance import dagster_home
 from pipeline.build import check_settings
 from pipeline.config import ConfigError, Settings
@@ -44,22 +45,17 @@ def _port_refusal(host: str, port: int) -> str | None:
         return f"cannot serve on {host}:{port}: {os.strerror(error.errno) if error.errno else error}"
 
 
-def _refuse(reason: str) -> int:
-    print(f"papertrends: {reason}", file=sys.stderr)
-    return 2
-
-
 def ui(settings: Settings, host: str, port: int) -> int:
     try:
         check_settings(settings)  # as `papertrends build` does: the sensor reads the same directories
         home, note = dagster_home(settings)
     except ConfigError as error:
-        return _refuse(str(error))
+        return fail(str(error), 2)
     refusal = _port_refusal(host, port)
     if refusal:
-        return _refuse(refusal)
+        return fail(refusal, 2)
     if note:
-        print(f"papertrends: {note}", flush=True)
+        say(note)
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -76,7 +72,7 @@ def ui(settings: Settings, host: str, port: int) -> int:
         signal.signal(signum, request_stop)
     # From DAGSTER_HOME, so dagster dev does not warn about the repository's own dagster.yaml.
     child = subprocess.Popen(command, env=env, cwd=home, start_new_session=True)
-    print(f"papertrends: Dagster UI on http://{host}:{port} (pid {os.getpid()}, DAGSTER_HOME={home})", flush=True)
+    say(f"Dagster UI on http://{host}:{port} (pid {os.getpid()}, DAGSTER_HOME={home})")
     while not stop_requested:
         try:
             code = child.wait(timeout=0.5)
@@ -84,6 +80,6 @@ def ui(settings: Settings, host: str, port: int) -> int:
             continue
         _stop(child)  # dagster dev ended on its own: its children go too
         return code
-    print("papertrends: stopping the Dagster UI", flush=True)
+    say("stopping the Dagster UI")
     _stop(child)
     return 0
