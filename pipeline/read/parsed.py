@@ -64,15 +64,16 @@ def is_markup_title(title: str) -> bool:
     return _MARKUP_TITLE.search(title) is not None
 
 
-# A letter or a digit: re's \w without the underscore is str.isalnum, code point for code
-# point. The papers suite checks titles with it (pandas runs \W through Python's re
-# wherever a value is not ASCII: RE2's \W is ASCII only).
+# A letter or a digit (re's \w without the underscore: str.isalnum, code point for code
+# point). One definition for the readers and the papers suite (pandas runs \W through
+# Python's re wherever a value is not ASCII: RE2's \W is ASCII only).
 LETTER_OR_DIGIT_PATTERN = r"[^\W_]"
+_LETTER_OR_DIGIT = re.compile(LETTER_OR_DIGIT_PATTERN)
 
 
 def has_letter_or_digit(text: str) -> bool:
     """What a text of only whitespace, punctuation or invisible characters (U+200B) lacks."""
-    return any(char.isalnum() for char in text)
+    return _LETTER_OR_DIGIT.search(text) is not None
 
 
 class Block(NamedTuple):
