@@ -63,4 +63,4 @@ mutation: install
 	$(VENV)/bin/python benchmarks/mutation.py $(MUTATION_ARGS)
 
 clean:
-	rm -rf warehouse/parquet warehouse/staging warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report warehouse/.papertrends.lock
+	rm -rf warehouse/parquet warehouse/parquet-builds warehouse/staging warehouse/trends.duckdb warehouse/dagster_home warehouse/validation warehouse/report warehouse/.papertrends.lock

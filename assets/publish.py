@@ -27,7 +27,8 @@ FROM rising_terms($start, $end, 10)
             group_name="warehouse",
             kinds={"duckdb"},
             description=(
-                "Publishes the checked tables to `warehouse/parquet/<table>/` and `warehouse/trends.duckdb`: the "
+                "Publishes the checked tables to `warehouse/parquet/<table>/` (the `parquet` link switched to "
+                "them in one rename) and `warehouse/trends.duckdb`: the "
                 "tables, trend tables, views and macros in one file that DuckDB 1.x opens, written under a "
                 "temporary name and renamed into place after the tables. Row count, columns and preview are "
                 "those of its daily_summary view."

@@ -30,6 +30,7 @@ from pipeline.store.publish import (
     published_record,
     read_manifest,
     record_check,
+    remove_unpublished_builds,
 )
 from pipeline.store.staging import ChangePlan, apply_changes, open_staging, plan_changes, read_staging, staged_files
 from pipeline.store.versions import parser_fingerprint
@@ -87,12 +88,11 @@ def check_settings(settings: Settings) -> None:
 def refuse_links(layout: Layout) -> None:
     """A build writes only inside the warehouse: a symbolic link where it writes is refused.
 
-    (The lock file is opened without following links, and files replaced by a rename
-    replace a link itself, never its target.)
+    (The lock file is opened without following links, and files replaced by a rename,
+    parquet/ among them, replace a link itself, never its target.)
     """
     written = [
-        layout.parquet_dir,
-        *(layout.table_dir(table) for table in TABLES),
+        layout.builds_dir,
         layout.staging_dir,
         layout.staging_db,
         layout.staging_dir / "duckdb_spill",
@@ -303,11 +303,13 @@ def _built_at(path: Path) -> str:
 def publish(settings: Settings) -> bool:
     """Publish the approved candidates with a new trends.duckdb; returns False when there was nothing new.
 
-    trends.duckdb is written under a temporary name first, then the tables are renamed
-    into place, then trends.duckdb: a failure leaves either everything as it was, or
-    the tables published and trends.duckdb of the previous build (PartialPublish says so).
+    trends.duckdb is written under a temporary name first, then the tables are published
+    (parquet/ switched to them in one rename), then trends.duckdb is renamed into place:
+    a failure leaves either everything as it was, or the tables published and
+    trends.duckdb of the previous build (PartialPublish says so).
     """
     layout = settings.layout
+    remove_unpublished_builds(layout)  # left by a build killed while publishing
     if read_manifest(layout) is None:
         if manifest_path(layout).exists():
             raise UncheckedCandidates(f"refusing to publish: the candidates' manifest {manifest_path(layout)} cannot be read")
@@ -333,12 +335,12 @@ def publish(settings: Settings) -> bool:
             # Again, just before the renames: a candidate changed while trends.duckdb was built is refused too.
             if check_publishable(layout, REQUIRED_CHECKS) != manifest:
                 raise UncheckedCandidates("refusing to publish: the candidates changed while trends.duckdb was built")
-            moved = True  # from here on, some tables may be published
             move_into_place(layout, manifest)
+            moved = True
     except Exception as error:
         if moved:
             raise PartialPublish(
-                f"tables published (or partly); trends.duckdb still holds the build of {previous}; "
+                f"tables published; trends.duckdb still holds the build of {previous}; "
                 f"rerun to finish ({type(error).__name__}: {error})"
             ) from error
         raise
@@ -391,7 +393,7 @@ def build_warehouse(
     check_settings(settings)
     layout = settings.layout
     with warehouse_lock(layout.lock_path, on_wait):
-        remove_stale_temporaries(layout.written_dirs, beside=layout.duckdb_path)
+        remove_stale_temporaries(layout.written_dirs, beside=layout.replaced_in_root)
         staged = stage(settings, reparse, allow_empty)
         if is_current(layout):
             remove_candidates(layout)  # of another staging (a build cut short, then its digest removed): never to publish

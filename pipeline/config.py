@@ -58,7 +58,13 @@ class Layout:
 
     @property
     def parquet_dir(self) -> Path:
+        """The published tables: a symbolic link to one directory of builds_dir, replaced whole at each publish."""
         return self.root / "parquet"
+
+    @property
+    def builds_dir(self) -> Path:
+        """The directories of published tables, one per publish: parquet/ links to the current one."""
+        return self.root / "parquet-builds"
 
     def table_dir(self, table: str) -> Path:
         return self.parquet_dir / known_table(table)
@@ -86,12 +92,17 @@ class Layout:
 
     @property
     def published_record(self) -> Path:
-        """What the published tables were built from, written after their last rename."""
-        return self.staging_dir / "published.json"
+        """What the published tables were built from: in their directory, so published with them."""
+        return self.parquet_dir / "published.json"
 
     @property
     def duckdb_path(self) -> Path:
         return self.root / "trends.duckdb"
+
+    @property
+    def replaced_in_root(self) -> list[Path]:
+        """What a build replaces by a rename in the warehouse itself: their temporaries sit beside them."""
+        return [self.duckdb_path, self.parquet_dir]
 
     @property
     def lock_path(self) -> Path:
@@ -112,7 +123,7 @@ class Layout:
     @property
     def written_dirs(self) -> list[Path]:
         """The directories a build writes into (never the digests directory)."""
-        return [self.parquet_dir, self.staging_dir, self.validation_dir, self.report_dir]
+        return [self.parquet_dir, self.builds_dir, self.staging_dir, self.validation_dir, self.report_dir]
 
 
 @dataclass(frozen=True)

@@ -175,14 +175,15 @@ def install(inject: str, layout) -> None:
 
         pipeline.build.consolidate_tables = consolidate_then_die
     elif inject == "mid_publish":
-        # Two Parquet files renamed into warehouse/parquet, the others not (one file per
-        # table here); os.replace is the os module's, shared by every module.
+        # Two Parquet files moved into the new directory of published tables, the others
+        # not (one file per table here), parquet/ not yet switched to it; os.replace is
+        # the os module's, shared by every module.
         original = os.replace
         renamed = []
 
         def replace_then_die(source, destination, **kwargs):
             original(source, destination, **kwargs)
-            if Path(destination).parent.parent == layout.parquet_dir:
+            if Path(destination).parent.parent.parent == layout.builds_dir:
                 renamed.append(Path(destination))
                 if len(renamed) == 2:
                     if not temporaries_of_trends_db(layout):
@@ -202,8 +203,9 @@ def install(inject: str, layout) -> None:
 
         pipeline.serve.trends_db._create_macros = macros_then_die
     elif inject == "after_parquet_renames":
-        # Every table renamed into place and published.json written; the new trends.duckdb
-        # is complete under its temporary name, not yet renamed.
+        # The tables published (parquet/ switched to their directory, with its
+        # published.json); the new trends.duckdb is complete under its temporary name,
+        # not yet renamed.
         original = pipeline.build.move_into_place
 
         def move_then_die(*args, **kwargs):

@@ -238,6 +238,9 @@ def _assert_finished(layout, good: dict[str, Good], label: str) -> None:
     assert _state(layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, label), label)
     assert list(layout.root.rglob("*.tmp")) == []
     assert not layout.candidates_dir.exists()
+    # parquet/ links to the one directory of published tables kept, by a relative path.
+    (kept,) = layout.builds_dir.iterdir()
+    assert os.readlink(layout.parquet_dir) == f"parquet-builds/{kept.name}"
 
 
 def _files(paths: list[Path]) -> dict[Path, tuple[str, int, int]]:
@@ -278,6 +281,7 @@ def test_building_twice_gives_identical_tables_and_row_order(good, tmp_path, cap
     # staging and the record of what is published gone): identical tables, row order and
     # first-ingestion times, down to the bytes of each Parquet file.
     shutil.rmtree(layout.staging_dir)
+    layout.published_record.unlink()
     assert build_warehouse(settings).published
     for table in TABLES:
         assert _read_parquet(layout, table).equals(full[table]), table
@@ -340,15 +344,15 @@ def _killed(child: subprocess.Popen) -> str:
 
 # Each point of the write path where the child kills itself, and the state it must leave:
 # "old" (nothing published), or "tables new" (the Parquet tables published, trends.duckdb
-# of the previous build), or "mixed" (some tables renamed into place, some not; trends.duckdb
-# of the previous build). Starting from A, the target alternates; the parse and the
-# staging transaction only happen on the way to B, which parses the extra digest.
+# of the previous build). Never some tables of one build and some of another. Starting
+# from A, the target alternates; the parse and the staging transaction only happen on the
+# way to B, which parses the extra digest.
 KILL_POINTS = [
     ("parse_in_process", "B", "old"),  # the extra digest parsed, in the build's own process
     ("after_consolidate", "A", "old"),  # candidates written, no check run
     ("staging_commit", "B", "old"),  # rows deleted and inserted in the staging transaction, no COMMIT
-    ("mid_publish", "A", "mixed"),  # two of the tables renamed into place
-    ("after_parquet_renames", "B", "tables new"),  # every table renamed, trends.duckdb not yet
+    ("mid_publish", "A", "old"),  # two of the tables moved into the new directory, parquet/ not switched
+    ("after_parquet_renames", "B", "tables new"),  # parquet/ switched, trends.duckdb not yet renamed
     ("trends_db_write", "A", "old"),  # the new trends.duckdb half written under its temporary name
 ]
 
@@ -380,18 +384,16 @@ def test_kill_9_at_each_point_then_a_rerun_gives_the_new_build(good, tmp_path):
                 _killed(child)  # also fails when the child never reached its point
             tables, trends_db = _state(layout, good)
             labels = sorted(tables.values())
+            # Every table of one build, whatever the point.
+            assert len(set(labels)) == 1, (inject, tables)
             if expected == "old":
                 assert (tables, trends_db) == (dict.fromkeys(TABLES_WITH_ROWS, state), state), inject
-            elif expected == "mixed":
-                # Parquet readers may see some tables new, some old; trends.duckdb is still
-                # the previous build, whole.
-                assert labels == sorted([target] * 2 + [state] * (len(TABLES_WITH_ROWS) - 2)) and trends_db == state
             elif expected == "tables new":
                 assert (tables, trends_db) == (dict.fromkeys(TABLES_WITH_ROWS, target), state)
             else:
-                # A random time: any of the states above, or the build finished. A new
-                # trends.duckdb is renamed in only after every table.
-                assert trends_db == state or labels == [target] * len(TABLES_WITH_ROWS)
+                # A random time: either state above, or the build finished. A new
+                # trends.duckdb is renamed in only after the tables.
+                assert trends_db == state or labels[0] == target
             # The rerun finishes the build: the target's from-scratch state exactly.
             started = time.monotonic()
             build_warehouse(Settings(settings.warehouse_dir, good[target].digests_dir, None))
@@ -949,7 +951,7 @@ def test_papertrends_build_says_what_was_published_when_trends_db_is_not_renamed
     assert cli_build(fault.settings) == 1
     line = _the_line(capsys.readouterr().err)
     assert line.startswith("papertrends: build failed in trends_duckdb")
-    assert f"tables published, or partly; trends.duckdb still holds the build of {fault.previous_build}: rerun to finish" in line
+    assert f"tables published; trends.duckdb still holds the build of {fault.previous_build}: rerun to finish" in line
     assert "untouched" not in line and "nothing was published" not in line
     assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "B"), "A")
     fault.cure()

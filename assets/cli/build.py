@@ -82,7 +82,7 @@ def outcome_of_failure(before: PublishedState, after: PublishedState) -> str:
         return "nothing was published: the previous tables and trends.duckdb are as they were"
     if after.tables is not None and after.tables == after.trends_db:
         return "the tables and trends.duckdb were published"
-    return f"tables published, or partly; trends.duckdb still holds the build of {after.trends_db_built_at}: rerun to finish"
+    return f"tables published; trends.duckdb still holds the build of {after.trends_db_built_at}: rerun to finish"
 
 
 def print_summary(settings: Settings, headline: str) -> dict[str, int]:
@@ -128,7 +128,7 @@ def build(settings: Settings, strict: bool = False, reparse: list[str] | None = 
         return fail(str(error), 2)
     try:
         with warehouse_lock(layout.lock_path, on_wait=_waiting):
-            remove_stale_temporaries(layout.written_dirs, beside=layout.duckdb_path)
+            remove_stale_temporaries(layout.written_dirs, beside=layout.replaced_in_root)
             plan = plan_stage(settings, reparse)
             if not plan.changes_content and is_current(layout):
                 return _unchanged(settings, strict, resign=bool(plan.resign))

@@ -3,7 +3,7 @@
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -55,20 +55,21 @@ def write_parquet(table: pa.Table, final: Path) -> None:
             writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
 
 
-def remove_stale_temporaries(directories: list[Path], beside: Path | None = None) -> list[Path]:
+def remove_stale_temporaries(directories: list[Path], beside: Sequence[Path] = ()) -> list[Path]:
     """Delete the temporary files a killed run left in the build's own directories.
 
     Never the digests directory, where a capture tool may be writing `.<name>.tmp`
-    right now; `beside`: a file whose temporaries sit next to it (trends.duckdb).
+    right now; `beside`: files whose temporaries sit next to them (trends.duckdb).
     """
     removed = []
     for directory in directories:
         if directory.is_dir():
             # rglob interprets only the pattern, never the directory's own name.
             removed += [path for path in directory.rglob(f".*{TMP_SUFFIX}") if path.is_file()]
-    if beside is not None and beside.parent.is_dir():
-        prefix = f".{beside.name}."
-        removed += [path for path in beside.parent.iterdir() if path.name.startswith(prefix) and TMP_SUFFIX in path.name]
+    for final in beside:
+        if final.parent.is_dir():
+            prefix = f".{final.name}."
+            removed += [path for path in final.parent.iterdir() if path.name.startswith(prefix) and TMP_SUFFIX in path.name]
     for path in removed:
         path.unlink(missing_ok=True)
     return removed

@@ -1,17 +1,19 @@
-"""Publishing: checked candidate files move into warehouse/parquet, one rename each.
+"""Publishing: checked candidate files become warehouse/parquet, switched in one rename.
 
 Write-audit-publish. A check that passes records an approval of the candidates'
 manifest (its sha256); the manifest names every candidate file with its signature.
 Publishing refuses candidates that a required check has not approved as they are
 now: a file changed after its check, a manifest rewritten, a check that failed.
-After the renames, staging/published.json records what the tables were built from,
-so a build with nothing new can tell that they are current and leave them untouched.
+The published tables are one directory per publish, with published.json recording what
+they were built from (so a build with nothing new can tell that they are current and
+leave them untouched); parquet/ is a symbolic link to the current one.
 """
 
 import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from pipeline.config import Layout, parquet_files, part_file_name
 from pipeline.schemas import TABLES
 from pipeline.sql import identifier
-from pipeline.store.atomic import fsync_path, write_text
+from pipeline.store.atomic import fsync_path, temporary_path, write_text
 from pipeline.store.consolidate import MANIFEST_NAME, signature
 
 APPROVALS_DIR = "approvals"
@@ -129,29 +131,65 @@ def check_publishable(layout: Layout, checks: Sequence[str]) -> Manifest:
 
 
 def move_into_place(layout: Layout, manifest: Manifest) -> None:
-    """Rename every candidate file over its published file; delete the files no longer in a table.
+    """Publish the candidates whole: into a new directory of builds_dir, then parquet/ switched to it in one rename.
 
-    A reader of the Parquet files during these renames may see some tables new and
-    others old; trends.duckdb, a file of its own, is renamed into place after them.
+    The candidate files and the record of what they were built from go into the new
+    directory first; then parquet/, a symbolic link, is replaced by one to it. Readers,
+    and a build killed at any point, see every table of one build, never some of each.
     """
+    build_dir = layout.builds_dir / _now_compact()
+    build_dir.mkdir(parents=True)
     for table, paths in manifest.paths(layout).items():
-        directory = layout.table_dir(table)
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = build_dir / table
+        directory.mkdir()
         for path in paths:
             os.replace(path, directory / path.name)
-        kept = {path.name for path in paths}
-        for stale in parquet_files(directory):
-            if stale.name not in kept:
-                stale.unlink()
         fsync_path(directory)
-    fsync_path(layout.parquet_dir)
     record = {
         "build_key": manifest.build_key,
         "published_at": _now(),
         "rows": manifest.rows,
-        "files": {table: {path.name: signature(path) for path in layout.table_files(table)} for table in TABLES},
+        "files": {table: {path.name: signature(path) for path in parquet_files(build_dir / table)} for table in TABLES},
     }
-    write_text(layout.published_record, json.dumps(record, indent=1, sort_keys=True))
+    write_text(build_dir / layout.published_record.name, json.dumps(record, indent=1, sort_keys=True))
+    fsync_path(layout.builds_dir)
+    _link_parquet_to(layout, build_dir)
+    remove_unpublished_builds(layout)
+
+
+def _now_compact() -> str:
+    # Microseconds: two publishes (under the warehouse lock) never share a name.
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _link_parquet_to(layout: Layout, build_dir: Path) -> None:
+    """Replace parquet/ by a link to build_dir, relative so that the warehouse can move."""
+    link = layout.parquet_dir
+    if link.is_dir() and not link.is_symlink():
+        # A warehouse of an earlier version, where parquet/ was a directory: a rename
+        # cannot replace a directory by a link, so it moves aside first (once).
+        os.replace(link, layout.builds_dir / "earlier-layout")
+    tmp = temporary_path(link)
+    try:
+        os.symlink(build_dir.relative_to(layout.root), tmp)
+        os.replace(tmp, link)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_path(layout.root)
+
+
+def remove_unpublished_builds(layout: Layout) -> None:
+    """Delete every directory of builds_dir but the one parquet/ links to (earlier publishes, a killed one)."""
+    if not layout.builds_dir.is_dir():
+        return
+    current = layout.root / os.readlink(layout.parquet_dir) if layout.parquet_dir.is_symlink() else None
+    for entry in layout.builds_dir.iterdir():
+        if entry == current:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
