@@ -285,6 +285,25 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path):
         assert process.returncode in (1, 130, -signal.SIGINT), (delay, process.returncode, stderr)
 
 
+@pytest.mark.parametrize("cause", [KeyboardInterrupt(), None])
+def test_ctrl_c_while_an_extension_module_initializes_is_interrupted_not_a_traceback(monkeypatch, capsys, cause):
+    # What matplotlib's ft2font raises when SIGINT lands in its initialization; any other
+    # ImportError stays a traceback (it is a broken install, not the user's Ctrl-C).
+    import assets.cli
+
+    def main():
+        raise ImportError("initialization failed") from cause
+
+    monkeypatch.setattr(assets.cli, "main", main)
+    if cause is None:
+        with pytest.raises(ImportError, match="initialization failed"):
+            assets.cli.run()
+        return
+    with pytest.raises(SystemExit) as exited:
+        assets.cli.run()
+    assert (exited.value.code, capsys.readouterr().err) == (130, "papertrends: interrupted\n")
+
+
 @pytest.mark.parametrize("damaged", ["papers part truncated", "digests part garbage", "trends.duckdb garbage", "published record gone"])
 def test_a_damaged_published_file_is_rebuilt_by_the_next_build(sample_settings, tmp_path, damaged):
     import shutil

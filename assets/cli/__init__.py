@@ -100,6 +100,12 @@ def run() -> None:
         code = main()
     except KeyboardInterrupt:
         code = fail("interrupted", 130)
+    except ImportError as error:
+        # Ctrl-C while an extension module initializes (matplotlib's ft2font, say) comes
+        # out as an ImportError raised from the KeyboardInterrupt.
+        if not isinstance(error.__cause__, KeyboardInterrupt):
+            raise
+        code = fail("interrupted", 130)
     except BrokenPipeError:
         # Python's advice: point stdout at devnull, so that the flush at exit raises nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
