@@ -21,7 +21,7 @@ import pytest
 from assets.cli.build import build
 from assets.definitions import ASSETS, CHECKS, build_definitions, defs
 from assets.resources import WarehouseResource
-from pipeline.build import check_settings
+from pipeline.build import check_settings, is_current
 from pipeline.config import ConfigError, Settings
 from pipeline.schemas import TABLES
 from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, read_table, render
@@ -441,6 +441,20 @@ def test_a_closed_output_pipe_is_no_build_failure(tmp_path, monkeypatch, capsys)
     with pytest.raises(BrokenPipeError):  # up to run(), which exits 141
         build(settings)
     assert capsys.readouterr().err == ""  # no "build failed" for it
+
+
+def test_a_summary_that_cannot_be_written_is_no_build_failure(tmp_path, monkeypatch, capsys):
+    class FullDisk(io.StringIO):
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+    settings = Settings(tmp_path / "warehouse", SAMPLES)
+    monkeypatch.setattr(sys, "stdout", FullDisk())
+    line = "papertrends: the warehouse is built, but its summary could not be written: OSError: [Errno 28] No space left on device\n"
+    for _ in ("built", "nothing new"):
+        assert build(settings) == 1
+        assert capsys.readouterr().err == line
+        assert is_current(settings.layout)
 
 
 @pytest.mark.parametrize(

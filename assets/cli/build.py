@@ -10,6 +10,7 @@ import contextlib
 import shutil
 import sqlite3
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,10 +136,26 @@ def build(settings: Settings, strict: bool = False, reparse: list[str] | None = 
             return _materialize(settings, strict, reparse, allow_empty)
     except ConfigError as error:
         return fail(str(error), 2)
+    except SummaryUnwritten as error:
+        return fail(f"the warehouse is built, but its summary could not be written: {error}", 1)
     except BrokenPipeError:
         raise  # the reader of the output went away: not the build's failure (run() exits 141)
     except OSError as error:
         return fail(f"build failed: {innermost(error)}{disk_hint(settings)}", 1)
+
+
+class SummaryUnwritten(Exception):
+    """The warehouse is built, but its summary could not be written (stdout on a full disk, say)."""
+
+
+@contextlib.contextmanager
+def _summary_output() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader went away: run() exits 141, as for any command
+    except OSError as error:
+        raise SummaryUnwritten(innermost(error)) from error
 
 
 def report_is_current(layout: Layout) -> bool:
@@ -153,11 +170,13 @@ def report_is_current(layout: Layout) -> bool:
 def _unchanged(settings: Settings, strict: bool, resign: bool) -> int:
     if resign:
         stage(settings)  # the same bytes under new signatures: remember them, parse nothing
-    for warning in [] if report_is_current(settings.layout) else write_report_or_warn(settings):
-        say(f"warning: {warning}")
+    warnings = [] if report_is_current(settings.layout) else write_report_or_warn(settings)
     built = built_from(settings.layout.duckdb_path)
     when = built[1].isoformat(timespec="seconds") if built else "?"
-    counts = print_summary(settings, f"nothing new in {settings.digests_dir} since the build of {when}: the tables and {settings.layout.duckdb_path} are unchanged")
+    with _summary_output():
+        for warning in warnings:
+            say(f"warning: {warning}")
+        counts = print_summary(settings, f"nothing new in {settings.digests_dir} since the build of {when}: the tables and {settings.layout.duckdb_path} are unchanged")
     return _strict_status(counts, strict)
 
 
@@ -194,8 +213,9 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
         return fail(f"interrupted; {outcome_of_failure(before, after)}{unwritten}", 130)
     data_docs = layout.validation_dir / "index.html"
     if failed_steps == ["trend_report"] and after.tables is not None and after.tables == after.trends_db:
-        counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
-        say(f"warning: the report could not be written ({_failure_message(result)}); the tables and trends.duckdb are published")
+        with _summary_output():
+            counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
+            say(f"warning: the report could not be written ({_failure_message(result)}); the tables and trends.duckdb are published")
         return _strict_status(counts, strict)
     if not result.success:
         say(f"validation results (Data Docs): {data_docs}")
@@ -213,7 +233,8 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
             f"{outcome_of_failure(before, after)}; see run {result.run_id} in `papertrends ui`",
             1,
         )
-    counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
+    with _summary_output():
+        counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
     return _strict_status(counts, strict)
 
 
