@@ -64,7 +64,7 @@ def _not_passed(check: str) -> str:
 def warehouse(history, tmp_path) -> Settings:
     """A copy of the history's warehouse with its tables consolidated as candidates (no approvals yet)."""
     target = tmp_path / "warehouse"
-    shutil.copytree(history.warehouse_dir, target, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    shutil.copytree(history.warehouse_dir, target, ignore=shutil.ignore_patterns(".papertrends.lock"), symlinks=True)
     # A candidate left by a run that crashed: consolidating starts from an empty candidates directory.
     leftover = target / "staging" / "candidates" / "papers" / "2020-01.parquet"
     leftover.parent.mkdir(parents=True, exist_ok=True)
@@ -101,9 +101,9 @@ def _file_state(path):
 
 
 def _published_state(settings: Settings) -> dict:
-    """Every published file (parquet/, trends.duckdb, the published record) with its bytes and signature."""
+    """Every published file (parquet/ with its published record, trends.duckdb) with its bytes and signature."""
     root = settings.layout.root
-    files = sorted((root / "parquet").rglob("*")) + [root / "trends.duckdb", root / "staging" / "published.json"]
+    files = sorted((root / "parquet").rglob("*")) + [root / "trends.duckdb"]
     state = {str(path.relative_to(root)): _file_state(path) if path.is_file() else "directory" for path in files}
     state["root entries"] = sorted(path.name for path in root.iterdir())
     return state

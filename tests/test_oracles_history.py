@@ -173,7 +173,7 @@ def test_each_sighting_keeps_its_own_arxiv_id_in_appearances(history):
 def test_a_rebuild_from_a_new_staging_keeps_each_digests_first_ingestion(history, tmp_path):
     """The staging parsed anew (new parse times), the published digests table keeps the times it had."""
     root = tmp_path / "warehouse"
-    shutil.copytree(history.warehouse_dir, root, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    shutil.copytree(history.warehouse_dir, root, ignore=shutil.ignore_patterns(".papertrends.lock"), symlinks=True)
     shutil.rmtree(root / "staging")
     settings = Settings(root, history.digests_dir, None)
     publish_unchecked(settings)

@@ -881,8 +881,8 @@ def _sha(path: Path) -> str:
 
 
 def _published(root: Path) -> dict[str, object]:
-    """Every published file (the tables, trends.duckdb, the published record) by its bytes, and its inode."""
-    paths = sorted((root / "parquet").rglob("*")) + [root / "trends.duckdb", root / "staging" / "published.json"]
+    """Every published file (the tables with their published record, trends.duckdb) by its bytes, and its inode."""
+    paths = sorted((root / "parquet").rglob("*")) + [root / "trends.duckdb"]
     return {str(path.relative_to(root)): (_sha(path), path.stat().st_ino) if path.is_file() else "directory" for path in paths}
 
 
@@ -891,7 +891,7 @@ def approved(sample_settings, tmp_path) -> Settings:
     """A copy of the samples' warehouse, its tables consolidated anew as candidates and approved by every
     required check, as a passing check approves them (record_check)."""
     root = tmp_path / "warehouse"
-    shutil.copytree(sample_settings.warehouse_dir, root, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    shutil.copytree(sample_settings.warehouse_dir, root, ignore=shutil.ignore_patterns(".papertrends.lock"), symlinks=True)
     settings = Settings(root, SAMPLES, None)
     assert consolidate_tables(settings) is not None  # a copy's files have new signatures: consolidated anew
     for check in REQUIRED_CHECKS:
@@ -1015,7 +1015,7 @@ def test_a_candidate_changed_then_restored_byte_for_byte_with_its_mtime_is_refus
 def test_every_file_the_manifest_names_changed_after_its_checks_is_refused(sample_settings, tmp_path):
     """Also the candidate files of tables added after this test was written: each one, on a fresh copy."""
     first = tmp_path / "first"
-    shutil.copytree(sample_settings.warehouse_dir, first, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    shutil.copytree(sample_settings.warehouse_dir, first, ignore=shutil.ignore_patterns(".papertrends.lock"), symlinks=True)
     settings = Settings(first, SAMPLES, None)
     consolidate_tables(settings)
     manifest = json.loads((_candidates(settings) / "manifest.json").read_text())
@@ -1023,7 +1023,7 @@ def test_every_file_the_manifest_names_changed_after_its_checks_is_refused(sampl
     assert set(CANDIDATES) <= set(names)
     for number, name in enumerate(names):
         root = tmp_path / f"copy-{number}"
-        shutil.copytree(sample_settings.warehouse_dir, root, ignore=shutil.ignore_patterns(".papertrends.lock"))
+        shutil.copytree(sample_settings.warehouse_dir, root, ignore=shutil.ignore_patterns(".papertrends.lock"), symlinks=True)
         copy = Settings(root, SAMPLES, None)
         consolidate_tables(copy)
         for check in REQUIRED_CHECKS:

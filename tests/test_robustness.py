@@ -312,7 +312,7 @@ def test_a_damaged_published_file_is_rebuilt_by_the_next_build(sample_settings, 
     from tests.helpers import read_table
 
     warehouse = tmp_path / "warehouse"
-    shutil.copytree(sample_settings.warehouse_dir, warehouse)
+    shutil.copytree(sample_settings.warehouse_dir, warehouse, symlinks=True)
     settings_ = Settings(warehouse, sample_settings.digests_dir)
     layout = settings_.layout
     before = {table: read_table(layout, table) for table in TABLES}

@@ -134,7 +134,7 @@ def test_glob_characters_in_the_warehouse_path_match_nothing_else(sample_setting
     one_digest.mkdir()
     shutil.copy(SAMPLES / sorted(os.listdir(SAMPLES))[0], one_digest)
     for twin in ("wh1", "wh2", "whX"):  # warehouses of all five samples
-        shutil.copytree(sample_settings.warehouse_dir, tmp_path / twin)
+        shutil.copytree(sample_settings.warehouse_dir, tmp_path / twin, symlinks=True)
     settings = Settings(tmp_path / pattern, one_digest, None)
     build_warehouse(settings)
     with connect_readonly(settings.layout.duckdb_path) as con:

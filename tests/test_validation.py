@@ -824,7 +824,7 @@ def test_a_cross_check_counts_every_orphan_and_shows_five(tmp_path, orphans, sho
 def _copy_warehouse(settings: Settings, tmp_path: Path) -> Settings:
     """A copy of a built warehouse: its files' signatures differ, so its tables are consolidated and checked anew."""
     target = tmp_path / "warehouse"
-    shutil.copytree(settings.warehouse_dir, target, ignore=shutil.ignore_patterns(".papertrends.lock"))
+    shutil.copytree(settings.warehouse_dir, target, ignore=shutil.ignore_patterns(".papertrends.lock"), symlinks=True)
     return Settings(target, SAMPLES, None)
 
 
