@@ -31,6 +31,7 @@ from pipeline.store.publish import (
     read_manifest,
     record_check,
     remove_unpublished_builds,
+    settle_published,
 )
 from pipeline.store.staging import ChangePlan, apply_changes, open_staging, plan_changes, read_staging, staged_files
 from pipeline.store.versions import parser_fingerprint
@@ -336,7 +337,8 @@ def publish(settings: Settings) -> bool:
             if check_publishable(layout, REQUIRED_CHECKS) != manifest:
                 raise UncheckedCandidates("refusing to publish: the candidates changed while trends.duckdb was built")
             move_into_place(layout, manifest)
-            moved = True
+            moved = True  # the tables are published: a failure from here on leaves trends.duckdb behind them
+            settle_published(layout)
     except Exception as error:
         if moved:
             raise PartialPublish(

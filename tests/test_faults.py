@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import pipeline.store.publish
 from assets.cli.build import build as cli_build
 from pipeline.build import PartialPublish, build_warehouse
 from pipeline.config import ConfigError, Settings
@@ -907,8 +908,9 @@ def test_papertrends_build_names_the_cause_when_writing_candidates_fails(good, c
 
 
 @pytest.fixture
-def trends_db_rename_fails(good, tmp_path):
-    """Renaming a new trends.duckdb into place fails (EIO): after the tables were renamed.
+def trends_db_rename_fails(good, tmp_path, request):
+    """A write fails (EIO) after the tables were published: renaming the new trends.duckdb
+    into place, or (param "sync after the switch") syncing the warehouse after parquet/ was switched.
 
     `previous_build` is the time trends.duckdb of A records.
     """
@@ -916,22 +918,33 @@ def trends_db_rename_fails(good, tmp_path):
     build_warehouse(settings)
     with duckdb.connect(str(settings.layout.duckdb_path), read_only=True) as con:
         (built_at,) = con.execute("SELECT built_at FROM build_info").fetchone()
-    original = os.replace
-
-    def replace(source, destination, **kwargs):
-        if Path(destination).name == "trends.duckdb":
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        return original(source, destination, **kwargs)
-
     patch = pytest.MonkeyPatch()
-    patch.setattr(os, "replace", replace)
+    if getattr(request, "param", None) == "sync after the switch":
+        sync = pipeline.store.publish.fsync_path
+
+        def fsync_path(path):
+            if path == settings.layout.root:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            sync(path)
+
+        patch.setattr(pipeline.store.publish, "fsync_path", fsync_path)
+    else:
+        original = os.replace
+
+        def replace(source, destination, **kwargs):
+            if Path(destination).name == "trends.duckdb":
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+            return original(source, destination, **kwargs)
+
+        patch.setattr(os, "replace", replace)
     settings_b = Settings(settings.warehouse_dir, good["B"].digests_dir, None)
     yield _Fault(settings_b, _published_files(settings.layout), patch, built_at.isoformat(timespec="seconds"))
     patch.undo()
 
 
 @pytest.mark.slow
-def test_a_failure_after_the_parquet_renames_says_what_was_published(good, trends_db_rename_fails):
+@pytest.mark.parametrize("trends_db_rename_fails", ["trends.duckdb not renamed", "sync after the switch"], indirect=True)
+def test_a_failure_after_the_parquet_switch_says_what_was_published(good, trends_db_rename_fails):
     fault = trends_db_rename_fails
     with pytest.raises(PartialPublish) as raised:
         build_warehouse(fault.settings)

@@ -136,6 +136,7 @@ def move_into_place(layout: Layout, manifest: Manifest) -> None:
     The candidate files and the record of what they were built from go into the new
     directory first; then parquet/, a symbolic link, is replaced by one to it. Readers,
     and a build killed at any point, see every table of one build, never some of each.
+    That rename is the last step: once this returns, the tables are published.
     """
     build_dir = layout.builds_dir / _now_compact()
     build_dir.mkdir(parents=True)
@@ -154,6 +155,11 @@ def move_into_place(layout: Layout, manifest: Manifest) -> None:
     write_text(build_dir / layout.published_record.name, json.dumps(record, indent=1, sort_keys=True))
     fsync_path(layout.builds_dir)
     _link_parquet_to(layout, build_dir)
+
+
+def settle_published(layout: Layout) -> None:
+    """After move_into_place: make the switch durable, and delete the directories of earlier builds."""
+    fsync_path(layout.root)
     remove_unpublished_builds(layout)
 
 
@@ -175,7 +181,6 @@ def _link_parquet_to(layout: Layout, build_dir: Path) -> None:
         os.replace(tmp, link)
     finally:
         tmp.unlink(missing_ok=True)
-    fsync_path(layout.root)
 
 
 def remove_unpublished_builds(layout: Layout) -> None:
