@@ -96,6 +96,35 @@ WARNING_SPECS = [
 ]
 
 
+def _evaluate(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    specs: list[dg.AssetCheckSpec],
+    severity: dg.AssetCheckSeverity,
+    reuse_passed: bool,
+) -> Iterator[dg.AssetCheckResult]:
+    """A result for each selected check; a check that cannot run is reported failed, and
+    its error raised after the others ran, so that every problem shows in one run."""
+    layout = warehouse.layout
+    errors: list[Exception] = []
+    for spec in specs:
+        if spec.key not in context.selected_asset_check_keys:
+            continue
+        # Tables unchanged since their last passing validation are not validated again.
+        result = last_result_if_current(layout, spec.name) if reuse_passed else None
+        reused = result is not None
+        try:
+            result = result or run_check(layout, spec.name)
+            passed, metadata = result.success, check_metadata(result, warehouse, reused)
+        except Exception as error:
+            errors.append(error)
+            context.log.error(f"{spec.name} could not run: {error!r}")
+            passed, metadata = False, {"error": dg.MetadataValue.text(f"could not run: {error!r}")}
+        yield dg.AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, passed=passed, severity=severity, metadata=metadata)
+    if errors:
+        raise errors[0]
+
+
 @dg.multi_asset_check(
     specs=CHECK_SPECS,
     can_subset=True,
@@ -103,30 +132,7 @@ WARNING_SPECS = [
     description="The blocking checks of the tables: one Great Expectations suite each, and the checks across tables.",
 )
 def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
-    layout = warehouse.layout
-    errors: list[Exception] = []
-    for spec in CHECK_SPECS:
-        if spec.key not in context.selected_asset_check_keys:
-            continue
-        # Tables unchanged since their last passing validation are not validated again.
-        result = last_result_if_current(layout, spec.name)
-        reused = result is not None
-        try:
-            result = result or run_check(layout, spec.name)
-            passed, metadata = result.success, check_metadata(result, warehouse, reused)
-        except Exception as error:  # reported as this check's failure; raised after the others ran
-            errors.append(error)
-            context.log.error(f"{spec.name} could not run: {error!r}")
-            passed, metadata = False, {"error": dg.MetadataValue.text(f"could not run: {error!r}")}
-        yield dg.AssetCheckResult(
-            asset_key=spec.asset_key,
-            check_name=spec.name,
-            passed=passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata=metadata,
-        )
-    if errors:
-        raise errors[0]
+    yield from _evaluate(context, warehouse, CHECK_SPECS, dg.AssetCheckSeverity.ERROR, reuse_passed=True)
 
 
 @dg.multi_asset_check(
@@ -136,14 +142,4 @@ def table_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
     description="Checks that warn: titles that look like markup, cards naming another arXiv id than their paper's.",
 )
 def table_warnings(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
-    for spec in WARNING_SPECS:
-        if spec.key not in context.selected_asset_check_keys:
-            continue
-        result = run_check(warehouse.layout, spec.name)
-        yield dg.AssetCheckResult(
-            asset_key=spec.asset_key,
-            check_name=spec.name,
-            passed=result.success,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata=check_metadata(result, warehouse, reused=False),
-        )
+    yield from _evaluate(context, warehouse, WARNING_SPECS, dg.AssetCheckSeverity.WARN, reuse_passed=False)

@@ -992,6 +992,28 @@ def test_a_check_that_cannot_run_fails_after_the_others_report(dagster_warehouse
     assert not approval_path(layout, "papers_expectations").exists()
 
 
+def test_a_warning_that_cannot_run_is_reported_after_the_other_warnings_and_blocks_nothing(dagster_warehouse, tmp_path, monkeypatch):
+    import pipeline.build
+
+    settings = _copy_warehouse(dagster_warehouse[0], tmp_path)
+    broken, working = "markup_titles", "arxiv_id_conflicts"
+    original = pipeline.build.run_warning_check
+
+    def run_warning(check, files):
+        if check == broken:
+            raise RuntimeError("this warning cannot run")
+        return original(check, files)
+
+    monkeypatch.setattr(pipeline.build, "run_warning_check", run_warning)
+    result = _materialize(settings)
+    assert not result.success
+    warnings = {e.check_name: e for e in result.get_asset_check_evaluations() if e.check_name in (broken, working)}
+    assert {name: evaluation.passed for name, evaluation in warnings.items()} == {broken: False, working: True}
+    assert warnings[broken].metadata["error"].value == "could not run: RuntimeError('this warning cannot run')"
+    assert "this warning cannot run" in _step_failure(result)
+    assert {"trends_duckdb", "trend_report"} <= _materialized(result)  # a warning never holds the tables back
+
+
 # --- Data Docs -----------------------------------------------------------------------------------
 
 
