@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 
@@ -265,40 +264,3 @@ def test_a_nothing_new_build_removes_candidates_of_another_staging(tmp_path, dig
     assert not manifest.exists()
     assert [row["source_name"] for row in rows(settings.layout, "digests")] == ["first.txt"]
 
-
-def test_a_publish_switches_parquet_in_one_rename_and_parquet_is_never_missing(tmp_path, digests_dir, monkeypatch):
-    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
-    settings, _ = _build(tmp_path, digests_dir)
-    layout = settings.layout
-    first_build = os.readlink(layout.parquet_dir)
-    (digests_dir / "c.txt").write_text(render("Mar 13", SECOND))
-    renames = []
-    original = os.replace
-
-    def replace(source, destination, **kwargs):
-        assert layout.parquet_dir.is_dir(), "parquet/ missing while publishing"
-        if layout.parquet_dir in (Path(source), Path(destination)):
-            renames.append((Path(source), Path(destination)))
-        return original(source, destination, **kwargs)
-
-    monkeypatch.setattr(os, "replace", replace)
-    assert build_warehouse(settings).published
-    [(source, destination)] = renames  # the link replaced, never moved aside first
-    assert destination == layout.parquet_dir and source.parent == layout.root and source.name.startswith(".parquet.")
-    assert os.readlink(layout.parquet_dir) != first_build
-    assert os.listdir(layout.builds_dir) == [os.path.basename(os.readlink(layout.parquet_dir))]
-    assert {row["title"] for row in rows(layout, "papers")} == {"Paper One", "Paper Two", "Paper Three"}
-
-
-def test_a_build_that_only_rebuilds_trends_db_deletes_the_tables_a_killed_publish_left(tmp_path, digests_dir):
-    # A publish killed after switching parquet/ leaves the previous build's directory and the old trends.duckdb.
-    (digests_dir / "a.txt").write_text(render("Mar 12", FIRST))
-    settings, _ = _build(tmp_path, digests_dir)
-    layout = settings.layout
-    left = layout.builds_dir / "20260101T000000000000Z"
-    (left / "papers").mkdir(parents=True)
-    (left / "papers" / "2026-01.parquet").write_bytes(b"left by a killed publish")
-    layout.duckdb_path.unlink()
-    assert build_warehouse(settings).published
-    assert os.listdir(layout.builds_dir) == [os.path.basename(os.readlink(layout.parquet_dir))]
-    assert layout.duckdb_path.is_file()

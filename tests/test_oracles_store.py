@@ -37,13 +37,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.build import REQUIRED_CHECKS, consolidate_tables, publish, run_check
+from pipeline.build import REQUIRED_CHECKS, build_warehouse, consolidate_tables, publish, run_check
 from pipeline.config import Settings
 from pipeline.store.publish import UncheckedCandidates, check_publishable, read_manifest, record_check
 from pipeline.validate.cross_checks import run_cross_checks, run_warning_check
 from pipeline.validate.results import CheckResult
 from pipeline.validate.suites import validate_table_files
-from tests.helpers import SAMPLE_TABLE_FILES, SAMPLES
+from tests.helpers import SAMPLE_TABLE_FILES, SAMPLES, abstract, render
 from tests.rule_texts import CROSS_RULE_TEXTS, REQUIRED_CHECK_NAMES, RULE_TEXTS
 
 # =================================================================================================
@@ -1121,3 +1121,123 @@ def test_a_check_approves_the_manifest_it_validated_not_one_written_while_it_ran
     assert not (candidates / "approvals" / "papers_expectations.json").exists()
     with pytest.raises(UncheckedCandidates, match="papers_expectations"):
         check_publishable(approved.layout, REQUIRED_CHECKS)
+
+
+# --- publishing: a directory per build, parquet/ switched to it in one rename ---------------------
+
+
+def _one_digest_warehouse(tmp_path) -> Settings:
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
+    return Settings(tmp_path / "warehouse", digests, None)
+
+
+def _kept_builds(settings: Settings) -> list[str]:
+    return sorted(os.listdir(settings.layout.builds_dir))
+
+
+def _linked_build(settings: Settings) -> str:
+    target = os.readlink(settings.layout.parquet_dir)
+    assert target.startswith("parquet-builds/") and target.count("/") == 1  # relative: the warehouse can move
+    return target.removeprefix("parquet-builds/")
+
+
+def _titles(settings: Settings) -> list[str]:
+    return sorted(pq.read_table(settings.layout.parquet_dir / "papers").column("title").to_pylist())
+
+
+def test_a_publish_switches_parquet_in_one_rename_and_parquet_is_never_missing(tmp_path, monkeypatch):
+    settings = _one_digest_warehouse(tmp_path)
+    layout = settings.layout
+    build_warehouse(settings)
+    first = _linked_build(settings)
+    (settings.digests_dir / "b.txt").write_text(render("Mar 13", [("B Paper", abstract("b"))]))
+    renames = []
+    original = os.replace
+
+    def replace(source, destination, **kwargs):
+        assert layout.parquet_dir.is_dir(), "parquet/ missing while publishing"
+        if layout.parquet_dir in (Path(source), Path(destination)):
+            renames.append((Path(source), Path(destination)))
+        return original(source, destination, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert build_warehouse(settings).published
+    [(source, destination)] = renames  # the link replaced, never moved aside first
+    assert destination == layout.parquet_dir and source.parent == layout.root and source.name.startswith(".parquet.")
+    assert _linked_build(settings) != first and _kept_builds(settings) == [_linked_build(settings)]
+    assert _titles(settings) == ["A Paper", "B Paper"]
+    record = json.loads((layout.builds_dir / _linked_build(settings) / "published.json").read_text())
+    assert record["rows"]["papers"] == 2 and sorted(record["files"]["papers"]) == ["2026-03.parquet"]
+
+
+def test_a_rebuild_of_trends_db_alone_deletes_what_a_killed_publish_left_but_not_through_links(tmp_path):
+    # A publish killed after switching parquet/ leaves the previous directory, and trends.duckdb of before.
+    settings = _one_digest_warehouse(tmp_path)
+    layout = settings.layout
+    build_warehouse(settings)
+    current = _linked_build(settings)
+    left = layout.builds_dir / "20260101T000000000000Z"
+    (left / "papers").mkdir(parents=True)
+    (left / "papers" / "2026-01.parquet").write_bytes(b"left by a killed publish")
+    (layout.builds_dir / "stray-file").write_text("x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep me")
+    (layout.builds_dir / "stray-link").symlink_to(outside)
+    layout.duckdb_path.unlink()
+    assert build_warehouse(settings).published
+    assert _kept_builds(settings) == [current] and _linked_build(settings) == current
+    assert os.listdir(outside) == ["keep.txt"] and layout.duckdb_path.is_file()
+
+
+def test_a_first_publish_killed_before_the_link_existed_is_finished_by_the_next_build(tmp_path):
+    settings = _one_digest_warehouse(tmp_path)
+    (settings.layout.builds_dir / "20260101T000000000000Z" / "papers").mkdir(parents=True)  # no parquet/ yet
+    assert build_warehouse(settings).published
+    assert _kept_builds(settings) == [_linked_build(settings)] and _titles(settings) == ["A Paper"]
+
+
+def test_a_directory_that_cannot_be_deleted_is_left_for_the_next_publish(tmp_path, monkeypatch):
+    settings = _one_digest_warehouse(tmp_path)
+    build_warehouse(settings)
+    first = _linked_build(settings)
+    (settings.digests_dir / "b.txt").write_text(render("Mar 13", [("B Paper", abstract("b"))]))
+    original = os.rmdir
+
+    def rmdir(path, *args, **kwargs):
+        if Path(path).name == first:  # the directory itself; what it held is deleted
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    assert build_warehouse(settings).published  # the tables are published all the same
+    assert _kept_builds(settings) == sorted([first, _linked_build(settings)]) and _titles(settings) == ["A Paper", "B Paper"]
+    monkeypatch.setattr(os, "rmdir", original)
+    (settings.digests_dir / "c.txt").write_text(render("Mar 14", [("C Paper", abstract("c"))]))
+    assert build_warehouse(settings).published
+    assert _kept_builds(settings) == [_linked_build(settings)]
+
+
+def test_a_parquet_link_made_by_hand_is_replaced_by_the_builds_own_and_its_target_untouched(tmp_path):
+    settings = _one_digest_warehouse(tmp_path)
+    outside = tmp_path / "outside"
+    (outside / "papers").mkdir(parents=True)
+    (outside / "papers" / "keep.parquet").write_text("keep me")
+    settings.warehouse_dir.mkdir()
+    settings.layout.parquet_dir.symlink_to(outside)
+    assert build_warehouse(settings).published
+    assert os.listdir(outside / "papers") == ["keep.parquet"] and (outside / "papers" / "keep.parquet").read_text() == "keep me"
+    assert _kept_builds(settings) == [_linked_build(settings)] and _titles(settings) == ["A Paper"]
+
+
+def test_a_warehouse_whose_parquet_is_a_directory_gets_the_link_and_loses_the_old_files(tmp_path):
+    # An earlier version published into parquet/ itself: the first publish moves it aside, then deletes it.
+    settings = _one_digest_warehouse(tmp_path)
+    old = settings.layout.parquet_dir / "papers"
+    old.mkdir(parents=True)
+    (old / "2020-01.parquet").write_text("a file of the earlier layout")
+    assert build_warehouse(settings).published
+    assert _kept_builds(settings) == [_linked_build(settings)]
+    assert os.listdir(settings.layout.parquet_dir / "papers") == ["2026-03.parquet"] and _titles(settings) == ["A Paper"]

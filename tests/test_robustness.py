@@ -5,7 +5,6 @@ import socket
 import stat
 import string
 
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,39 +180,6 @@ def test_a_symbolic_link_in_the_warehouse_is_refused_and_its_target_untouched(tm
     with pytest.raises(ConfigError, match="is a symbolic link"):
         build_warehouse(Settings(tmp_path / "warehouse", digests))
     assert sorted(os.listdir(outside)) == ["keep.txt"] and (outside / "keep.txt").read_text() == "keep me"
-
-
-def test_a_parquet_link_made_by_hand_is_replaced_by_the_builds_own_and_its_target_untouched(tmp_path):
-    # parquet/ is the build's own link, replaced whole at each publish: never written through.
-    digests = tmp_path / "raw"
-    digests.mkdir()
-    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
-    outside = tmp_path / "outside"
-    (outside / "papers").mkdir(parents=True)
-    (outside / "papers" / "keep.parquet").write_text("keep me")
-    warehouse = tmp_path / "warehouse"
-    warehouse.mkdir()
-    (warehouse / "parquet").symlink_to(outside)
-    assert build_warehouse(Settings(warehouse, digests)).published
-    assert sorted(os.listdir(outside / "papers")) == ["keep.parquet"] and (outside / "papers" / "keep.parquet").read_text() == "keep me"
-    (build,) = os.listdir(warehouse / "parquet-builds")
-    assert os.readlink(warehouse / "parquet") == f"parquet-builds/{build}"
-    assert pq.read_table(warehouse / "parquet" / "papers").column("title").to_pylist() == ["A Paper"]
-
-
-def test_a_warehouse_whose_parquet_is_a_directory_gets_the_link_and_loses_the_old_files(tmp_path):
-    # An earlier version published into parquet/ itself: the first publish moves it aside, then removes it.
-    digests = tmp_path / "raw"
-    digests.mkdir()
-    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
-    warehouse = tmp_path / "warehouse"
-    (warehouse / "parquet" / "papers").mkdir(parents=True)
-    (warehouse / "parquet" / "papers" / "2020-01.parquet").write_text("a file of the earlier layout")
-    assert build_warehouse(Settings(warehouse, digests)).published
-    assert (warehouse / "parquet").is_symlink()
-    assert [path.name for path in (warehouse / "parquet" / "papers").iterdir()] == ["2026-03.parquet"]
-    assert len(os.listdir(warehouse / "parquet-builds")) == 1
-    assert pq.read_table(warehouse / "parquet" / "papers").column("title").to_pylist() == ["A Paper"]
 
 
 @pytest.mark.parametrize("layout", ["warehouse inside digests", "digests inside parquet", "same directory"])

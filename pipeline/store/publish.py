@@ -189,12 +189,17 @@ def remove_unpublished_builds(layout: Layout) -> None:
         return
     current = layout.root / os.readlink(layout.parquet_dir) if layout.parquet_dir.is_symlink() else None
     for entry in layout.builds_dir.iterdir():
-        if entry == current:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
+        if entry != current:
+            _remove(entry)
+
+
+def _remove(entry: Path) -> None:
+    """A directory with all it holds; a link itself, never its target. One that cannot be
+    deleted (after parquet/ was switched: the tables are published) waits for the next publish."""
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
