@@ -58,6 +58,9 @@ _NO_RECURSION = "equivalent: unreachable; _too_deep refuses anything nested deep
 _HINTS_ONLY_SPEED = "equivalent: the link hints only spare a search (Entries.add finds the links itself when none are given, and reading each block on its own gives the same links)"
 _SQL_CASE = "equivalent: DuckDB reads SQL keywords, unquoted table, column and view names (views registered from Python too) and $parameter names whatever their case"
 _JSON_LAYOUT = "harmless: the file is read back only with json.loads, whatever its indentation and key order"
+_ASIDE_NAME = "equivalent: the name a parquet/ directory of the earlier layout is moved aside to; that directory is deleted right after the switch, whatever its name"
+_BUILD_DIR_NAME = "harmless: a build's directory only has to have a new name (readers go through the parquet link); this one still holds the time to the microsecond"
+_UNDER_THE_LOCK = "equivalent: nothing else deletes in parquet-builds/ while the build holds the warehouse lock, so the entry just listed is there to unlink"
 _FIRST_RUN = "equivalent: the part a run starts with is read only while rows are pending, and the first rows set it before any are pending"
 _INT64_FOR_SPEED = "harmless: int32 columns stay int32; GX then compares them with their bounds value by value instead of vectorized, with the same results (the step is for speed)"
 _DATA_SOURCE_NAME = "equivalent: the name of the one data source of an ephemeral GX context that lives for one validation; no result or page shows it"
@@ -205,12 +208,19 @@ SURVIVOR_REASONS: dict[str, str] = {
     "pipeline.store.consolidate.x__runs_by_part__mutmut_18": _ONE_VALUE_PER_RUN_END,
     # pipeline/store/publish.py
     "pipeline.store.publish.x__part_file__mutmut_7": "equivalent: the message is never shown; read_manifest turns any error in the manifest into no manifest, and publishing says so",
+    "pipeline.store.publish.x_move_into_place__mutmut_32": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_33": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_35": _JSON_LAYOUT,
     "pipeline.store.publish.x_move_into_place__mutmut_36": _JSON_LAYOUT,
     "pipeline.store.publish.x_move_into_place__mutmut_37": _JSON_LAYOUT,
-    "pipeline.store.publish.x_move_into_place__mutmut_39": _JSON_LAYOUT,
-    "pipeline.store.publish.x_move_into_place__mutmut_40": _JSON_LAYOUT,
-    "pipeline.store.publish.x_move_into_place__mutmut_41": _JSON_LAYOUT,
-    "pipeline.store.publish.x_move_into_place__mutmut_42": _JSON_LAYOUT,
+    "pipeline.store.publish.x_move_into_place__mutmut_38": _JSON_LAYOUT,
+    "pipeline.store.publish.x__link_parquet_to__mutmut_9": _ASIDE_NAME,
+    "pipeline.store.publish.x__link_parquet_to__mutmut_10": _ASIDE_NAME,
+    "pipeline.store.publish.x__now_compact__mutmut_2": _BUILD_DIR_NAME,
+    "pipeline.store.publish.x__now_compact__mutmut_3": _BUILD_DIR_NAME,
+    "pipeline.store.publish.x__now_compact__mutmut_4": _BUILD_DIR_NAME,
+    "pipeline.store.publish.x__remove__mutmut_8": _UNDER_THE_LOCK,
+    "pipeline.store.publish.x__remove__mutmut_9": _UNDER_THE_LOCK,
     "pipeline.store.publish.x_record_check__mutmut_26": _JSON_LAYOUT,
     "pipeline.store.publish.x_record_check__mutmut_28": _JSON_LAYOUT,
     "pipeline.store.publish.x_record_check__mutmut_29": _JSON_LAYOUT,
