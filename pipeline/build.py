@@ -72,7 +72,8 @@ def check_settings(settings: Settings) -> None:
         # DuckDB reads a '?' in a database path as the start of connection options.
         raise ConfigError(f"the warehouse path may not contain '?' (DuckDB cannot open a file there): {warehouse}")
     # warehouse/raw is the default digests directory: only the generated directories may not hold digests.
-    for generated in Layout(warehouse).written_dirs + [Layout(warehouse).dagster_home]:
+    layout = Layout(warehouse)
+    for generated in [*layout.written_dirs, *layout.replaced_in_root, layout.dagster_home]:
         if _is_inside(digests_dir, generated):
             raise ConfigError(f"the digests directory is inside the warehouse's generated files: {digests_dir}")
     if _is_inside(warehouse, digests_dir):
@@ -83,7 +84,7 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(f"cannot create the warehouse directory {warehouse}: {error.strerror}") from None
     if not os.access(warehouse, os.W_OK | os.X_OK):
         raise ConfigError(f"the warehouse directory is not writable: {warehouse}")
-    refuse_links(Layout(warehouse))
+    refuse_links(layout)
 
 
 def refuse_links(layout: Layout) -> None:

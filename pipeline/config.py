@@ -123,7 +123,7 @@ class Layout:
     @property
     def written_dirs(self) -> list[Path]:
         """The directories a build writes into (never the digests directory)."""
-        return [self.parquet_dir, self.builds_dir, self.staging_dir, self.validation_dir, self.report_dir]
+        return [self.builds_dir, self.staging_dir, self.validation_dir, self.report_dir]
 
 
 @dataclass(frozen=True)
