@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from pipeline.read.decoding import sha256_hex
 from pipeline.read.reader import ParsedDigest, parse_digest
-from pipeline.schemas import UTC_TIMESTAMP
+from pipeline.schemas import LINK_STRUCT, UTC_TIMESTAMP
 from pipeline.store.digest_files import ListedFile, read_digest_bytes
 
 # Below this many files a pool of processes costs more than it saves.
@@ -70,16 +70,12 @@ STAGED_ENTRY_SCHEMA = pa.schema(
         ("stars", pa.int64()),
     ]
 )
+# A link's own fields are those of a published link (the appearances' links column).
 STAGED_LINK_SCHEMA = pa.schema(
     [
         ("source_name", pa.string()),
         ("position", pa.int32()),
-        ("url", pa.string()),
-        ("raw_url", pa.string()),
-        ("host", pa.string()),
-        ("kind", pa.string()),
-        ("owner", pa.string()),
-        ("repo", pa.string()),
+        *LINK_STRUCT.fields,
         ("source", pa.string()),  # abstract, or card
     ]
 )
