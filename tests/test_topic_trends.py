@@ -382,3 +382,35 @@ def test_min_lift_and_min_papers_bounds_of_falling_terms(bounds):
     assert terms(falling) == _ordered(kept, lambda b, w: (w - b, Fraction(w, b)))
     at = next(row for row in falling if row["term"] == "fall at")
     assert at["lift"] == pytest.approx(1 / float(MIN_LIFT))
+
+
+# --- the report's terms: each topic once ------------------------------------------------
+#
+# The report's window is the last 28 days of data, Mar 3 .. Mar 30, its baseline Feb 3 ..
+# Mar 2. w1..w3 (Mar 30) carry "quantum origami" and both its words; b1..b3 (Mar 2) carry
+# "filler" alone. o1, listed on Jan 5, before both periods, carries "origami" alone: over
+# all days "origami" has a paper "quantum origami" lacks, but not in the days compared.
+EACH_TOPIC_ONCE = {
+    "o1": (dt.date(2026, 1, 5), ["origami"]),
+    **{f"b{index}": (_march(2), ["filler"]) for index in (1, 2, 3)},
+    **{f"w{index}": (_march(30), ["quantum origami", "quantum", "origami"]) for index in (1, 2, 3)},
+}
+
+
+def test_the_report_hides_a_term_with_the_papers_of_a_longer_one_in_the_days_it_compares():
+    from pipeline.report.data import load_topics
+
+    papers, recurrence, paper_terms = [], [], []
+    for paper, (day, paper_term_list) in EACH_TOPIC_ONCE.items():
+        papers.append((paper, f"Paper {paper}", "An abstract.", None, day, day, None, None))
+        recurrence += recurrence_rows(paper, f"Paper {paper}", [day])
+        paper_terms += [(paper, term, False) for term in paper_term_list]
+    con = load(papers, recurrence, paper_terms)
+    try:
+        topics = load_topics(con)
+    finally:
+        con.close()
+    assert (topics.start_day, topics.end_day, topics.baseline_papers) == (_march(3), _march(30), 3)
+    assert terms(topics.new) == ["quantum origami"]
+    assert terms(topics.rising) == []
+    assert terms(topics.fading) == ["filler"]

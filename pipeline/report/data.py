@@ -103,7 +103,11 @@ SELECT w.start_day, w.end_day, (
 ) AS baseline_papers
 FROM w
 """
-_TERM_PAPERS_SQL = "SELECT paper_id, term FROM paper_terms WHERE list_contains($terms, term)"
+# The terms' papers listed in the days the report compares (the period and the days before it).
+_TERM_PAPERS_SQL = """
+SELECT DISTINCT paper_id, term FROM term_paper_days
+WHERE list_contains($terms, term) AND day BETWEEN $start AND $end
+"""
 # A term's papers listed in the period (the window, or for a fading term the days before
 # it), the most recently listed first.
 _EXAMPLES_SQL = """
@@ -118,14 +122,19 @@ LIMIT $n
 _HISTORY_SQL = "SELECT * FROM term_history($term) WHERE week > CAST($end AS DATE) - CAST($days AS INTEGER) ORDER BY week"
 
 
-def _shown(con, ranked: list[dict]) -> list[dict]:
-    """The ranked terms without those subsumed by a longer one of the list (the same papers): each topic once."""
+def _shown(con, ranked: list[dict], start: dt.date, end: dt.date) -> list[dict]:
+    """The ranked terms without those subsumed by a longer one of the list: each topic once.
+
+    Subsumed over the papers listed from start to end: two terms of the same papers there
+    show the same figures, whatever papers they had on other days.
+    """
     import polars as pl  # here, not at import: see pipeline.store.consolidate
 
     from pipeline.topics.terms import subsumed_terms
 
     terms = [row["term"] for row in ranked]
-    pairs = pl.DataFrame(con.sql(_TERM_PAPERS_SQL, params={"terms": terms}).to_arrow_table())
+    parameters = {"terms": terms, "start": start, "end": end}
+    pairs = pl.DataFrame(con.sql(_TERM_PAPERS_SQL, params=parameters).to_arrow_table())
     hidden = set(subsumed_terms(pairs)["term"].to_list())
     return [row for row in ranked if row["term"] not in hidden]
 
@@ -149,9 +158,10 @@ def load_topics(con, top: int = TOP) -> Topics:
     if start_day is None or end_day is None or baseline_papers == 0:
         return Topics(start_day, end_day, baseline_papers)
     window = {"start": start_day, "end": end_day, "n": _RANKED_TERMS}
-    rising = _shown(con, _dicts(con.execute("SELECT * FROM rising_terms($start, $end, $n)", window)))
-    fading = _shown(con, _dicts(con.execute("SELECT * FROM falling_terms($start, $end, $n)", window)))
     baseline_start = start_day - (end_day - start_day + dt.timedelta(days=1))  # as many days, just before
+    # Hidden: terms subsumed over the papers of both periods, those the rows count.
+    rising = _shown(con, _dicts(con.execute("SELECT * FROM rising_terms($start, $end, $n)", window)), baseline_start, end_day)
+    fading = _shown(con, _dicts(con.execute("SELECT * FROM falling_terms($start, $end, $n)", window)), baseline_start, end_day)
     topics = Topics(
         start_day,
         end_day,
