@@ -90,7 +90,7 @@ def text_terms(text: str) -> set[str]:
         if (
             not _WORD_START.match(piece)
             or len(piece) < MIN_WORD_CHARS
-            or not _LETTER.search(piece)
+            or not _LETTER.search(word)
             or piece in STOP_WORDS
             or word in STOP_WORDS
         ):

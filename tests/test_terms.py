@@ -178,6 +178,9 @@ def test_words_without_a_letter_are_dropped():
     assert terms_of("graph 2024 model") == {"graph", "model"}
     assert terms_of("3-4 ٢٠٢٤ ⅫⅫⅫ ²³⁴") == set()  # digits of other scripts, roman numerals
     assert terms_of("100k 3-d") == {"100k", "3-d", "100k 3-d"}  # one letter is enough
+    # Checked once folded: a plural of a number is a number.
+    assert terms_of("graph 1990s model 3-4s") == {"graph", "model"}
+    assert terms_of("2020ies") == {"2020y"}  # folded to a letter
 
 
 def test_stop_words_and_their_plurals_are_dropped():
@@ -357,7 +360,7 @@ def test_subsumed_terms_of_nothing():
 _FRAGMENTS = [
     "Graph", "neural", "Networks", "studies", "classes", "boxes", "the", "and", "of", "models",
     "state-of-the-art", "pre-training", "λ-calculus", "ÉTUDE", "e\u0301tude", "naïve", "ΟΔΟΣ", "日本語", "テキスト",
-    "2024", "3-4", "x2", "ab", "gpt-4", "don't", "model’s", "--", "-", ",", ".", ";", "(", ")", "_", "—",
+    "2024", "3-4", "1990s", "3-4s", "x2", "ab", "gpt-4", "don't", "model’s", "--", "-", ",", ".", ";", "(", ")", "_", "—",
     "$x^2$", "$$\\sum_i x_i$$", "$", "\\emph{bold}", "\\tau", "\\cite{a}{b}", "[link text](https://x.org/a)",
     "https://github.com/a/b", "www.x.org/y", "github.com/a/b", "x.github.io", "data.company", "site.com\u0301",
     "ve.com", "_x.io", "-lab.org", '\\"o', "\\'{e}", '\\"{\\i}', "\\=", "\u2028", "\r", "\x85", "Ⅻx.com", "\u200dx.com", "llm-s",

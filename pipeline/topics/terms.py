@@ -33,7 +33,8 @@ characters are Unicode code points, so a letter with a separate combining accent
    character except a space or a tab is a break: punctuation, symbols, `_`, apostrophes,
    line breaks, other dashes, a hyphen not between two word characters.
 4. A word is dropped when it has fewer than 3 characters (hyphens included, before
-   folding), has no letter (a number such as `2024` or `3-4`), or is a stop word: the
+   folding), has no letter once folded (rule 5: a number such as `2024` or `3-4`, or
+   the `1990` of `1990s`), or is a stop word: the
    word itself or its folded form (rule 5) is in `STOP_WORDS` (common English words and
    contractions, plus paper boilerplate), so `results` goes with `result`.
 5. Plural folding of each kept word, the first rule that applies (length in characters,
@@ -142,11 +143,11 @@ def clean_text(text: pl.Expr) -> pl.Expr:
 
 
 def _is_kept(piece: pl.Expr, word: pl.Expr) -> pl.Expr:
-    """Rule 4: the piece is a word, long enough, with a letter, and neither it nor its folded form a stop word."""
+    """Rule 4: the piece is a word, long enough, its folded form has a letter, and neither is a stop word."""
     return (
         piece.str.contains(rf"^[{_WORD_CHARS}]")
         & (piece.str.len_chars() >= MIN_WORD_CHARS)
-        & piece.str.contains(r"\p{L}")
+        & word.str.contains(r"\p{L}")
         & ~piece.is_in(STOP_WORDS)
         & ~word.is_in(STOP_WORDS)
     )
