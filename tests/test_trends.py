@@ -263,3 +263,5 @@ def test_a_paper_first_shown_by_a_weekly_capture_is_new_on_its_first_daily_listi
     assert [tuple(row.values()) for row in days] == [(MAR[4], 2, 2, 0)]
     recurrence = query(settings, "SELECT title, first_seen FROM paper_recurrence ORDER BY title")
     assert [tuple(row.values()) for row in recurrence] == [(alpha, MAR[4]), (beta, MAR[4])]
+    rising = query(settings, "SELECT title, first_seen FROM rising('2026-03-01', '2026-03-03', '2026-03-04', '2026-03-04', 10) ORDER BY title")
+    assert [tuple(row.values()) for row in rising] == [(alpha, MAR[4]), (beta, MAR[4])]

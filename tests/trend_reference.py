@@ -212,7 +212,7 @@ def expected_rising(t: Tables, window_a: tuple, window_b: tuple, n: int) -> list
                     "rise": rise,
                     "appearances_a": len(days_a),
                     "appearances_b": len(days_b),
-                    "first_seen": t.papers[paper]["first_seen_date"],
+                    "first_seen": t.days_of()[paper][0],  # in the daily listings
                 }
             )
     changes.sort(key=lambda row: (-row["rise"], -row["days_b"], -row["appearances_b"], row["paper_id"]))

@@ -238,15 +238,15 @@ TREND_MACROS: dict[str, tuple[tuple[str, ...], str]] = {
         SELECT
             row_number() OVER (ORDER BY c.rise DESC, c.days_b DESC, c.appearances_b DESC, c.paper_id) AS rank,
             c.paper_id,
-            p.title,
+            r.title,
             c.days_a,
             c.days_b,
             c.rise,
             c.appearances_a,
             c.appearances_b,
-            p.first_seen_date AS first_seen
+            r.first_seen  -- in the daily listings, as every trend counts
         FROM changes c
-        JOIN papers p USING (paper_id)
+        JOIN paper_recurrence r USING (paper_id)
         WHERE c.rise > 0
         ORDER BY rank
         LIMIT n
