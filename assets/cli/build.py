@@ -26,7 +26,9 @@ from pipeline.store.publish import published_record
 
 # Less free space than this under the warehouse: a failure is reported as a full disk.
 _FULL_DISK_BYTES = 1 << 20
-_QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The command prints its own one-line outcome; Dagster's console log (its step failures
+# come with stack traces) stays in the run's event log, which `papertrends ui` shows.
+_QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def innermost(error: BaseException) -> str:
@@ -249,10 +251,13 @@ def _interrupted(result) -> bool:
 
 
 def _failure_message(result) -> str | None:
-    """First line of the first step failure's error (its root cause where Dagster has it)."""
+    """First line of the first step failure's error (its root cause where Dagster has it);
+    none for failed blocking checks, which the message names."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
+            if error.cls_name == "DagsterAssetCheckFailedError":
+                return None
             while error.cause:
                 error = error.cause
             lines = error.message.strip().splitlines()
