@@ -48,8 +48,8 @@ FROM rising_terms($start, $end, 10)
             metadata={"dagster/column_schema": schema_of(TERM_TRENDS_COLUMNS)},
         ),
     ],
-    # Either may be selected alone: one step publishes trends.duckdb, which holds both.
-    can_subset=True,
+    # Not subsettable: the step writes trends.duckdb, which holds both, so both are
+    # recorded at once (the UI selects the two together).
 )
 def trends_duckdb(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     layout = warehouse.layout
@@ -75,24 +75,21 @@ def trends_duckdb(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         term_rows = scalar(con, "SELECT count(*) FROM term_trends")
         terms = scalar(con, "SELECT count(DISTINCT term) FROM term_trends")
     contents = pa.Table.from_pylist(counts)
-    selected = {key.to_user_string() for key in context.selected_asset_keys}
-    if "trends_duckdb" in selected:
-        yield dg.MaterializeResult(
-            asset_key="trends_duckdb",
-            metadata={
-                "path": dg.MetadataValue.path(str(layout.duckdb_path)),
-                "contents": dg.MetadataValue.md(markdown_preview(contents, rows=contents.num_rows)),
-                "daily_summary": dg.MetadataValue.md(markdown_preview(summary, rows=summary.num_rows)),
-                "days": summary.num_rows,
-                "dagster/row_count": summary.num_rows,
-            },
-        )
-    if "term_trends" in selected:
-        yield dg.MaterializeResult(
-            asset_key="term_trends",
-            metadata={
-                "dagster/row_count": term_rows,
-                "terms": terms,
-                "rising_terms": dg.MetadataValue.md(markdown_preview(rising, rows=rising.num_rows)),
-            },
-        )
+    yield dg.MaterializeResult(
+        asset_key="trends_duckdb",
+        metadata={
+            "path": dg.MetadataValue.path(str(layout.duckdb_path)),
+            "contents": dg.MetadataValue.md(markdown_preview(contents, rows=contents.num_rows)),
+            "daily_summary": dg.MetadataValue.md(markdown_preview(summary, rows=summary.num_rows)),
+            "days": summary.num_rows,
+            "dagster/row_count": summary.num_rows,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="term_trends",
+        metadata={
+            "dagster/row_count": term_rows,
+            "terms": terms,
+            "rising_terms": dg.MetadataValue.md(markdown_preview(rising, rows=rising.num_rows)),
+        },
+    )

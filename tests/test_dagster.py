@@ -297,6 +297,19 @@ def test_definitions_use_the_warehouse_locked_executor(tmp_path):
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSET_KEYS
 
 
+def test_trends_duckdb_and_term_trends_are_materialized_together(tmp_path):
+    # One step writes trends.duckdb, which holds both: selecting one alone would leave the
+    # other's recorded metadata stale, so Dagster refuses it before any run.
+    settings = Settings(tmp_path / "warehouse", tmp_path / "raw")
+    resources = {"warehouse": WarehouseResource.from_settings(settings)}
+    for alone in ("trends_duckdb", "term_trends"):
+        with pytest.raises(dg.DagsterInvalidDefinitionError) as raised:
+            dg.materialize([*ASSETS, *CHECKS], selection=[alone], resources=resources, instance=dg.DagsterInstance.ephemeral())
+        assert isinstance(raised.value.__cause__, dg.DagsterInvalidSubsetError)
+        assert "does not support subsetting" in str(raised.value.__cause__)
+    assert not (tmp_path / "warehouse").exists()
+
+
 @pytest.mark.slow
 def test_dagster_definitions_validate(tmp_path):
     raw = tmp_path / "raw"

@@ -927,7 +927,9 @@ def test_a_second_run_with_nothing_new_reuses_the_passing_results(dagster_wareho
 
 
 CONSOLIDATE_ONLY = dg.AssetSelection.assets("staged_digests", *TABLES).without_checks()
-CHECKS_AND_PUBLISH = dg.AssetSelection.assets("trends_duckdb", "trend_report") | dg.AssetSelection.all_asset_checks()
+# trends_duckdb and term_trends: one step, selected together.
+PUBLISH = dg.AssetSelection.assets("trends_duckdb", "term_trends")
+CHECKS_AND_PUBLISH = PUBLISH | dg.AssetSelection.assets("trend_report") | dg.AssetSelection.all_asset_checks()
 
 
 def test_a_broken_candidate_fails_its_check_and_blocks_trends_duckdb(dagster_warehouse, tmp_path):
@@ -962,8 +964,8 @@ def test_a_broken_candidate_fails_its_check_and_blocks_trends_duckdb(dagster_war
     page = (layout.validation_dir / "papers_expectations.html").read_text()
     assert "FAILED" in page and broken_id in page
 
-    # trends_duckdb alone later still refuses them.
-    alone = _materialize(settings, dg.AssetSelection.assets("trends_duckdb"), instance)
+    # Publishing alone later still refuses them.
+    alone = _materialize(settings, PUBLISH, instance)
     assert not alone.success and _materialized(alone) == set()
     assert "UncheckedCandidates" in _step_failure(alone) and "papers_expectations has not passed" in _step_failure(alone)
     assert _published_state(settings) == published
