@@ -566,6 +566,29 @@ def test_reparse_of_a_file_not_in_the_digests_directory_is_refused_in_one_line(t
     assert not (tmp_path / "w" / "staging").exists()
 
 
+def test_reparse_by_run_config_of_a_name_that_is_no_digest_file_fails_the_run_in_one_line(tmp_path):
+    # As the UI's launchpad gives it: a typo fails staged_digests, it is not a run that parses nothing.
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "000_digest.txt").write_text(render("Mar 15", [("A paper about settings", abstract("settings"))]))
+    settings = Settings(tmp_path / "w", raw, None)
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        run_config={"ops": {"staged_digests": {"config": {"reparse": ["000_digest"]}}}},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success and _materializations(result) == {}
+    [failure] = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "staged_digests"
+    error = failure.step_failure_data.error
+    while error.cause:
+        error = error.cause
+    assert error.message.strip() == f"pipeline.config.ConfigError: reparse: no digest file named 000_digest in {raw}"
+    assert not (tmp_path / "w" / "staging" / "staging.duckdb").exists()
+
+
 @pytest.mark.parametrize(
     "where",
     ["warehouse/raw (the default)", "a sibling whose name starts like the warehouse's", "a sibling of parquet/ named parquet-old"],

@@ -17,7 +17,7 @@ import pipeline.build
 import pipeline.store.parse
 import pipeline.store.versions
 from pipeline.build import consolidate_tables, stage
-from pipeline.config import Settings
+from pipeline.config import ConfigError, Settings
 from pipeline.store.digest_files import list_with_signatures
 from pipeline.store.parse import ParseSettings, parse_files
 from pipeline.store.staging import STAGED_TABLES, StagingUnusable, open_staging, read_staging
@@ -98,6 +98,16 @@ def test_other_reading_code_or_year_parses_everything_again(settings, monkeypatc
 def test_reparse_names_files_to_read_again(settings):
     stage(settings)
     assert _names(stage(settings, reparse=["b.txt"])) == ["b.txt"]
+
+
+def test_reparse_of_a_name_that_is_no_digest_file_is_refused_before_any_parse(settings):
+    stage(settings)
+    before = _staged(settings)
+    # "b" is no file name (b.txt is); refused in one line, nothing parsed or staged.
+    with pytest.raises(ConfigError) as refused:
+        stage(settings, reparse=["b.txt", "b", "nope.txt"])
+    assert str(refused.value) == f"reparse: no digest file named b, nope.txt in {settings.digests_dir}"
+    assert _staged(settings) == before
 
 
 def test_an_error_while_parsing_rolls_the_whole_stage_back(settings, monkeypatch):

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assets.cli import fail, say
-from pipeline.build import check_settings, is_current, plan_stage, report_path, stage, write_report_or_warn
+from pipeline.build import (
+    check_settings,
+    is_current,
+    plan_stage,
+    refuse_unknown_reparse,
+    report_path,
+    stage,
+    write_report_or_warn,
+)
 from pipeline.config import ConfigError, Layout, Settings
 from pipeline.report.text import daily_summary_text, totals
 from pipeline.serve.trends_db import built_from
@@ -124,9 +132,7 @@ def build(settings: Settings, strict: bool = False, reparse: list[str] | None = 
         listed = list_digest_files(settings.digests_dir)
         if not listed and not allow_empty:
             raise ConfigError(f"no digest files in {settings.digests_dir}; to empty the tables, build with --allow-empty")
-        unknown = sorted(set(reparse) - set(listed))
-        if unknown:
-            raise ConfigError(f"--reparse: no digest file named {', '.join(unknown)} in {settings.digests_dir}")
+        refuse_unknown_reparse(reparse, listed, settings.digests_dir, option="--reparse")
     except ConfigError as error:
         return fail(str(error), 2)
     try:
