@@ -26,6 +26,9 @@ def _image_markdown(png: bytes, alt: str) -> str:
     ),
 )
 def trend_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    trends_db = warehouse.layout.duckdb_path
+    if not trends_db.exists():  # selected alone before any publish
+        raise dg.Failure(description=f"no {trends_db} to report on: materialize trends_duckdb first", allow_retries=False)
     report = write_report(warehouse.settings)
     data = report.data
     context.log.info(f"wrote {report.path}")

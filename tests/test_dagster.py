@@ -566,6 +566,23 @@ def test_reparse_of_a_file_not_in_the_digests_directory_is_refused_in_one_line(t
     assert not (tmp_path / "w" / "staging").exists()
 
 
+def test_the_report_alone_before_any_publish_fails_in_one_line(tmp_path):
+    settings = Settings(tmp_path / "w", tmp_path / "raw", None)
+    result = dg.materialize(
+        [*ASSETS, *CHECKS],
+        selection=["trend_report"],
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success and _materializations(result) == {}
+    [failure] = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"no {settings.layout.duckdb_path} to report on: materialize trends_duckdb first"
+    )
+    assert not settings.layout.report_dir.exists()
+
+
 def test_reparse_by_run_config_of_a_name_that_is_no_digest_file_fails_the_run_in_one_line(tmp_path):
     # As the UI's launchpad gives it: a typo fails staged_digests, it is not a run that parses nothing.
     raw = tmp_path / "raw"
