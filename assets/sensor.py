@@ -6,7 +6,9 @@ Each tick lists PAPERTRENDS_DIGESTS_DIR and compares it with the cursor:
 - a file whose signature (size, mtime, ctime, inode) is unchanged is not read again;
   one whose signature changed but whose bytes did not (touched, copied back) starts no run;
 - a new, changed or removed file starts one run of every asset; the run parses only
-  what changed (pipeline.store.staging), so a tick never parses anything itself.
+  what changed (pipeline.store.staging), so a tick never parses anything itself;
+- every file removed starts no run (it would refuse to empty the tables): the tick says
+  so, and keeps its cursor until a file is back.
 The cursor is JSON kept by Dagster with the sensor: {name: [signature..., sha256]}.
 After a lost cursor (or the first tick), every file looks new: one run finds nothing
 to do and the cursor is current again.
@@ -114,6 +116,17 @@ def digest_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehous
         context.log.info(f"waiting for {len(plan.cursor.pending)} file(s) to stop changing: {sorted(plan.cursor.pending)}")
     if not plan.run_needed:
         return dg.SensorResult(skip_reason="no digest file added, changed or removed", cursor=plan.cursor.dump())
+    if not plan.cursor.files and not plan.cursor.pending:
+        # Every file removed: a run would refuse to empty the tables (as `papertrends build`
+        # does without --allow-empty). The cursor stays, so each tick says so until the files
+        # come back (the same ones start no run) or a person empties the tables.
+        return dg.SensorResult(
+            skip_reason=(
+                f"every digest file was removed from {digests_dir}; the tables keep them. To empty the tables, "
+                "launch every asset with staged_digests config {allow_empty: true}"
+            ),
+            cursor=context.cursor,
+        )
     reason = f"{len(plan.changed)} file(s) new or changed, {len(plan.removed)} removed"
     context.log.info(f"requesting a run: {reason}: {(plan.changed + plan.removed)[:20]}")
     run = dg.RunRequest(tags={"papertrends/reason": reason})

@@ -311,6 +311,32 @@ def test_new_digests_give_one_run_request_of_every_asset(warehouse):
         assert one.tags["papertrends/reason"] == "1 file(s) new or changed, 0 removed"
 
 
+def test_every_file_removed_starts_no_run_and_says_how_to_empty_the_tables(warehouse):
+    with dg.instance_for_test() as instance:
+        ticker = Ticker(instance, warehouse)
+        ticker.tick()
+        kept = ticker.cursor
+        moved = warehouse.digests_dir.parent / "moved"
+        warehouse.digests_dir.rename(moved)
+        warehouse.digests_dir.mkdir()
+        for _ in range(2):  # said on every tick, the cursor kept
+            empty = ticker.tick()
+            assert empty.run_requests == [] and empty.cursor == kept
+            assert empty.skip_reason.skip_message == (
+                f"every digest file was removed from {warehouse.digests_dir}; the tables keep them. To empty the "
+                "tables, launch every asset with staged_digests config {allow_empty: true}"
+            )
+        # The same files back: nothing changed for the warehouse, no run.
+        warehouse.digests_dir.rmdir()
+        moved.rename(warehouse.digests_dir)
+        back = ticker.tick()
+        assert back.run_requests == [] and "no digest file added, changed or removed" in back.skip_reason.skip_message
+        # One file removed of several is a change, as before.
+        (warehouse.digests_dir / SAMPLE_NAMES[0]).unlink()
+        [request] = ticker.tick().run_requests
+        assert request.tags["papertrends/reason"] == "0 file(s) new or changed, 1 removed"
+
+
 @pytest.mark.slow
 def test_sensor_runs_add_a_digest_remove_one_and_put_it_back(warehouse):
     raw = warehouse.digests_dir
