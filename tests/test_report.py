@@ -256,6 +256,21 @@ def test_the_report_totals_count_the_daily_listings_only(tmp_path):
     # Every paper linking a GitHub repository counted once, among the daily listings' papers with code.
     github = next(host for host in data.hosts if host["host"] == "github.com")
     assert github["papers"] <= data.totals["papers_with_code"]
+    # The repositories too: github.com/opencourt/opencourt is linked by a paper of the trending
+    # capture alone, so it is in no row, and every row has papers of the daily listings.
+    every = load_report_data(settings.layout.duckdb_path, top=1000)
+    assert "https://github.com/opencourt/opencourt" not in [repo["url"] for repo in every.top_repos]
+    assert all(repo["appearances"] > 0 and repo["first_seen"] is not None for repo in every.top_repos)
+    # Counted here from the Parquet tables: the code links of papers of the daily listings.
+    tables = Tables.load(settings)
+    daily_papers = {row["paper_id"] for row in tables.appearances}
+    code_urls = {
+        link["url"]
+        for link in tables.repo_links
+        if is_code_link(link) and link["paper_id"] in daily_papers
+    }
+    assert {repo["url"] for repo in every.top_repos} == code_urls and len(every.top_repos) == len(code_urls)
+    assert sum(host["repositories"] for host in every.hosts) == len(code_urls)
 
 
 def test_day_charts_draw_the_latest_month_of_a_long_series():

@@ -32,7 +32,7 @@ class Topics:
 class ReportData:
     days: list[dict]  # daily_summary rows, plus new/returning appearances and code share
     top_papers: list[dict]  # paper_recurrence rows of papers seen on 2 or more days
-    top_repos: list[dict]  # repo_popularity rows of repositories (HAS_CODE)
+    top_repos: list[dict]  # repo_popularity's figures of repositories (HAS_CODE), over the daily listings' papers
     hosts: list[dict]  # per repository host: repositories and papers linking them
     totals: dict
     topics: Topics
@@ -60,9 +60,24 @@ SELECT * FROM paper_recurrence WHERE days_seen >= 2
 ORDER BY days_seen DESC, appearances DESC, first_seen, paper_id
 LIMIT $n
 """
+# repo_popularity's figures, over the papers of the daily listings only (the view counts
+# every paper linking the repository, those of weekly or trending captures too).
 _TOP_REPOS_SQL = f"""
-SELECT * FROM repo_popularity WHERE {HAS_CODE}
-ORDER BY papers DESC, appearances DESC, url
+SELECT
+    l.url,
+    min(l.host) AS host,
+    min(l.kind) AS kind,
+    min(l.owner) AS owner,
+    min(l.repo) AS repo,
+    count(*) AS papers,
+    CAST(sum(r.appearances) AS BIGINT) AS appearances,
+    min(r.first_seen) AS first_seen,
+    max(r.last_seen) AS last_seen
+FROM repo_links l
+JOIN paper_recurrence r USING (paper_id)
+WHERE {HAS_CODE}
+GROUP BY l.url
+ORDER BY papers DESC, appearances DESC, l.url
 LIMIT $n
 """
 # Papers counted once per host (a paper may link several of its repositories) and, as
@@ -74,7 +89,7 @@ SELECT
     count(DISTINCT l.url) AS repositories,
     count(DISTINCT r.paper_id) AS papers
 FROM repo_links l
-LEFT JOIN paper_recurrence r USING (paper_id)
+JOIN paper_recurrence r USING (paper_id)
 WHERE {HAS_CODE}
 GROUP BY l.host
 ORDER BY papers DESC, repositories DESC, l.host
