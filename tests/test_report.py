@@ -1,6 +1,7 @@
 """The trend report: terminal summary, offline HTML, the `trend_report` asset and `papertrends report`."""
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -273,19 +274,58 @@ def test_the_report_totals_count_the_daily_listings_only(tmp_path):
     assert sum(host["repositories"] for host in every.hosts) == len(code_urls)
 
 
-def test_day_charts_draw_the_latest_month_of_a_long_series():
+def _days_from_jan_1(count: int) -> ReportData:
     start = dt.date(2026, 1, 1)
     days = [
         {"day": start + dt.timedelta(days=n), "appearances": 10 + n, "new_appearances": 6, "returning_appearances": 4 + n,
          "distinct_papers": 10, "papers_with_code": 3, "code_share": 0.3}
-        for n in range(40)
+        for n in range(count)
     ]
-    data = ReportData(days=days, top_papers=[], top_repos=[], hosts=[], totals={}, topics=Topics(None, None))
-    figure = report.chart_appearances(data)
+    return ReportData(days=days, top_papers=[], top_repos=[], hosts=[], totals={}, topics=Topics(None, None))
+
+
+def test_day_charts_draw_the_latest_month_of_a_long_series():
+    assert (report.CHART_DAYS, report.DAY_TICKS) == (31, 12)
+    figure = report.chart_appearances(_days_from_jan_1(40))
     ax = figure.axes[0]
-    assert len(ax.patches) == 2 * report.CHART_DAYS  # new and returning bars, one pair a day
+    assert len(ax.patches) == 2 * 31  # new and returning bars, one pair a day, Jan 10 to Feb 9
+    # 31 days, at most 12 names: every third day, back from the latest.
     labels = [label.get_text() for label in ax.get_xticklabels()]
-    assert labels[-1] == report._day_label(days[-1]["day"]) and labels[0] == report._day_label(days[-31]["day"])
+    assert labels == ["Jan 10", "Jan 13", "Jan 16", "Jan 19", "Jan 22", "Jan 25", "Jan 28", "Jan 31", "Feb 3", "Feb 6", "Feb 9"]
     assert ax.get_title(loc="left") == "the latest 31 of 40 days (every day is in the table below)"
-    share = report.chart_code_share(data).axes[0]
-    assert len(share.patches) == report.CHART_DAYS
+    share = report.chart_code_share(_days_from_jan_1(40)).axes[0]
+    assert len(share.patches) == 31 and [label.get_text() for label in share.get_xticklabels()] == labels
+
+
+@pytest.mark.parametrize(
+    ("count", "labels"),
+    [
+        (11, ["Jan 1", "Jan 2", "Jan 3", "Jan 4", "Jan 5", "Jan 6", "Jan 7", "Jan 8", "Jan 9", "Jan 10", "Jan 11"]),
+        (12, ["Jan 1", "Jan 2", "Jan 3", "Jan 4", "Jan 5", "Jan 6", "Jan 7", "Jan 8", "Jan 9", "Jan 10", "Jan 11", "Jan 12"]),
+        (13, ["Jan 1", "Jan 3", "Jan 5", "Jan 7", "Jan 9", "Jan 11", "Jan 13"]),  # every other day, back from the 13th
+    ],
+)
+def test_every_day_is_named_up_to_twelve_days_then_every_kth(count, labels):
+    ax = report.chart_appearances(_days_from_jan_1(count)).axes[0]
+    assert [label.get_text() for label in ax.get_xticklabels()] == labels
+
+
+@pytest.mark.parametrize(("count", "figures"), [(11, True), (12, True), (13, False)])
+def test_bars_carry_their_figures_up_to_twelve_days(count, figures):
+    # Appearances 10, 11, ... on Jan 1, 2, ...; each day 3 of its 10 papers with code.
+    assert report.LABELLED_DAYS == 12
+    appearances = report.chart_appearances(_days_from_jan_1(count)).axes[0]
+    share = report.chart_code_share(_days_from_jan_1(count)).axes[0]
+    if figures:
+        assert [text.get_text() for text in appearances.texts] == [str(10 + n) for n in range(count)]
+        assert [text.get_text() for text in share.texts] == ["30%\n3 of 10"] * count
+    else:
+        assert list(appearances.texts) == [] and list(share.texts) == []
+
+
+def test_the_top_papers_axis_has_a_few_whole_day_ticks_however_many_days():
+    paper = {"title": "Seen for months", "appearances": 130, "days_seen": 120, "has_code": False}
+    data = dataclasses.replace(_days_from_jan_1(0), top_papers=[paper, {**paper, "title": "Seen twice", "days_seen": 2}])
+    ticks = report.chart_top_papers(data).axes[0].get_xticks()
+    # Not one tick per day (121 of them): at most 11, whole numbers of days.
+    assert 2 <= len(ticks) <= 11 and all(tick == int(tick) for tick in ticks)

@@ -49,8 +49,13 @@ _STYLE: dict[RcKeyType, Any] = {
 }
 
 
-# Days drawn in the per-day charts: the latest month, each bar readable with its label.
+# Days drawn in the per-day charts: the latest month (every day is in the table below).
 CHART_DAYS = 31
+# Up to this many days, each bar carries its figures; past it they would run into each
+# other, and the table gives them.
+LABELLED_DAYS = 12
+# At most this many day names on the axis: every k-th day, counted back from the latest.
+DAY_TICKS = 12
 
 
 def _count(number: int, singular: str, plural: str | None = None) -> str:
@@ -73,8 +78,8 @@ def _new_figure(height: float) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _day_chart(data: ReportData, height: float) -> tuple[Figure, Axes, list[dict], list[str]]:
-    """A figure for one bar per day: the latest CHART_DAYS days and their labels.
+def _day_chart(data: ReportData, height: float) -> tuple[Figure, Axes, list[dict]]:
+    """A figure for one bar per day (bar i at x = i): the latest CHART_DAYS days, named on the axis.
 
     Years of days would be thousands of unreadable bars (and minutes of drawing);
     the per-day table of the report lists every day. With no days, an explanatory
@@ -83,23 +88,29 @@ def _day_chart(data: ReportData, height: float) -> tuple[Figure, Axes, list[dict
     figure, ax = _new_figure(height)
     if not data.days:
         _empty(ax, "No dated digests yet")
-        return figure, ax, [], []
+        return figure, ax, []
     days = data.days[-CHART_DAYS:]
     if len(days) < len(data.days):
         ax.set_title(f"the latest {len(days)} of {len(data.days)} days (every day is in the table below)", loc="left")
-    return figure, ax, days, [_day_label(d["day"]) for d in days]
+    step = -(-len(days) // DAY_TICKS)  # ceil: at most DAY_TICKS names
+    named = range(len(days) - 1, -1, -step)[::-1]  # the latest day always named
+    ax.set_xticks(list(named), [_day_label(days[index]["day"]) for index in named])
+    ax.set_xlim(-0.6, len(days) - 0.4)
+    return figure, ax, days
 
 
 def chart_appearances(data: ReportData) -> Figure:
-    figure, ax, days, labels = _day_chart(data, 4.2)
-    if not labels:
+    figure, ax, days = _day_chart(data, 4.2)
+    if not days:
         return figure
+    positions = range(len(days))
     new = [d["new_appearances"] for d in days]
     returning = [d["returning_appearances"] for d in days]
-    ax.bar(labels, new, color=NEW_COLOR, label="new (first day seen)", width=0.6)
-    ax.bar(labels, returning, bottom=new, color=RETURNING_COLOR, label="returning (seen before)", width=0.6)
-    for index, d in enumerate(days):
-        ax.annotate(str(d["appearances"]), (index, d["appearances"]), xytext=(0, 4), textcoords="offset points", ha="center", fontweight="bold")
+    ax.bar(positions, new, color=NEW_COLOR, label="new (first day seen)", width=0.6)
+    ax.bar(positions, returning, bottom=new, color=RETURNING_COLOR, label="returning (seen before)", width=0.6)
+    if len(days) <= LABELLED_DAYS:
+        for index, d in enumerate(days):
+            ax.annotate(str(d["appearances"]), (index, d["appearances"]), xytext=(0, 4), textcoords="offset points", ha="center", fontweight="bold")
     ax.set_ylabel("appearances")
     ax.set_ylim(0, max(d["appearances"] for d in days) * 1.15 or 1)
     ax.yaxis.grid(True, color=GRID_COLOR)
@@ -109,16 +120,19 @@ def chart_appearances(data: ReportData) -> Figure:
 
 
 def chart_code_share(data: ReportData) -> Figure:
-    figure, ax, days, labels = _day_chart(data, 3.6)
-    if not labels:
+    figure, ax, days = _day_chart(data, 3.6)
+    if not days:
         return figure
     shares = [100 * (d["code_share"] or 0) for d in days]
-    ax.bar(labels, shares, color=CODE_COLOR, width=0.6)
-    for index, d in enumerate(days):
-        text = f"{percent(d['code_share']) or '–'}  ({d['papers_with_code']} of {d['distinct_papers']})"
-        ax.annotate(text, (index, shares[index]), xytext=(0, 4), textcoords="offset points", ha="center")
+    ax.bar(range(len(days)), shares, color=CODE_COLOR, width=0.6)
+    if len(days) <= LABELLED_DAYS:
+        for index, d in enumerate(days):
+            text = f"{percent(d['code_share']) or '–'}\n{d['papers_with_code']} of {d['distinct_papers']}"
+            ax.annotate(text, (index, shares[index]), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=9)
     ax.set_ylabel("papers with a repository link (%)")
-    ax.set_ylim(0, min(100, max(shares) * 1.3) or 10)
+    # Room above the tallest bar for its figures, even at 100%; no share tick past 100%.
+    ax.set_ylim(0, max(shares) * 1.35 or 10)
+    ax.set_yticks([tick for tick in ax.get_yticks() if 0 <= tick <= 100])
     ax.yaxis.grid(True, color=GRID_COLOR)
     ax.set_axisbelow(True)
     return figure
@@ -150,7 +164,7 @@ def chart_top_papers(data: ReportData) -> Figure:
     )
     most = max(p["days_seen"] for p in papers)
     ax.set_xlim(0, most * 1.45)
-    ax.set_xticks(range(0, most + 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("distinct days seen")
     figure.legend(
         handles=[Patch(color=CODE_COLOR, label="links a repository"), Patch(color=NO_CODE_COLOR, label="no repository link")],
@@ -182,7 +196,7 @@ def chart_repositories(data: ReportData) -> Figure:
     ax.set_xlabel("appearances of the papers linking the repository")
     # The legend is the by-host breakdown: every repository host with its papers.
     handles = [Patch(color=colors[h["host"]], label=f"{h['host']}: {_count(h['papers'], 'paper')}") for h in data.hosts]
-    figure.legend(handles=handles, loc="outside upper right", ncols=min(4, len(handles)), title="papers linking a repository, by host", alignment="right")
+    figure.legend(handles=handles, loc="outside upper right", ncols=min(3, len(handles)), title="papers linking a repository, by host", alignment="right")
     return figure
 
 
@@ -212,7 +226,7 @@ def chart_rising_topics(data: ReportData) -> Figure:
 
 
 CHARTS = (
-    ("appearances", chart_appearances, "Stacked bars: each day's appearances, split into papers new that day and papers seen on an earlier day."),
+    ("appearances", chart_appearances, "Stacked bars: each day's appearances, split into those of papers new that day and of papers seen on an earlier day."),
     ("code_share", chart_code_share, "Bars: the share of the day's distinct papers that link a repository."),
     ("top_papers", chart_top_papers, "Horizontal bars: the papers seen on the most distinct days."),
     ("repositories", chart_repositories, "Horizontal bars: the repositories linked by the most papers (then the most appearances of those papers), colored by host."),
