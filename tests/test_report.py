@@ -329,3 +329,20 @@ def test_the_top_papers_axis_has_a_few_whole_day_ticks_however_many_days():
     ticks = report.chart_top_papers(data).axes[0].get_xticks()
     # Not one tick per day (121 of them): at most 11, whole numbers of days.
     assert 2 <= len(ticks) <= 11 and all(tick == int(tick) for tick in ticks)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "new"), (0.0, "0×"), (0.034, "0.034×"), (0.99, "0.99×"), (1.0, "1.0×"), (1.04, "1.0×"), (7.6, "7.6×"), (123.4, "123.4×")],
+)
+def test_a_lift_shows_a_decimal_and_two_digits_below_one(value, shown):
+    from pipeline.report.text import lift
+
+    assert lift(value) == shown
+
+
+def test_a_term_share_has_one_decimal_so_a_small_share_is_not_zero():
+    from pipeline.report.text import percent, term_share
+
+    assert (term_share(0.004), term_share(0.0), term_share(0.3125), term_share(None)) == ("0.4%", "0.0%", "31.2%", "")
+    assert (percent(0.004), percent(0.3125)) == ("0%", "31%")  # the day tables' shares stay whole

@@ -14,7 +14,7 @@ import jinja2
 from pipeline.config import Layout
 from pipeline.report.charts import CHARTS, GRID_COLOR, TEXT_COLOR, host_colors, render_charts
 from pipeline.report.data import TOP, ReportData, load_report_data
-from pipeline.report.text import percent, span
+from pipeline.report.text import lift, percent, span, term_share
 from pipeline.store.atomic import write_text
 
 REPORT_FILE = "index.html"
@@ -26,6 +26,8 @@ _TEMPLATES = jinja2.Environment(
     finalize=lambda value: "" if value is None else value,  # a NULL is an empty cell, not "None"
 )
 _TEMPLATES.filters["percent"] = percent
+_TEMPLATES.filters["term_share"] = term_share
+_TEMPLATES.filters["lift"] = lift
 
 
 @dataclass(frozen=True)

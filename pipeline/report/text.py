@@ -64,8 +64,20 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def percent(share: float | None) -> str:
-    return "" if share is None else f"{share:.0%}"
+def percent(share: float | None, decimals: int = 0) -> str:
+    return "" if share is None else f"{share:.{decimals}%}"
+
+
+def term_share(share: float | None) -> str:
+    """A term's share of papers, a few percent at most: one decimal, so 0.4% is not 0%."""
+    return percent(share, 1)
+
+
+def lift(value: float | None, times: str = "×") -> str:
+    """A ratio of shares: one decimal, two significant digits below 1 (0.03, not 0.0); new when none."""
+    if value is None:
+        return "new"
+    return f"{value:.1f}{times}" if value >= 1 else f"{value:.2g}{times}"
 
 
 def span(first_day: dt.date | None, last_day: dt.date | None) -> str:
@@ -124,8 +136,8 @@ def _terms_table(rows: list[dict], title_chars: int) -> str:
         header,
         [
             (
-                rank, t["term"], t["papers"], percent(t["share"]), percent(t["baseline_share"]),
-                "new" if t["lift"] is None else f"{t['lift']:.1f}x", shorten(t["examples"][0], title_chars) if t["examples"] else "",
+                rank, t["term"], t["papers"], term_share(t["share"]), term_share(t["baseline_share"]),
+                lift(t["lift"], "x"), shorten(t["examples"][0], title_chars) if t["examples"] else "",
             )
             for rank, t in enumerate(rows, start=1)
         ],
