@@ -598,6 +598,12 @@ def test_optional_fields_of_odd_shapes_are_left_out():
     assert (entry.title, entry.abstract) == ("A Title Wrapped by arXiv", "An abstract wrapped by arXiv.")
 
 
+def test_a_card_field_that_is_markup_rather_than_a_url_is_no_link():
+    item = _item(1, githubRepo='https://github.com/evil/repo"><script>alert(1)</script>', projectPage="https://proj.github.io/")
+    (entry,) = parse(_json(item)).entries
+    assert [link.url for link in entry.card_links] == ["https://proj.github.io"]
+
+
 def test_digest_date_is_the_most_common_list_day():
     # Items of another day stay entries of this digest; the day is the commonest one.
     parsed = parse(_json(_item(1, "2026-03-08"), _item(2, "2026-03-09"), _item(3, "2026-03-09"), _item(4, "2026-03-10")))

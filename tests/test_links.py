@@ -153,6 +153,19 @@ NON_ASCII_END_IDS = [
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("char", [" ", "\t", "<", ">", '"', "{", "}", "\\", "|", "^", "`", "[", "]", "\u2019"])
+def test_a_card_field_holding_a_character_no_link_holds_is_no_link(char):
+    # Card fields (a JSON githubRepo, a badge's target) reach canonicalize whole.
+    assert canonicalize(f"https://github.com/owner/repo{char}script") is None
+    assert canonicalize(f"https://github.com/owner{char}x/repo") is None
+
+
+@pytest.mark.parametrize("char", ["&", "(", "~", "%", "=", "+", "@", "!", "$", ",", ";", "é"])
+def test_a_card_field_of_link_characters_is_a_link(char):
+    link = canonicalize(f"https://github.com/owner/repo{char}x")
+    assert (link.url, link.owner, link.repo) == (f"https://github.com/owner/repo{char}x", "owner", f"repo{char}x")
+
+
 @pytest.mark.parametrize(("text", "expected"), NON_ASCII_ENDS, ids=NON_ASCII_END_IDS)
 def test_a_non_ascii_character_that_is_no_letter_mark_or_number_ends_a_link(text, expected):
     assert [(link.url, link.owner, link.repo) for link in extract_links(text)] == [expected]

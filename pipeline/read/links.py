@@ -45,6 +45,7 @@ _BARE_TLDS = (
 )
 
 
+@functools.cache
 def _url_char_class() -> str:
     """The regex class of the characters a link holds.
 
@@ -73,6 +74,12 @@ def link_pattern() -> re.Pattern:
         rf"|(?-i:(?<![\w@./:-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_BARE_TLDS})(?![\w-]))(?:/{url_chars}*)?)",
         re.IGNORECASE,
     )
+
+
+@functools.cache
+def _url_chars_only() -> re.Pattern:
+    """Text made of link characters only: a card's field holding anything else is no link."""
+    return re.compile(_url_char_class() + "+")
 
 
 _TRAILING = ".,;:!?)'\"*"
@@ -158,6 +165,10 @@ def _classify(host: str, segments: list[str]) -> tuple[str, str | None, str | No
 def canonicalize(raw_url: str) -> Link | None:
     """The canonical Link for a URL as written, or None if it names no host."""
     cleaned = _strip_trailing(raw_url)
+    # A link in an abstract holds link characters only; a card's field must too, or
+    # `https://github.com/o/r"><script>` would be a repository named `r"><script>`.
+    if not _url_chars_only().fullmatch(cleaned):
+        return None
     with_scheme = cleaned if _SCHEME.match(cleaned) else "https://" + cleaned
     try:
         parts = urlsplit(with_scheme)
