@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.serve.trends_db import connect_readonly
-from pipeline.serve.trends_sql import HAS_CODE
+from pipeline.serve.trends_sql import HAS_CODE, REPO_FIGURES
 
 TOP = 10
 # The topic sections: the last TOPIC_DAYS days of data against as many before them, the
@@ -63,16 +63,7 @@ LIMIT $n
 # repo_popularity's figures, over the papers of the daily listings only (the view counts
 # every paper linking the repository, those of weekly or trending captures too).
 _TOP_REPOS_SQL = f"""
-SELECT
-    l.url,
-    min(l.host) AS host,
-    min(l.kind) AS kind,
-    min(l.owner) AS owner,
-    min(l.repo) AS repo,
-    count(*) AS papers,
-    CAST(sum(r.appearances) AS BIGINT) AS appearances,
-    min(r.first_seen) AS first_seen,
-    max(r.last_seen) AS last_seen
+SELECT {REPO_FIGURES}
 FROM repo_links l
 JOIN paper_recurrence r USING (paper_id)
 WHERE {HAS_CODE}

@@ -19,6 +19,18 @@ from pipeline.sql import string_literal
 # Hugging Face model, dataset or space); a GitHub profile or a Hugging Face paper page
 # names none. DDL takes no parameters: the kinds are constants, quoted like any literal.
 HAS_CODE = f"kind IN ({', '.join(string_literal(kind) for kind in CODE_KINDS)}) AND repo IS NOT NULL"
+# A repository's figures, grouped by l.url over repo_links l joined to paper_recurrence r:
+# repo_popularity's columns (and the report's, over the daily listings' papers only).
+REPO_FIGURES = """
+            l.url,
+            min(l.host) AS host,
+            min(l.kind) AS kind,
+            min(l.owner) AS owner,
+            min(l.repo) AS repo,
+            count(*) AS papers,
+            coalesce(CAST(sum(r.appearances) AS BIGINT), 0) AS appearances,
+            min(r.first_seen) AS first_seen,
+            max(r.last_seen) AS last_seen"""
 
 # Stored as tables, computed once per build in this order (a later one reads the earlier
 # ones): over the whole history they take seconds, and a query must take milliseconds.
@@ -139,17 +151,9 @@ TREND_VIEWS: dict[str, str] = {
     # One row per canonical link (every kind; filter on kind for repositories only).
     # A link's appearances are those of the papers citing it. (paper_id, url) is the
     # key of repo_links, so count(*) counts distinct papers.
-    "repo_popularity": """
+    "repo_popularity": f"""
         SELECT
-            l.url,
-            min(l.host) AS host,
-            min(l.kind) AS kind,
-            min(l.owner) AS owner,
-            min(l.repo) AS repo,
-            count(*) AS papers,
-            coalesce(CAST(sum(r.appearances) AS BIGINT), 0) AS appearances,
-            min(r.first_seen) AS first_seen,
-            max(r.last_seen) AS last_seen,
+            {REPO_FIGURES},
             (SELECT arg_max(s.stars, s.day) FROM repo_stars s WHERE s.url = l.url) AS latest_stars
         FROM repo_links l
         LEFT JOIN paper_recurrence r USING (paper_id)
