@@ -33,6 +33,8 @@ _CODE_CONSTANTS = {
     ("pipeline/serve/trends_db.py", "BUILD_INFO"),  # a fixed name
     ("pipeline/serve/trends_sql.py", "HAS_CODE"),  # a fixed condition on link kinds and columns
     ("pipeline/report/data.py", "HAS_CODE"),  # the same condition, from trends_sql.py
+    ("pipeline/serve/trends_sql.py", "REPO_FIGURES"),  # a fixed select list of a repository's figures
+    ("pipeline/report/data.py", "REPO_FIGURES"),  # the same list, from trends_sql.py
     ("pipeline/report/text.py", "', '.join(DAILY_COLUMNS)"),  # a fixed tuple of column names
     ("pipeline/validate/cross_checks.py", "query"),  # a cross-table check's SELECT, from CROSS_CHECKS
     ("pipeline/store/consolidate.py", "_PREVIOUS_INGESTIONS"),  # a fixed name
