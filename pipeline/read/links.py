@@ -45,7 +45,6 @@ _BARE_TLDS = (
 )
 
 
-@functools.cache
 def _url_char_class() -> str:
     """The regex class of the characters a link holds.
 
@@ -63,10 +62,16 @@ def _url_char_class() -> str:
 
 
 @functools.cache
+def _url_chars() -> str:
+    """_url_char_class, built once per process (link_pattern and _url_chars_only share it)."""
+    return _url_char_class()
+
+
+@functools.cache
 def link_pattern() -> re.Pattern:
     """The regex of a link, compiled at its first use: most processes that import this
     module (the trend SQL, the checks) never look for links, and the class costs time."""
-    url_chars = _url_char_class()
+    url_chars = _url_chars()
     return re.compile(
         rf"(?:https?://{url_chars}+"
         rf"|(?<![\w@./-])www\.{url_chars}+"
@@ -79,7 +84,7 @@ def link_pattern() -> re.Pattern:
 @functools.cache
 def _url_chars_only() -> re.Pattern:
     """Text made of link characters only: a card's field holding anything else is no link."""
-    return re.compile(_url_char_class() + "+")
+    return re.compile(_url_chars() + "+")
 
 
 _TRAILING = ".,;:!?)'\"*"
