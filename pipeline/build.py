@@ -138,21 +138,23 @@ def plan_stage(settings: Settings, reparse: Collection[str] = ()) -> ChangePlan:
     return plan_changes(settings.digests_dir, listing, staged, settings.year, parser_fingerprint(), reparse)
 
 
-def refuse_unknown_reparse(reparse: Collection[str], listed: Collection[str], digests_dir: Path, option: str = "reparse") -> None:
-    """A name to parse again that is no digest file is a typo: refused, not ignored."""
+def refuse_digest_request(
+    listed: Collection[str], digests_dir: Path, reparse: Collection[str], allow_empty: bool, reparse_option: str = "reparse"
+) -> None:
+    """What a build is asked to read, against the digest files listed: an empty directory
+    empties the tables only when allowed, and a name to parse again that is no digest
+    file is a typo, refused rather than ignored."""
+    if not listed and not allow_empty:
+        raise ConfigError(f"no digest files in {digests_dir}; to empty the tables, build with --allow-empty")
     unknown = sorted(set(reparse) - set(listed))
     if unknown:
-        raise ConfigError(f"{option}: no digest file named {', '.join(unknown)} in {digests_dir}")
+        raise ConfigError(f"{reparse_option}: no digest file named {', '.join(unknown)} in {digests_dir}")
 
 
 def stage(settings: Settings, reparse: Collection[str] = (), allow_empty: bool = False) -> StageResult:
     """Parse the new and changed digest files into the staging database, in one transaction."""
     listing = list_with_signatures(settings.digests_dir)
-    if not listing and not allow_empty:
-        raise ConfigError(
-            f"no digest files in {settings.digests_dir}; to empty the tables, build with --allow-empty"
-        )
-    refuse_unknown_reparse(reparse, [listed.source_name for listed in listing], settings.digests_dir)
+    refuse_digest_request([listed.source_name for listed in listing], settings.digests_dir, reparse, allow_empty)
     parse_settings = ParseSettings(settings.year, PARSER_VERSION, parser_fingerprint(), dt.datetime.now(dt.UTC))
     with open_staging(settings.layout.staging_db) as con:
         plan = plan_changes(settings.digests_dir, listing, staged_files(con), settings.year, parse_settings.parser_fingerprint, reparse)

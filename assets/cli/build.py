@@ -19,7 +19,7 @@ from pipeline.build import (
     check_settings,
     is_current,
     plan_stage,
-    refuse_unknown_reparse,
+    refuse_digest_request,
     report_path,
     stage,
     write_report_or_warn,
@@ -129,10 +129,8 @@ def build(settings: Settings, strict: bool = False, reparse: list[str] | None = 
     layout = settings.layout
     try:
         check_settings(settings)
-        listed = list_digest_files(settings.digests_dir)
-        if not listed and not allow_empty:
-            raise ConfigError(f"no digest files in {settings.digests_dir}; to empty the tables, build with --allow-empty")
-        refuse_unknown_reparse(reparse, listed, settings.digests_dir, option="--reparse")
+        # Before the lock and Dagster, as the run's first step would (its option named as typed).
+        refuse_digest_request(list_digest_files(settings.digests_dir), settings.digests_dir, reparse, allow_empty, reparse_option="--reparse")
     except ConfigError as error:
         return fail(str(error), 2)
     try:
