@@ -67,6 +67,13 @@ def read_table(layout: Layout, table: str) -> pa.Table:
     return read_files(layout.table_files(table), table)
 
 
+def one_step_failure(result):
+    """The one STEP_FAILURE event of a Dagster run's result (fails on none or several)."""
+    failures = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    assert len(failures) == 1, failures
+    return failures[0]
+
+
 def rows(layout: Layout, table: str) -> list[dict]:
     return read_table(layout, table).to_pylist()
 

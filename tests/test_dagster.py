@@ -24,7 +24,7 @@ from assets.resources import WarehouseResource
 from pipeline.build import check_settings, is_current
 from pipeline.config import ConfigError, Settings
 from pipeline.schemas import TABLES
-from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, read_table, render
+from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, one_step_failure, read_table, render
 
 pytestmark = pytest.mark.dagster
 
@@ -576,7 +576,7 @@ def test_the_report_alone_before_any_publish_fails_in_one_line(tmp_path):
         raise_on_error=False,
     )
     assert not result.success and _materializations(result) == {}
-    [failure] = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    failure = one_step_failure(result)
     assert failure.step_failure_data.user_failure_data.description == (
         f"no {settings.layout.duckdb_path} to report on: materialize trends_duckdb first"
     )
@@ -597,7 +597,7 @@ def test_reparse_by_run_config_of_a_name_that_is_no_digest_file_fails_the_run_in
         raise_on_error=False,
     )
     assert not result.success and _materializations(result) == {}
-    [failure] = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    failure = one_step_failure(result)
     assert failure.step_key == "staged_digests"
     error = failure.step_failure_data.error
     while error.cause:

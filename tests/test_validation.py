@@ -43,7 +43,7 @@ from pipeline.validate.suites import (
     read_table,
     validate_table_files,
 )
-from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, render
+from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, one_step_failure, render
 from tests.helpers import rows as table_rows
 from tests.rule_texts import CROSS_RULE_TEXTS, REQUIRED_CHECK_NAMES, RULE_TEXTS
 
@@ -848,9 +848,7 @@ def _materialized(result) -> set[str]:
 
 
 def _step_failure(result) -> str:
-    failures = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
-    assert len(failures) == 1, failures
-    return str(failures[0].event_specific_data.error)
+    return str(one_step_failure(result).event_specific_data.error)
 
 
 def _file_state(path: Path):
