@@ -251,6 +251,45 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path):
         assert process.returncode in (1, 130, -signal.SIGINT), (delay, process.returncode, stderr)
 
 
+_INTERRUPT_AS_IMPORT_BEGINS = """
+import atexit, importlib.abc, os, signal, sys
+
+class InterruptAsImportBegins(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == LIBRARY:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, InterruptAsImportBegins())
+atexit.register(lambda: print("imported whole" if LIBRARY in sys.modules else "import cut"))
+sys.argv = ["papertrends", COMMAND]
+import assets.cli
+assets.cli.run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "library"),
+    [("build", "pyarrow"), ("build", "duckdb"), ("build", "dagster"), ("report", "matplotlib"), ("ui", "duckdb")],
+)
+def test_ctrl_c_inside_a_library_import_lets_it_finish_then_says_interrupted(tmp_path, command, library):
+    # A KeyboardInterrupt raised inside duckdb's initialization aborts the process
+    # ("Critical nanobind error"): the import must finish before the interrupt is raised.
+    import subprocess
+    import sys
+
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
+    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(digests)}
+    env.pop("DAGSTER_HOME", None)
+    script = f"COMMAND, LIBRARY = {command!r}, {library!r}\n" + _INTERRUPT_AS_IMPORT_BEGINS
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "imported whole\n", "papertrends: interrupted\n")
+    assert not (tmp_path / "warehouse" / "parquet").exists()
+
+
 @pytest.mark.parametrize("cause", [KeyboardInterrupt(), None])
 def test_ctrl_c_while_an_extension_module_initializes_is_interrupted_not_a_traceback(monkeypatch, capsys, cause):
     # What matplotlib's ft2font raises when SIGINT lands in its initialization; any other

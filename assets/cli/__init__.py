@@ -1,12 +1,16 @@
 """The `papertrends` command: build the warehouse through Dagster, report on it, open the UI.
 
-Only the standard library is imported before run() starts: Ctrl-C during start-up is
-then a one-line "interrupted", not a traceback from an import.
+Only the standard library is imported before run() starts, and the libraries after it
+are imported with Ctrl-C held (interrupts_held): Ctrl-C during start-up is then a one-line
+"interrupted", not a traceback from an import or an abort inside one.
 """
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,13 +33,29 @@ def fail(message: str, code: int) -> int:
     return code
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C while libraries are imported; one pressed meanwhile is raised as the block ends.
+
+    A KeyboardInterrupt raised inside an extension module's initialization aborts the
+    process ("Critical nanobind error" from duckdb) or leaves the module half made.
+    The mask is the calling thread's: call it from the main thread before any other starts.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def report(settings: "Settings") -> int:
     """Print the trend summary and (re)write the HTML report beside it."""
-    import duckdb
+    with interrupts_held():
+        import duckdb
 
-    from pipeline.build import refuse_links
-    from pipeline.config import ConfigError
-    from pipeline.report import terminal_summary, write_report
+        from pipeline.build import refuse_links
+        from pipeline.config import ConfigError
+        from pipeline.report import terminal_summary, write_report
 
     path = settings.layout.duckdb_path
     if not path.exists():
@@ -76,19 +96,22 @@ def main(argv: list[str] | None = None) -> int:
     ui_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ui_parser.add_argument("--port", type=port, default=3000, help="TCP port, 1 to 65535 (default 3000)")
     args = parser.parse_args(argv)
-    from pipeline.config import ConfigError, Settings
+    with interrupts_held():
+        from pipeline.config import ConfigError, Settings
 
     try:
         settings = Settings.from_env()
     except ConfigError as error:
         return fail(str(error), 2)
     if args.command == "build":
-        from assets.cli.build import build
+        with interrupts_held():
+            from assets.cli.build import build
 
         return build(settings, strict=args.strict, reparse=args.reparse, allow_empty=args.allow_empty)
     if args.command == "report":
         return report(settings)
-    from assets.cli.ui import ui
+    with interrupts_held():
+        from assets.cli.ui import ui
 
     return ui(settings, args.host, args.port)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from assets.cli import fail, say
+from assets.cli import fail, interrupts_held, say
 from pipeline.build import (
     check_settings,
     is_current,
@@ -187,11 +187,12 @@ def _unchanged(settings: Settings, strict: bool, resign: bool) -> int:
 
 
 def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_empty: bool) -> int:
-    import dagster as dg
+    with interrupts_held():
+        import dagster as dg
 
-    from assets.cli.instance import dagster_home
-    from assets.definitions import ASSETS, CHECKS
-    from assets.resources import WarehouseResource
+        from assets.cli.instance import dagster_home
+        from assets.definitions import ASSETS, CHECKS
+        from assets.resources import WarehouseResource
 
     layout = settings.layout
     home, note = dagster_home(settings)  # a ConfigError here exits 2, as other settings do
