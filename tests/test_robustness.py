@@ -290,6 +290,48 @@ def test_ctrl_c_inside_a_library_import_lets_it_finish_then_says_interrupted(tmp
     assert not (tmp_path / "warehouse" / "parquet").exists()
 
 
+_INTERRUPT_IN_A_GARBAGE_CALLBACK = """
+import os, signal, sys, weakref
+import pipeline.build
+
+stage = pipeline.build.stage
+
+def stage_with_garbage(*args, **kwargs):
+    class Garbage:
+        pass
+
+    def collected(_):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # Python runs the signal handler here, in the callback
+            pass
+
+    garbage = Garbage()
+    ref = weakref.ref(garbage, collected)
+    del garbage
+    return stage(*args, **kwargs)
+
+pipeline.build.stage = stage_with_garbage
+sys.argv = ["papertrends", "build"]
+import assets.cli
+assets.cli.run()
+"""
+
+
+def test_ctrl_c_raised_in_a_garbage_collector_callback_still_ends_as_interrupted(tmp_path):
+    # Python cannot raise from such a callback: it prints "Exception ignored" and the run
+    # goes on; the command must still say it was interrupted (dagster issue 2919).
+    import subprocess
+    import sys
+
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
+    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(digests)}
+    env.pop("DAGSTER_HOME", None)
+    done = subprocess.run([sys.executable, "-c", _INTERRUPT_IN_A_GARBAGE_CALLBACK], env=env, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (130, "papertrends: interrupted; the tables and trends.duckdb were published\n")
+
+
 @pytest.mark.parametrize("cause", [KeyboardInterrupt(), None])
 def test_ctrl_c_while_an_extension_module_initializes_is_interrupted_not_a_traceback(monkeypatch, capsys, cause):
     # What matplotlib's ft2font raises when SIGINT lands in its initialization; any other

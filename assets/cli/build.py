@@ -9,6 +9,7 @@ when it is missing or older than trends.duckdb.
 import contextlib
 import shutil
 import sqlite3
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
     before = PublishedState.read(layout)
     run_config = {**_QUIET_LOGS, "ops": {"staged_digests": {"config": {"reparse": reparse, "allow_empty": allow_empty}}}}
     try:
-        with dg.DagsterInstance.from_config(str(home)) as instance:
+        with dg.DagsterInstance.from_config(str(home)) as instance, _lost_interrupts() as lost:
             result = dg.materialize(
                 [*ASSETS, *CHECKS],
                 instance=instance,
@@ -215,7 +216,7 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
         return fail(f"build failed: {innermost(error)}{disk_hint(settings)} ({where})", 1)
     failed_steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
     after = PublishedState.read(layout)
-    if _interrupted(result):  # Ctrl-C: Dagster ends the run as failed; say what it left, exit as run() does
+    if lost or _interrupted(result):  # Ctrl-C: Dagster ends the run as failed; say what it left, exit as run() does
         unwritten = "; the report was not written (a rerun writes it)" if "trend_report" in failed_steps else ""
         return fail(f"interrupted; {outcome_of_failure(before, after)}{unwritten}", 130)
     data_docs = layout.validation_dir / "index.html"
@@ -243,6 +244,29 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
     with _summary_output():
         counts = print_summary(settings, f"built {layout.duckdb_path} from the digests in {settings.digests_dir}; run {result.run_id}")
     return _strict_status(counts, strict)
+
+
+@contextlib.contextmanager
+def _lost_interrupts() -> Iterator[list]:
+    """Collect the Ctrl-Cs that Dagster raised where Python cannot raise (a garbage collector
+    callback): Python would print them as "Exception ignored" and the run would go on to
+    succeed (dagster issue 2919). The command then ends as interrupted, in one line."""
+    import dagster as dg
+
+    lost = []
+    previous = sys.unraisablehook
+
+    def collect(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt | dg.DagsterExecutionInterruptedError):
+            lost.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = collect
+    try:
+        yield lost
+    finally:
+        sys.unraisablehook = previous
 
 
 def _interrupted(result) -> bool:
