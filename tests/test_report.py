@@ -38,6 +38,28 @@ def _section(text: str, heading: str) -> list[list[str]]:
     return [re.split(r"\s{2,}", line.strip()) for line in lines[2:]]
 
 
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("a\u2029b", "a b"),  # paragraph separator: whitespace, before the first control
+        ("a\u202ab", "a<U+202A>b"),  # left-to-right embedding, the first
+        ("Attention \u202eIs All", "Attention <U+202E>Is All"),  # right-to-left override, the last
+        ("a\u202fb", "a b"),  # narrow no-break space, past them: whitespace
+        ("a\u2065b", "a\u2065b"),  # unassigned, before the isolates
+        ("a\u2066b", "a<U+2066>b"),  # left-to-right isolate, the first
+        ("a\u2069b", "a<U+2069>b"),  # pop directional isolate, the last
+        ("a\u206ab", "a\u206ab"),  # past them: kept
+        ("a\u200fb", "a\u200fb"),  # a right-to-left mark reorders no line: kept
+    ],
+)
+def test_a_title_cannot_reorder_its_terminal_line(title, shown):
+    assert shorten(title, 70) == shown
+
+
+def test_a_shown_control_counts_toward_the_limit():
+    assert shorten("abc\u202edefgh", 10) == "abc<U+202…"
+
+
 def test_terminal_summary_on_the_samples(sample_settings):
     tables = Tables.load(sample_settings)
     text = terminal_summary(load_report_data(sample_settings.layout.duckdb_path))

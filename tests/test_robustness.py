@@ -4,6 +4,7 @@ import os
 import socket
 import stat
 import string
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -226,6 +227,16 @@ def test_deleting_every_digest_keeps_the_tables_unless_asked(tmp_path):
     assert all(rows(settings_.layout, table) == [] for table in TABLES)
 
 
+def _cli_env_with_one_digest(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `papertrends build` of one digest into tmp_path/warehouse."""
+    digests = tmp_path / "raw"
+    digests.mkdir()
+    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
+    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(digests)}
+    env.pop("DAGSTER_HOME", None)
+    return env
+
+
 def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path):
     """SIGINT at several moments of a build's first second: never a traceback."""
     import signal
@@ -233,11 +244,7 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path):
     import sys
     import time
 
-    digests = tmp_path / "raw"
-    digests.mkdir()
-    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
-    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(digests)}
-    env.pop("DAGSTER_HOME", None)
+    env = _cli_env_with_one_digest(tmp_path)
     for delay in (0.2, 0.6, 1.5):
         process = subprocess.Popen(
             [sys.executable, "-m", "assets.cli", "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -279,11 +286,7 @@ def test_ctrl_c_inside_a_library_import_lets_it_finish_then_says_interrupted(tmp
     import subprocess
     import sys
 
-    digests = tmp_path / "raw"
-    digests.mkdir()
-    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
-    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(digests)}
-    env.pop("DAGSTER_HOME", None)
+    env = _cli_env_with_one_digest(tmp_path)
     script = f"COMMAND, LIBRARY = {command!r}, {library!r}\n" + _INTERRUPT_AS_IMPORT_BEGINS
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == (130, "imported whole\n", "papertrends: interrupted\n")
@@ -323,11 +326,7 @@ def test_ctrl_c_raised_in_a_garbage_collector_callback_still_ends_as_interrupted
     import subprocess
     import sys
 
-    digests = tmp_path / "raw"
-    digests.mkdir()
-    (digests / "a.txt").write_text(render("Mar 12", [("A Paper", abstract("a"))]))
-    env = {**os.environ, "PAPERTRENDS_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "PAPERTRENDS_DIGESTS_DIR": str(digests)}
-    env.pop("DAGSTER_HOME", None)
+    env = _cli_env_with_one_digest(tmp_path)
     done = subprocess.run([sys.executable, "-c", _INTERRUPT_IN_A_GARBAGE_CALLBACK], env=env, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr) == (130, "papertrends: interrupted; the tables and trends.duckdb were published\n")
 

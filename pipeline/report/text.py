@@ -59,8 +59,14 @@ def totals(duckdb_path: Path) -> dict[str, int]:
         return dict(zip(names, cursor.fetchall()[0], strict=True))
 
 
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) act
+# until a terminator: on a terminal, one in a title reorders the rest of its line.
+_BIDI_CONTROLS_SHOWN = {code: f"<U+{code:04X}>" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
 def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+    """One line of at most `limit` characters, its bidirectional controls shown as code points."""
+    text = " ".join(text.split()).translate(_BIDI_CONTROLS_SHOWN)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
