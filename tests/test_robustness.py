@@ -1,6 +1,7 @@
 """No input can fail a build; every directory entry gets a row; the build writes only inside the warehouse."""
 
 import os
+import signal
 import socket
 import stat
 import string
@@ -293,8 +294,12 @@ def test_ctrl_c_inside_a_library_import_lets_it_finish_then_says_interrupted(tmp
     assert not (tmp_path / "warehouse" / "parquet").exists()
 
 
-_INTERRUPT_IN_A_GARBAGE_CALLBACK = """
-import os, signal, sys, weakref
+# Ctrl-Cs that Dagster does not turn into an interrupted run, each sent by the build itself.
+_CTRL_C_THE_RUN_DOES_NOT_ACT_ON = {
+    # Python cannot raise from a garbage-collector callback: it prints "Exception ignored"
+    # and the step goes on (dagster issue 2919).
+    "in a garbage-collector callback": """
+import os, signal, weakref
 import pipeline.build
 
 stage = pipeline.build.stage
@@ -314,21 +319,81 @@ def stage_with_garbage(*args, **kwargs):
     return stage(*args, **kwargs)
 
 pipeline.build.stage = stage_with_garbage
+""",
+    # Between steps Dagster only records a Ctrl-C; after the last one it forgets it.
+    "after the last step": """
+import os, signal
+import dagster as dg
+
+handle_new_event = dg.DagsterInstance.handle_new_event
+
+def handle_and_interrupt(self, event, *args, **kwargs):
+    if event.dagster_event is not None and event.dagster_event.event_type == dg.DagsterEventType.RUN_SUCCESS:
+        os.kill(os.getpid(), signal.SIGINT)
+    return handle_new_event(self, event, *args, **kwargs)
+
+dg.DagsterInstance.handle_new_event = handle_and_interrupt
+""",
+}
+_THEN_BUILD = """
+import sys
 sys.argv = ["papertrends", "build"]
 import assets.cli
 assets.cli.run()
 """
 
 
-def test_ctrl_c_raised_in_a_garbage_collector_callback_still_ends_as_interrupted(tmp_path):
-    # Python cannot raise from such a callback: it prints "Exception ignored" and the run
-    # goes on; the command must still say it was interrupted (dagster issue 2919).
+@pytest.mark.parametrize("when", sorted(_CTRL_C_THE_RUN_DOES_NOT_ACT_ON))
+def test_a_ctrl_c_the_run_does_not_act_on_still_ends_as_interrupted(tmp_path, when):
+    # The run publishes everything, but the user asked to stop: a script that runs
+    # `papertrends build && next` must not go on to `next`.
     import subprocess
     import sys
 
     env = _cli_env_with_one_digest(tmp_path)
-    done = subprocess.run([sys.executable, "-c", _INTERRUPT_IN_A_GARBAGE_CALLBACK], env=env, capture_output=True, text=True, timeout=120)
+    script = _CTRL_C_THE_RUN_DOES_NOT_ACT_ON[when] + _THEN_BUILD
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr) == (130, "papertrends: interrupted; the tables and trends.duckdb were published\n")
+
+
+_CTRL_C_IN_A_DUCKDB_QUERY = """
+import os, signal, threading, duckdb
+import pipeline.store.consolidate
+
+consolidate = pipeline.store.consolidate.consolidate
+
+def consolidate_after_a_long_query(*args, **kwargs):
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    duckdb.sql("SELECT count(*) FROM range(1_000_000_000) t(x) WHERE x % 7 = 3").fetchall()  # seconds
+    return consolidate(*args, **kwargs)
+
+pipeline.store.consolidate.consolidate = consolidate_after_a_long_query
+"""
+
+
+def test_a_ctrl_c_inside_a_duckdb_query_ends_as_interrupted(tmp_path):
+    # DuckDB stops the query and raises its own RuntimeError("Query interrupted").
+    import subprocess
+    import sys
+
+    env = _cli_env_with_one_digest(tmp_path)
+    script = _CTRL_C_IN_A_DUCKDB_QUERY + _THEN_BUILD
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    expected = "papertrends: interrupted; nothing was published: the previous tables and trends.duckdb are as they were\n"
+    assert (done.returncode, done.stderr) == (130, expected)
+
+
+@pytest.mark.parametrize("blocked_before", [set(), {signal.SIGINT}])
+def test_interrupts_held_gives_back_the_mask_it_found(blocked_before):
+    from assets.cli import interrupts_held
+
+    found = signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
+    try:
+        with interrupts_held():
+            assert signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == blocked_before
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, found)
 
 
 @pytest.mark.parametrize("cause", [KeyboardInterrupt(), None])

@@ -1,8 +1,8 @@
 """The `papertrends` command: build the warehouse through Dagster, report on it, open the UI.
 
-Only the standard library is imported before run() starts, and the libraries after it
-are imported with Ctrl-C held (interrupts_held): Ctrl-C during start-up is then a one-line
-"interrupted", not a traceback from an import or an abort inside one.
+Only the standard library is imported before run() starts, and the libraries a command
+loads first are imported with Ctrl-C held (interrupts_held): Ctrl-C during start-up is
+then a one-line "interrupted", not a traceback from an import or an abort inside one.
 """
 
 import argparse
@@ -41,11 +41,11 @@ def interrupts_held() -> Iterator[None]:
     process ("Critical nanobind error" from duckdb) or leaves the module half made.
     The mask is the calling thread's: call it from the main thread before any other starts.
     """
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def report(settings: "Settings") -> int:

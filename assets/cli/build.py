@@ -8,6 +8,8 @@ when it is missing or older than trends.duckdb.
 
 import contextlib
 import shutil
+import signal
+import socket
 import sqlite3
 import sys
 import urllib.parse
@@ -202,7 +204,7 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
     before = PublishedState.read(layout)
     run_config = {**_QUIET_LOGS, "ops": {"staged_digests": {"config": {"reparse": reparse, "allow_empty": allow_empty}}}}
     try:
-        with dg.DagsterInstance.from_config(str(home)) as instance, _lost_interrupts() as lost:
+        with dg.DagsterInstance.from_config(str(home)) as instance, _watching_ctrl_c() as ctrl_c:
             result = dg.materialize(
                 [*ASSETS, *CHECKS],
                 instance=instance,
@@ -216,7 +218,7 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
         return fail(f"build failed: {innermost(error)}{disk_hint(settings)} ({where})", 1)
     failed_steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
     after = PublishedState.read(layout)
-    if lost or _interrupted(result):  # Ctrl-C: Dagster ends the run as failed; say what it left, exit as run() does
+    if ctrl_c.seen or _interrupted(result):  # Ctrl-C (or SIGTERM, which Dagster fails the run on): say what it left, exit as run() does
         unwritten = "; the report was not written (a rerun writes it)" if "trend_report" in failed_steps else ""
         return fail(f"interrupted; {outcome_of_failure(before, after)}{unwritten}", 130)
     data_docs = layout.validation_dir / "index.html"
@@ -246,27 +248,47 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
     return _strict_status(counts, strict)
 
 
+@dataclass
+class CtrlCWatch:
+    seen: bool = False
+
+
 @contextlib.contextmanager
-def _lost_interrupts() -> Iterator[list]:
-    """Collect the Ctrl-Cs that Dagster raised where Python cannot raise (a garbage collector
-    callback): Python would print them as "Exception ignored" and the run would go on to
-    succeed (dagster issue 2919). The command then ends as interrupted, in one line."""
+def _watching_ctrl_c() -> Iterator[CtrlCWatch]:
+    """Whether a Ctrl-C arrived during the block, whatever became of it.
+
+    Dagster raises one inside a step at once, but between steps it only records one, and it
+    forgets one that comes after the last step; one it raises inside a garbage-collector
+    callback is printed as "Exception ignored" and lost (dagster issue 2919); DuckDB turns
+    one inside a query into its own error. Python writes the number of every signal it
+    handles to its wakeup fd, so the answer is read there; the lost ones are not printed.
+    """
     import dagster as dg
 
-    lost = []
-    previous = sys.unraisablehook
+    watch = CtrlCWatch()
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    previous_hook = sys.unraisablehook
 
-    def collect(unraisable) -> None:
-        if isinstance(unraisable.exc_value, KeyboardInterrupt | dg.DagsterExecutionInterruptedError):
-            lost.append(unraisable.exc_value)
-        else:
-            previous(unraisable)
+    def quiet_lost_interrupts(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt | dg.DagsterExecutionInterruptedError):
+            previous_hook(unraisable)
 
-    sys.unraisablehook = collect
+    sys.unraisablehook = quiet_lost_interrupts
     try:
-        yield lost
+        yield watch
     finally:
-        sys.unraisablehook = previous
+        signal.set_wakeup_fd(previous_fd)
+        sys.unraisablehook = previous_hook
+        received = b""
+        with contextlib.suppress(BlockingIOError):
+            while chunk := reader.recv(4096):
+                received += chunk
+        watch.seen = signal.SIGINT in received
+        reader.close()
+        writer.close()
 
 
 def _interrupted(result) -> bool:
