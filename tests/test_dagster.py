@@ -495,6 +495,21 @@ def test_ctrl_c_during_a_build_says_what_it_left_and_exits_130(tmp_path, monkeyp
     assert capsys.readouterr().err.splitlines()[-1] == f"papertrends: interrupted; {outcome}"
 
 
+def test_sigterm_during_a_build_ends_it_as_ctrl_c_does(tmp_path, monkeypatch, capsys):
+    """Dagster handles SIGTERM as SIGINT while it runs."""
+    import assets.checks
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+        raise AssertionError("the signal did not arrive")
+
+    monkeypatch.setattr(assets.checks, "run_check", terminated)
+    assert build(Settings(tmp_path / "warehouse", SAMPLES)) == 130
+    expected = "papertrends: interrupted; nothing was published: the previous tables and trends.duckdb are as they were"
+    assert capsys.readouterr().err.splitlines()[-1] == expected
+
+
 def test_a_failed_build_names_the_failed_blocking_checks_not_the_warnings(tmp_path, monkeypatch, capsys):
     import dataclasses
 

@@ -218,7 +218,7 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
         return fail(f"build failed: {innermost(error)}{disk_hint(settings)} ({where})", 1)
     failed_steps = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
     after = PublishedState.read(layout)
-    if ctrl_c.seen or _interrupted(result):  # Ctrl-C (or SIGTERM, which Dagster fails the run on): say what it left, exit as run() does
+    if ctrl_c.seen:  # say what the run left, and exit as run() does
         unwritten = "; the report was not written (a rerun writes it)" if "trend_report" in failed_steps else ""
         return fail(f"interrupted; {outcome_of_failure(before, after)}{unwritten}", 130)
     data_docs = layout.validation_dir / "index.html"
@@ -255,7 +255,8 @@ class CtrlCWatch:
 
 @contextlib.contextmanager
 def _watching_ctrl_c() -> Iterator[CtrlCWatch]:
-    """Whether a Ctrl-C arrived during the block, whatever became of it.
+    """Whether a Ctrl-C (or a SIGTERM, which Dagster treats alike) arrived during the block,
+    whatever became of it.
 
     Dagster raises one inside a step at once, but between steps it only records one, and it
     forgets one that comes after the last step; one it raises inside a garbage-collector
@@ -286,19 +287,9 @@ def _watching_ctrl_c() -> Iterator[CtrlCWatch]:
         with contextlib.suppress(BlockingIOError):
             while chunk := reader.recv(4096):
                 received += chunk
-        watch.seen = signal.SIGINT in received
+        watch.seen = signal.SIGINT in received or signal.SIGTERM in received
         reader.close()
         writer.close()
-
-
-def _interrupted(result) -> bool:
-    """Dagster turned a SIGINT into an error in a step or the run (its in-process executor
-    catches the interrupt and fails the run instead of raising it)."""
-    for event in result.all_events:
-        error = getattr(event.event_specific_data, "error", None)
-        if error is not None and error.cls_name == "DagsterExecutionInterruptedError":
-            return True
-    return False
 
 
 def _failure_message(result) -> str | None:
