@@ -39,7 +39,8 @@ def interrupts_held() -> Iterator[None]:
 
     A KeyboardInterrupt raised inside an extension module's initialization aborts the
     process ("Critical nanobind error" from duckdb) or leaves the module half made.
-    The mask is the calling thread's: call it from the main thread before any other starts.
+    The mask is per thread, and threads started under it keep SIGINT blocked: call it from
+    the main thread, which then alone takes the signal.
     """
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
