@@ -238,9 +238,18 @@ def _cli_env_with_one_digest(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _papertrends_after(tmp_path: Path, setup: str, command: str = "build"):
+    """`papertrends COMMAND` on one digest, in a child that first runs the Python of `setup`."""
+    import subprocess
+    import sys
+
+    script = f"{setup}\nimport sys\nsys.argv = ['papertrends', {command!r}]\nimport assets.cli\nassets.cli.run()\n"
+    env = _cli_env_with_one_digest(tmp_path)
+    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(tmp_path):
     """SIGINT at several moments of a build's first second: never a traceback."""
-    import signal
     import subprocess
     import sys
     import time
@@ -271,9 +280,6 @@ class InterruptAsImportBegins(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, InterruptAsImportBegins())
 atexit.register(lambda: print("imported whole" if LIBRARY in sys.modules else "import cut"))
-sys.argv = ["papertrends", COMMAND]
-import assets.cli
-assets.cli.run()
 """
 
 
@@ -284,12 +290,7 @@ assets.cli.run()
 def test_ctrl_c_inside_a_library_import_lets_it_finish_then_says_interrupted(tmp_path, command, library):
     # A KeyboardInterrupt raised inside duckdb's initialization aborts the process
     # ("Critical nanobind error"): the import must finish before the interrupt is raised.
-    import subprocess
-    import sys
-
-    env = _cli_env_with_one_digest(tmp_path)
-    script = f"COMMAND, LIBRARY = {command!r}, {library!r}\n" + _INTERRUPT_AS_IMPORT_BEGINS
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    done = _papertrends_after(tmp_path, f"LIBRARY = {library!r}\n" + _INTERRUPT_AS_IMPORT_BEGINS, command)
     assert (done.returncode, done.stdout, done.stderr) == (130, "imported whole\n", "papertrends: interrupted\n")
     assert not (tmp_path / "warehouse" / "parquet").exists()
 
@@ -335,24 +336,13 @@ def handle_and_interrupt(self, event, *args, **kwargs):
 dg.DagsterInstance.handle_new_event = handle_and_interrupt
 """,
 }
-_THEN_BUILD = """
-import sys
-sys.argv = ["papertrends", "build"]
-import assets.cli
-assets.cli.run()
-"""
 
 
 @pytest.mark.parametrize("when", sorted(_CTRL_C_THE_RUN_DOES_NOT_ACT_ON))
 def test_a_ctrl_c_the_run_does_not_act_on_still_ends_as_interrupted(tmp_path, when):
     # The run publishes everything, but the user asked to stop: a script that runs
     # `papertrends build && next` must not go on to `next`.
-    import subprocess
-    import sys
-
-    env = _cli_env_with_one_digest(tmp_path)
-    script = _CTRL_C_THE_RUN_DOES_NOT_ACT_ON[when] + _THEN_BUILD
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    done = _papertrends_after(tmp_path, _CTRL_C_THE_RUN_DOES_NOT_ACT_ON[when])
     assert (done.returncode, done.stderr) == (130, "papertrends: interrupted; the tables and trends.duckdb were published\n")
 
 
@@ -373,12 +363,7 @@ pipeline.store.consolidate.consolidate = consolidate_after_a_long_query
 
 def test_a_ctrl_c_inside_a_duckdb_query_ends_as_interrupted(tmp_path):
     # DuckDB stops the query and raises its own RuntimeError("Query interrupted").
-    import subprocess
-    import sys
-
-    env = _cli_env_with_one_digest(tmp_path)
-    script = _CTRL_C_IN_A_DUCKDB_QUERY + _THEN_BUILD
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    done = _papertrends_after(tmp_path, _CTRL_C_IN_A_DUCKDB_QUERY)
     expected = "papertrends: interrupted; nothing was published: the previous tables and trends.duckdb are as they were\n"
     assert (done.returncode, done.stderr) == (130, expected)
 
