@@ -50,8 +50,8 @@ test: lint
 test-fast: lint
 	$(VENV)/bin/python -m pytest -n auto --dist worksteal -m "not slow and not browser and not dagster and not faults" $(PYTEST_ARGS)
 
-# Not part of `make test`: generates up to 10,000 digests (~1.2 GB, kept in
-# benchmarks/corpus/) and writes benchmarks/RESULTS.md; takes several minutes.
+# Not part of `make test` (slow, with a large corpus: see benchmarks/RESULTS.md):
+# generates up to 10,000 digests, kept in benchmarks/corpus/, and writes RESULTS.md.
 bench: install
 	$(VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
 

@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 MODE = sys.argv[1]
 
 # Everything a build imports lazily (great_expectations and pandas for the checks,
-# matplotlib for the report), imported now: the build itself then takes about 2 s. Only
-# a warm-up: a module renamed since costs time, not correctness.
+# matplotlib for the report), imported now, so that a kill at a random time lands in the
+# build rather than in an import. Only a warm-up: a module renamed since costs time, not
+# correctness.
 for _module in (
     "great_expectations",
     "great_expectations.data_context.types.base",
