@@ -41,14 +41,14 @@ LINK_STRUCT = pa.struct(
 
 PUBLISHED_COLUMNS: dict[str, list[Column]] = {
     "digests": [
-        Column("digest_id", pa.string(), "sha256 (hex) of the normalized text (NFC, LF, trailing whitespace and a leading BOM or zero-width run stripped); of the raw bytes for a file that is not text", False),
+        Column("digest_id", pa.string(), "sha256 (hex) of the normalized text (NFC, LF, trailing whitespace and a leading BOM or zero-width run stripped); of the raw bytes for a file that is not text; of `unreadable`, a NUL byte and the file name for one that could not be read", False),
         Column("source_name", pa.string(), "file name, relative to the digests directory (key)", False),
         Column("date_line", pa.string(), "the date line as written, null when the digest has no valid one"),
         Column("digest_date", pa.date32(), "resolved date of the digest, null when no date could be resolved"),
         Column("date_source", pa.string(), "where the year came from: date_line, capture, file_name, config or reference_year"),
         Column("entry_count", pa.int32(), "entries (papers) read from the file", False),
         Column("reject_count", pa.int32(), "blocks of the file that are no entry (see rejects)", False),
-        Column("byte_size", pa.int64(), "size of the raw file in bytes", False),
+        Column("byte_size", pa.int64(), "size of the raw file in bytes; 0 when it could not be read", False),
         Column("parser_version", pa.string(), "version of the reader that parsed the file", False),
         Column("ingested_at", UTC_TIMESTAMP, "when this warehouse first ingested this content (UTC); kept by rebuilds", False),
         Column("duplicate_of", pa.string(), "source_name of the first file with the same digest_id; null for the digest itself"),
@@ -56,7 +56,7 @@ PUBLISHED_COLUMNS: dict[str, list[Column]] = {
         Column("error", pa.string(), "why a digest yielded no entries, null when status is ok or duplicate"),
         Column("encoding", pa.string(), "text encoding the file was read with (utf-8, utf-8-bom, utf-16-le-bom, cp1252 ...)"),
         Column("block_count", pa.int32(), "blocks (runs of non-blank lines) in the file", False),
-        Column("header_block_count", pa.int32(), "page header blocks (new, Subscribe ..., a card's author and date lines) in the file", False),
+        Column("header_block_count", pa.int32(), "blocks of page header and chrome outside the entries (new, Subscribe ..., front matter, page headings) in the file", False),
         Column("format", pa.string(), "the capture's format, told from its content: sample, markdown, markdown-ref, text-export, trending, daily-papers-json or unrecognized", False),
         Column("listing", pa.string(), "the page captured: daily, weekly, monthly, trending, search or unknown", False),
         Column("entry_block_count", pa.int32(), "blocks read into entries (2 per entry in the sample layout; a card's blocks in others)", False),

@@ -525,10 +525,20 @@ def test_a_trending_page_cut_inside_the_last_copys_title_keeps_the_first_copy():
 
 def test_an_undated_sample_digest_says_why_in_its_error_and_each_reject():
     parsed = parse_digest(b"A Title\n\nIts abstract\non two lines.", "digest.txt", 2026)
-    assert (parsed.status, parsed.error) == ("undated", "no valid date line and no ISO date in the file name")
+    assert (parsed.status, parsed.error) == ("undated", "no valid date line before the first entry and no ISO date in the file name")
     assert [(reject.line, reject.reason, reject.detail) for reject in parsed.rejects] == [
         (1, "undated_digest", "the digest has no usable date"),
         (3, "undated_digest", "the digest has no usable date"),
+    ]
+
+
+def test_a_date_line_after_the_first_entry_dates_nothing_and_is_kept_as_a_reject():
+    text = b"new\n\nA First Title\n\nIts abstract\non two lines.\n\nMar 9\n\nA Second Title\n\nAnother abstract\non two lines."
+    parsed = parse_digest(text, "digest.txt", 2026)
+    assert (parsed.status, parsed.digest_date, parsed.date_line, parsed.entries) == ("undated", None, None, [])
+    assert parsed.error == "no valid date line before the first entry and no ISO date in the file name"
+    assert [(reject.line, reject.reason) for reject in parsed.rejects] == [
+        (3, "undated_digest"), (5, "undated_digest"), (8, "undated_digest"), (10, "undated_digest"), (12, "undated_digest"),
     ]
 
 

@@ -179,7 +179,7 @@ def read_sample(parsed: ParsedDigest, decoded: DecodedText, config_year: int | N
     body = unplaced + blocks[index:]
     if parsed.digest_date is None:
         parsed.status = "undated"
-        parsed.error = "no valid date line and no ISO date in the file name"
+        parsed.error = "no valid date line before the first entry and no ISO date in the file name"
         for block in body:
             collector.reject(block, "undated_digest", "the digest has no usable date")
         return
