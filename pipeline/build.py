@@ -63,7 +63,8 @@ def check_settings(settings: Settings) -> None:
     """Raise ConfigError with a one-line reason when the settings cannot be built from."""
     digests_dir, warehouse = settings.digests_dir.resolve(), settings.warehouse_dir.resolve()
     if not digests_dir.is_dir():
-        raise ConfigError(f"digests directory not found: {digests_dir}")
+        what = "is not a directory" if digests_dir.exists() else "not found"
+        raise ConfigError(f"digests directory {what}: {digests_dir}")
     try:
         os.listdir(digests_dir)
     except OSError as error:

@@ -542,6 +542,7 @@ def test_a_failed_build_names_the_failed_blocking_checks_not_the_warnings(tmp_pa
     ("case", "message"),
     [
         ("missing digests directory", "digests directory not found: {digests}"),
+        ("digests directory is a file", "digests directory is not a directory: {digests}"),
         ("empty digests directory", "no digest files in {digests}; to empty the tables, build with --allow-empty"),
         ("warehouse is the digests directory", "the warehouse may not be inside the digests directory (it would read its own output): {warehouse}"),
         ("warehouse inside the digests directory", "the warehouse may not be inside the digests directory (it would read its own output): {warehouse}"),
@@ -553,6 +554,7 @@ def test_a_failed_build_names_the_failed_blocking_checks_not_the_warnings(tmp_pa
 def test_build_refuses_bad_settings_in_one_line(tmp_path, case, message):
     warehouse, digests = {
         "missing digests directory": (tmp_path / "w", tmp_path / "none"),
+        "digests directory is a file": (tmp_path / "w", tmp_path / "raw.txt"),
         "empty digests directory": (tmp_path / "w", tmp_path / "raw"),
         "warehouse is the digests directory": (tmp_path / "raw", tmp_path / "raw"),
         "warehouse inside the digests directory": (tmp_path / "raw" / "w", tmp_path / "raw"),
@@ -560,7 +562,9 @@ def test_build_refuses_bad_settings_in_one_line(tmp_path, case, message):
         "digests directory inside warehouse/parquet": (tmp_path / "w", tmp_path / "w" / "parquet" / "digests"),
         "digests directory inside warehouse/staging": (tmp_path / "w", tmp_path / "w" / "staging" / "digests"),
     }[case]
-    if case != "missing digests directory":
+    if case == "digests directory is a file":
+        digests.write_text(render("Mar 15", [("A paper about settings", abstract("settings"))]))
+    elif case != "missing digests directory":
         digests.mkdir(parents=True)
         if case != "empty digests directory":
             (digests / "000_digest.txt").write_text(render("Mar 15", [("A paper about settings", abstract("settings"))]))
