@@ -20,7 +20,8 @@ from pipeline.serve.topics_sql import TOPIC_MACROS, TOPIC_TABLES
 from pipeline.serve.trends_sql import TREND_MACROS, TREND_TABLES, TREND_VIEWS
 from pipeline.sql import connect, identifier, string_literal
 
-# The newest storage version DuckDB 1.x reads (DuckDB 2.0 writes its own by default).
+# The newest storage version DuckDB 1.x reads (DuckDB 2.0 writes its own by default): 1.4
+# and later open it. docs/contract.md says why not an older one.
 STORAGE_VERSION = "v1.4.0"
 DATABASE = "trends"
 VIEWS = (*TREND_VIEWS,)
