@@ -473,7 +473,7 @@ def test_a_summary_that_cannot_be_written_is_no_build_failure(tmp_path, monkeypa
 @pytest.mark.parametrize(
     ("module", "function", "outcome"),
     [
-        ("assets.checks", "run_check", "nothing was published: the previous tables and trends.duckdb are as they were"),
+        ("assets.checks", "run_check", "nothing was published (no build has published tables here yet)"),
         (
             "assets.report",
             "write_report",
@@ -506,7 +506,7 @@ def test_sigterm_during_a_build_ends_it_as_ctrl_c_does(tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(assets.checks, "run_check", terminated)
     assert build(Settings(tmp_path / "warehouse", SAMPLES)) == 130
-    expected = "papertrends: interrupted; nothing was published: the previous tables and trends.duckdb are as they were"
+    expected = "papertrends: interrupted; nothing was published (no build has published tables here yet)"
     assert capsys.readouterr().err.splitlines()[-1] == expected
 
 

@@ -849,7 +849,7 @@ def test_a_read_only_warehouse_is_refused_in_one_line_and_keeps_the_good_tables(
     try:
         with pytest.raises(ConfigError, match="not writable"):
             build_warehouse(to_b)
-        # Refused before anything runs: status 2, "when it cannot run" (README, Configuration).
+        # Refused before anything runs: status 2, the settings refused (docs/usage.md, Exit status).
         assert cli_build(to_b) == 2
         line = _the_line(capsys.readouterr().err)
         assert line == f"papertrends: the warehouse directory is not writable: {settings.warehouse_dir}"
@@ -920,7 +920,8 @@ def test_papertrends_build_names_the_cause_when_writing_candidates_fails(good, c
     assert cli_build(fault.settings) == 1
     line = _the_line(capsys.readouterr().err)
     assert line.startswith("papertrends: build failed in consolidated_tables")
-    assert "No space left on device" in line and "nothing was published" in line
+    assert "No space left on device" in line
+    assert "; nothing was published: the previous tables and trends.duckdb are as they were" in line
     assert _published_files(fault.settings.layout) == fault.published
     assert _state(fault.settings.layout, good) == (dict.fromkeys(TABLES_WITH_ROWS, "A"), "A")
 

@@ -93,6 +93,8 @@ def damaged_database(home: Path) -> Path | None:
 def outcome_of_failure(before: PublishedState, after: PublishedState) -> str:
     """What a failed run leaves published, stated truthfully."""
     if after == before:
+        if before.tables is None and before.trends_db is None:
+            return "nothing was published (no build has published tables here yet)"
         return "nothing was published: the previous tables and trends.duckdb are as they were"
     if after.tables is not None and after.tables == after.trends_db:
         return "the tables and trends.duckdb were published"
