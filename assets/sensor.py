@@ -10,13 +10,14 @@ Each tick lists PAPERTRENDS_DIGESTS_DIR and compares it with the cursor:
 - every file removed starts no run (it would refuse to empty the tables): the tick says
   so, and keeps its cursor until a file is back.
 The cursor is JSON kept by Dagster with the sensor: {name: [signature..., sha256]}.
-After a lost cursor (or the first tick), every file looks new: one run finds nothing
-to do and the cursor is current again.
+After a lost cursor (or the first tick), every file looks new: one run finds nothing new
+to publish (it runs the warnings again, which rewrites their pages and the report) and
+the cursor is current again.
 
 A run request has no run_key: Dagster skips a request whose key an earlier run used, and
 the directory can go through the same change twice (a file removed and put back, then
 removed again). A tick evaluated twice (its cursor update lost) then requests a second
-run, which finds nothing new: a build of unchanged input changes nothing.
+run, which finds nothing new: a build of unchanged input publishes nothing new.
 """
 
 import json

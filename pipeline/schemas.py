@@ -1,7 +1,7 @@
 """Explicit Arrow schemas of the staging files and the published tables.
 
 Each column carries its description, used for the Dagster column schema and
-checked against the README's data dictionary by the tests.
+checked against docs/data-dictionary.md by the tests.
 """
 
 from dataclasses import dataclass
@@ -146,7 +146,7 @@ STAGED_SCHEMAS = {"digests": STAGED_DIGEST_SCHEMA, "entries": STAGED_ENTRY_SCHEM
 
 
 def data_dictionary_markdown() -> str:
-    """The README's data dictionary, generated so it cannot drift from the schemas."""
+    """docs/data-dictionary.md's tables, generated so that they cannot drift from the schemas."""
     parts = []
     for table, columns in PUBLISHED_COLUMNS.items():
         parts.append(f"#### `{table}`\n\n| column | type | null | meaning |\n|---|---|---|---|")

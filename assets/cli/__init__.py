@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 DESCRIPTION = """Build the papertrends warehouse through Dagster, report on it, open the Dagster UI.
 The warehouse is ./warehouse and the digests its raw/ directory unless PAPERTRENDS_WAREHOUSE_DIR
 and PAPERTRENDS_DIGESTS_DIR say otherwise; PAPERTRENDS_YEAR sets the year of dates written
-without one (README.md, Configuration)."""
+without one (docs/usage.md)."""
 
 
 def say(message: str) -> None:

@@ -1,8 +1,8 @@
 """trends.duckdb: one self-contained file of the tables, the trend and topic tables, views and macros.
 
 Built from the tables' Parquet files into a temporary name (the caller renames it
-into place), in a storage version that DuckDB 1.x opens (the DuckDB CLI, DBeaver,
-notebooks pinned to 1.x). Nothing in it names a path, so the warehouse directory can
+into place), in a storage version that DuckDB 1.4 and later open (the DuckDB 1.x CLI,
+DBeaver, notebooks). Nothing in it names a path, so the warehouse directory can
 be moved or copied, and a reader that holds the file open keeps a consistent view
 through a rebuild (the rename leaves its file as it was).
 """
@@ -20,8 +20,8 @@ from pipeline.serve.topics_sql import TOPIC_MACROS, TOPIC_TABLES
 from pipeline.serve.trends_sql import TREND_MACROS, TREND_TABLES, TREND_VIEWS
 from pipeline.sql import connect, identifier, string_literal
 
-# The newest storage version DuckDB 1.x reads (DuckDB 2.0 writes its own by default): 1.4
-# and later open it. docs/contract.md says why not an older one.
+# DuckDB 1.4 and later open it; DuckDB 2.0 would write v1.5.0 by default, which 1.4 does
+# not. docs/contract.md says why not an older one.
 STORAGE_VERSION = "v1.4.0"
 DATABASE = "trends"
 VIEWS = (*TREND_VIEWS,)
