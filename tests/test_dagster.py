@@ -471,43 +471,31 @@ def test_a_summary_that_cannot_be_written_is_no_build_failure(tmp_path, monkeypa
 
 
 @pytest.mark.parametrize(
-    ("module", "function", "outcome"),
+    ("signum", "module", "function", "outcome"),
     [
-        ("assets.checks", "run_check", "nothing was published (no build has published tables here yet)"),
+        (signal.SIGINT, "assets.checks", "run_check", "nothing was published (no build has published tables here yet)"),
         (
+            signal.SIGINT,
             "assets.report",
             "write_report",
             "the tables and trends.duckdb were published; the report was not written (a rerun writes it)",
         ),
+        # Dagster handles SIGTERM as SIGINT while it runs.
+        (signal.SIGTERM, "assets.checks", "run_check", "nothing was published (no build has published tables here yet)"),
     ],
 )
-def test_ctrl_c_during_a_build_says_what_it_left_and_exits_130(tmp_path, monkeypatch, capsys, module, function, outcome):
-    """Dagster catches the SIGINT inside a step and fails the run; the build says so, as Ctrl-C anywhere else."""
+def test_ctrl_c_during_a_build_says_what_it_left_and_exits_130(tmp_path, monkeypatch, capsys, signum, module, function, outcome):
+    """Dagster catches the signal inside a step and fails the run; the build says so, as Ctrl-C anywhere else."""
     import importlib
 
     def interrupted(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signum)
         time.sleep(5)  # the handler raises before this ends
-        raise AssertionError("the interrupt did not arrive")
+        raise AssertionError("the signal did not arrive")
 
     monkeypatch.setattr(importlib.import_module(module), function, interrupted)
     assert build(Settings(tmp_path / "warehouse", SAMPLES)) == 130
     assert capsys.readouterr().err.splitlines()[-1] == f"papertrends: interrupted; {outcome}"
-
-
-def test_sigterm_during_a_build_ends_it_as_ctrl_c_does(tmp_path, monkeypatch, capsys):
-    """Dagster handles SIGTERM as SIGINT while it runs."""
-    import assets.checks
-
-    def terminated(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5)  # the handler raises before this ends
-        raise AssertionError("the signal did not arrive")
-
-    monkeypatch.setattr(assets.checks, "run_check", terminated)
-    assert build(Settings(tmp_path / "warehouse", SAMPLES)) == 130
-    expected = "papertrends: interrupted; nothing was published (no build has published tables here yet)"
-    assert capsys.readouterr().err.splitlines()[-1] == expected
 
 
 def test_a_failed_build_names_the_failed_blocking_checks_not_the_warnings(tmp_path, monkeypatch, capsys):
