@@ -6,6 +6,8 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
+# The oldest DuckDB that opens trends.duckdb, for the test that has it read the file.
+OLDEST_DUCKDB := $(TOOLS)/duckdb-oldest
 
 # This machine sets PYTHONDONTWRITEBYTECODE; compiled bytecode halves import time.
 export UV_COMPILE_BYTECODE := 1
@@ -22,6 +24,11 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	touch $@
 
 install: $(VENV)/.synced
+
+$(OLDEST_DUCKDB)/.installed: tests/oldest-duckdb.txt
+	$(PYTHON) -m venv $(OLDEST_DUCKDB)
+	$(OLDEST_DUCKDB)/bin/pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: --require-hashes -r $<
+	touch $@
 
 run: install
 	$(VENV)/bin/papertrends build
@@ -43,7 +50,7 @@ lint: install
 
 # Three pytest workers (pytest-xdist): many tests wait on child processes, so on two
 # cores a third worker keeps both busy. PYTEST_ARGS="-n 0" runs in one process.
-test: lint
+test: lint $(OLDEST_DUCKDB)/.installed
 	$(VENV)/bin/python -m pytest -n 3 --dist worksteal $(PYTEST_ARGS)
 
 # The inner loop: no Dagster runs, no browser, no fault injection, nothing slow.

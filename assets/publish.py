@@ -29,7 +29,7 @@ FROM rising_terms($start, $end, 10)
             description=(
                 "Publishes the checked tables to `warehouse/parquet/<table>/` (the `parquet` link switched to "
                 "them in one rename) and `warehouse/trends.duckdb`: the "
-                "tables, trend tables, views and macros in one file that DuckDB 1.4 and later open, written under a "
+                "tables, trend tables, views and macros in one file that DuckDB 1.1 and later open, written under a "
                 "temporary name and renamed into place after the tables. Row count, columns and preview are "
                 "those of its daily_summary view."
             ),

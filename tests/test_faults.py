@@ -43,6 +43,20 @@ SEED = 20260311
 RANDOM_KILLS = 2
 CHILD = Path(__file__).resolve().parent / "fault_child.py"
 DUCKDB_CLI = REPO / ".venv" / "bin" / "duckdb"
+# DuckDB 1.1.3, the oldest the docs promise, in an environment of its own (`make test`).
+OLDEST_DUCKDB = REPO / ".tools" / "duckdb-oldest" / "bin" / "python"
+# Run by the oldest DuckDB: the COPY statements, then each query, its rows printed as JSON.
+_OLDEST_CLIENT = """
+import duckdb, json, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute(sys.argv[2])
+answers = []
+for query in sys.argv[3:]:
+    cursor = con.execute(query)
+    columns = [column[0] for column in cursor.description]
+    answers.append([dict(zip(columns, row)) for row in cursor.fetchall()])
+print(json.dumps({"version": duckdb.__version__, "answers": answers}, default=str))
+"""
 
 # What trends.duckdb holds, named here rather than taken from the code under test.
 TREND_TABLES = ("daily_appearances", "recurrence_by_day", "paper_recurrence", "term_paper_days", "week_papers", "term_trends")
@@ -722,8 +736,9 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
             python[name] = _answers([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()], name)
     assert names == {*IN_TRENDS_DB, "build_info"}
     assert macros == set(MACROS)
-    # The storage version the docs promise: DuckDB 1.4 and later open the file.
-    assert storage == {"storage_version": "v1.4.0+"}
+    # The storage version the docs promise, v1.1.0, which DuckDB names by the first version of
+    # its format (v1.0.0+); whether DuckDB 1.1 reads it right is checked below.
+    assert storage == {"storage_version": "v1.0.0+"}
     assert python == expected
 
     # The DuckDB 1.x command line, reading the file in the storage version it knows.
@@ -752,11 +767,26 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
     copies = "; ".join(f"COPY (SELECT * FROM \"{name}\" ORDER BY ALL) TO 'cli/{name}.csv' (HEADER)" for name in IN_TRENDS_DB)
     run = subprocess.run([str(DUCKDB_CLI), "-readonly", str(path), "-c", copies + ";"], capture_output=True, text=True, cwd=workdir, timeout=120)
     assert run.returncode == 0 and run.stderr == "", run.stderr
+
+    # The oldest DuckDB the docs promise: the same answers and the same rows.
+    if not OLDEST_DUCKDB.exists() and not in_ci():
+        pytest.skip(f"no DuckDB 1.1 at {OLDEST_DUCKDB} (`make test` installs it)")
+    (workdir / "oldest").mkdir()
+    run = subprocess.run(
+        [str(OLDEST_DUCKDB), "-c", _OLDEST_CLIENT, str(path), copies.replace("'cli/", "'oldest/"), *_QUERIES.values()],
+        capture_output=True, text=True, cwd=workdir, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    oldest = json.loads(run.stdout)
+    assert oldest["version"] == "1.1.3"
+    assert {name: _answers(rows, name) for name, rows in zip(_QUERIES, oldest["answers"], strict=True)} == expected
+
     for name in IN_TRENDS_DB:
         written = (workdir / "python" / f"{name}.csv").read_bytes()
         # Rows, not only a header line (the samples give no rejects and no stars).
         assert written.count(b"\n") > (1 if name not in ("rejects", "repo_stars") else 0), name
         assert (workdir / "cli" / f"{name}.csv").read_bytes() == written, name
+        assert (workdir / "oldest" / f"{name}.csv").read_bytes() == written, name
 
 
 # --- full or read-only disk ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """trends.duckdb: one self-contained file of the tables, the trend and topic tables, views and macros.
 
 Built from the tables' Parquet files into a temporary name (the caller renames it
-into place), in a storage version that DuckDB 1.4 and later open (the DuckDB 1.x CLI,
+into place), in a storage version that DuckDB 1.1 and later open (the DuckDB 1.x CLI,
 DBeaver, notebooks). Nothing in it names a path, so the warehouse directory can
 be moved or copied, and a reader that holds the file open keeps a consistent view
 through a rebuild (the rename leaves its file as it was).
@@ -20,9 +20,9 @@ from pipeline.serve.topics_sql import TOPIC_MACROS, TOPIC_TABLES
 from pipeline.serve.trends_sql import TREND_MACROS, TREND_TABLES, TREND_VIEWS
 from pipeline.sql import connect, identifier, string_literal
 
-# DuckDB 1.4 and later open it; DuckDB 2.0 would write v1.5.0 by default, which 1.4 does
-# not. docs/contract.md says why not an older one.
-STORAGE_VERSION = "v1.4.0"
+# DuckDB 1.1 and later read it right, as the design asks of 1.x clients (DuckDB 2.0 would
+# write v1.5.0, which no 1.x release before 1.5 opens). docs/contract.md says why not another.
+STORAGE_VERSION = "v1.1.0"
 DATABASE = "trends"
 VIEWS = (*TREND_VIEWS,)
 # Computed in this order: a topic table reads the trend tables.
