@@ -690,6 +690,11 @@ _QUERIES = {
 }
 
 
+def _copy_every_table(directory: str) -> str:
+    """COPY statements writing every table and view of trends.duckdb, sorted, to `directory`/<name>.csv."""
+    return "; ".join(f"COPY (SELECT * FROM \"{name}\" ORDER BY ALL) TO '{directory}/{name}.csv' (HEADER)" for name in IN_TRENDS_DB) + ";"
+
+
 def _answers(rows: list[dict], name: str):
     if name == "counts":
         return rows[0]
@@ -725,10 +730,9 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
                 "SELECT function_name FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal"
             ).fetchall()
         }
-        # Every stored table and view answers a full scan, written out to compare with the CLI's below.
+        # Every stored table and view answers a full scan, written out to compare with the older clients' below.
         (workdir / "python").mkdir()
-        for name in IN_TRENDS_DB:
-            con.execute(f"COPY (SELECT * FROM \"{name}\" ORDER BY ALL) TO 'python/{name}.csv' (HEADER)")
+        con.execute(_copy_every_table("python"))
         python = {}
         for name, sql in _QUERIES.items():
             cursor = con.execute(sql)
@@ -764,8 +768,9 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
     # owner and repo of repo_links as NULL from a file DuckDB 2.0 wrote in storage version
     # v1.3.0; benchmarks/RESULTS.md), so the CLI installed here is held to it.
     (workdir / "cli").mkdir()
-    copies = "; ".join(f"COPY (SELECT * FROM \"{name}\" ORDER BY ALL) TO 'cli/{name}.csv' (HEADER)" for name in IN_TRENDS_DB)
-    run = subprocess.run([str(DUCKDB_CLI), "-readonly", str(path), "-c", copies + ";"], capture_output=True, text=True, cwd=workdir, timeout=120)
+    run = subprocess.run(
+        [str(DUCKDB_CLI), "-readonly", str(path), "-c", _copy_every_table("cli")], capture_output=True, text=True, cwd=workdir, timeout=120
+    )
     assert run.returncode == 0 and run.stderr == "", run.stderr
 
     # The oldest DuckDB the docs promise: the same answers and the same rows.
@@ -773,7 +778,7 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
         pytest.skip(f"no DuckDB 1.1 at {OLDEST_DUCKDB} (`make test` installs it)")
     (workdir / "oldest").mkdir()
     run = subprocess.run(
-        [str(OLDEST_DUCKDB), "-c", _OLDEST_CLIENT, str(path), copies.replace("'cli/", "'oldest/"), *_QUERIES.values()],
+        [str(OLDEST_DUCKDB), "-c", _OLDEST_CLIENT, str(path), _copy_every_table("oldest"), *_QUERIES.values()],
         capture_output=True, text=True, cwd=workdir, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
