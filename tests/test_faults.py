@@ -690,9 +690,27 @@ _QUERIES = {
 }
 
 
-def _copy_every_table(directory: str) -> str:
-    """COPY statements writing every table and view of trends.duckdb, sorted, to `directory`/<name>.csv."""
-    return "; ".join(f"COPY (SELECT * FROM \"{name}\" ORDER BY ALL) TO '{directory}/{name}.csv' (HEADER)" for name in IN_TRENDS_DB) + ";"
+# A call of every macro, for clients to answer alike: a macro is SQL that the reader's own
+# DuckDB binds, so an older client must know every function it calls.
+MACRO_CALLS = {
+    "top_recurring": "top_recurring('2026-03-11', '2026-03-14', 50)",
+    "daily_summary_between": "daily_summary_between('2026-03-11', '2026-03-14')",
+    "rising": "rising('2026-03-11', '2026-03-12', '2026-03-13', '2026-03-14', 50)",
+    "top_upvoted": "top_upvoted('2026-03-11', '2026-03-14', 50)",
+    "stars_gained": "stars_gained('2026-03-11', '2026-03-14', 50)",
+    "rising_terms": "rising_terms('2026-03-13', '2026-03-14', 100)",
+    "falling_terms": "falling_terms('2026-03-13', '2026-03-14', 100)",
+    "term_history": "term_history('model')",
+    "papers_with_term": "papers_with_term('model')",
+}
+# The sample format carries no upvotes and no stars.
+EMPTY_ON_SAMPLES = ("rejects", "repo_stars", "top_upvoted", "stars_gained")
+
+
+def _copy_everything(directory: str) -> str:
+    """COPY statements writing every table, view and MACRO_CALLS answer, sorted, to `directory`/<name>.csv."""
+    sources = {name: f'"{name}"' for name in IN_TRENDS_DB} | MACRO_CALLS
+    return "; ".join(f"COPY (SELECT * FROM {source} ORDER BY ALL) TO '{directory}/{name}.csv' (HEADER)" for name, source in sources.items()) + ";"
 
 
 def _answers(rows: list[dict], name: str):
@@ -730,16 +748,16 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
                 "SELECT function_name FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal"
             ).fetchall()
         }
-        # Every stored table and view answers a full scan, written out to compare with the older clients' below.
+        # Every table, view and macro answers, written out to compare with the older clients' below.
         (workdir / "python").mkdir()
-        con.execute(_copy_every_table("python"))
+        con.execute(_copy_everything("python"))
         python = {}
         for name, sql in _QUERIES.items():
             cursor = con.execute(sql)
             columns = [column[0] for column in cursor.description]
             python[name] = _answers([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()], name)
     assert names == {*IN_TRENDS_DB, "build_info"}
-    assert macros == set(MACROS)
+    assert macros == set(MACROS) == set(MACRO_CALLS)
     # The storage version the docs promise, v1.1.0, which DuckDB names by the first version of
     # its format (v1.0.0+); whether DuckDB 1.1 reads it right is checked below.
     assert storage == {"storage_version": "v1.0.0+"}
@@ -763,13 +781,13 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
     cli = {name: _answers(rows, name) for name, rows in zip(_QUERIES, outputs, strict=True)}
     assert cli == expected
 
-    # Every row of every table and view reads the same in the CLI as in the DuckDB that wrote
-    # the file: an older DuckDB can read a file wrong without an error (DuckDB 1.3.2 reads the
-    # owner and repo of repo_links as NULL from a file DuckDB 2.0 wrote in storage version
-    # v1.3.0; benchmarks/RESULTS.md), so the CLI installed here is held to it.
+    # Every row of every table and view, and every macro's answer, reads the same in the older
+    # clients as in the DuckDB that wrote the file: an older DuckDB can read a file wrong
+    # without an error (DuckDB 1.3.2 reads the owner and repo of repo_links as NULL from a file
+    # DuckDB 2.0 wrote in storage version v1.3.0; benchmarks/RESULTS.md).
     (workdir / "cli").mkdir()
     run = subprocess.run(
-        [str(DUCKDB_CLI), "-readonly", str(path), "-c", _copy_every_table("cli")], capture_output=True, text=True, cwd=workdir, timeout=120
+        [str(DUCKDB_CLI), "-readonly", str(path), "-c", _copy_everything("cli")], capture_output=True, text=True, cwd=workdir, timeout=120
     )
     assert run.returncode == 0 and run.stderr == "", run.stderr
 
@@ -778,7 +796,7 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
         pytest.skip(f"no DuckDB 1.1 at {OLDEST_DUCKDB} (`make test` installs it)")
     (workdir / "oldest").mkdir()
     run = subprocess.run(
-        [str(OLDEST_DUCKDB), "-c", _OLDEST_CLIENT, str(path), _copy_every_table("oldest"), *_QUERIES.values()],
+        [str(OLDEST_DUCKDB), "-c", _OLDEST_CLIENT, str(path), _copy_everything("oldest"), *_QUERIES.values()],
         capture_output=True, text=True, cwd=workdir, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -786,10 +804,10 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
     assert oldest["version"] == "1.1.3"
     assert {name: _answers(rows, name) for name, rows in zip(_QUERIES, oldest["answers"], strict=True)} == expected
 
-    for name in IN_TRENDS_DB:
+    for name in (*IN_TRENDS_DB, *MACRO_CALLS):
         written = (workdir / "python" / f"{name}.csv").read_bytes()
-        # Rows, not only a header line (the samples give no rejects and no stars).
-        assert written.count(b"\n") > (1 if name not in ("rejects", "repo_stars") else 0), name
+        # Rows, not only a header line.
+        assert written.count(b"\n") > (1 if name not in EMPTY_ON_SAMPLES else 0), name
         assert (workdir / "cli" / f"{name}.csv").read_bytes() == written, name
         assert (workdir / "oldest" / f"{name}.csv").read_bytes() == written, name
 
