@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
-# The oldest DuckDB that opens trends.duckdb, for the test that has it read the file.
+# The oldest DuckDB that reads trends.duckdb right, for the test that has it read the file.
 OLDEST_DUCKDB := $(TOOLS)/duckdb-oldest
 
 # This machine sets PYTHONDONTWRITEBYTECODE; compiled bytecode halves import time.

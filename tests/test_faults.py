@@ -43,7 +43,8 @@ SEED = 20260311
 RANDOM_KILLS = 2
 CHILD = Path(__file__).resolve().parent / "fault_child.py"
 DUCKDB_CLI = REPO / ".venv" / "bin" / "duckdb"
-# DuckDB 1.1.3, the oldest the docs promise, in an environment of its own (`make test`).
+# DuckDB 1.1.3, the last 1.1 release (the docs promise 1.1 and later), in an environment of
+# its own (`make test`).
 OLDEST_DUCKDB = REPO / ".tools" / "duckdb-oldest" / "bin" / "python"
 # Run by the oldest DuckDB: the COPY statements, then each query, its rows printed as JSON.
 _OLDEST_CLIENT = """
@@ -707,9 +708,12 @@ MACRO_CALLS = {
 EMPTY_ON_SAMPLES = ("rejects", "repo_stars", "top_upvoted", "stars_gained")
 
 
+COPIED = (*IN_TRENDS_DB, "build_info", *MACRO_CALLS)
+
+
 def _copy_everything(directory: str) -> str:
-    """COPY statements writing every table, view and MACRO_CALLS answer, sorted, to `directory`/<name>.csv."""
-    sources = {name: f'"{name}"' for name in IN_TRENDS_DB} | MACRO_CALLS
+    """COPY statements writing every table, view and MACRO_CALLS answer (COPIED), sorted, to `directory`/<name>.csv."""
+    sources = {name: f'"{name}"' for name in (*IN_TRENDS_DB, "build_info")} | MACRO_CALLS
     return "; ".join(f"COPY (SELECT * FROM {source} ORDER BY ALL) TO '{directory}/{name}.csv' (HEADER)" for name, source in sources.items()) + ";"
 
 
@@ -758,8 +762,8 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
             python[name] = _answers([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()], name)
     assert names == {*IN_TRENDS_DB, "build_info"}
     assert macros == set(MACROS) == set(MACRO_CALLS)
-    # The storage version the docs promise, v1.1.0, which DuckDB names by the first version of
-    # its format (v1.0.0+); whether DuckDB 1.1 reads it right is checked below.
+    # DuckDB's name for the storage version the docs promise, v1.1.0: v1.0.0+, as it names
+    # v1.0.0 too (any later version fails here); whether DuckDB 1.1 reads it right is below.
     assert storage == {"storage_version": "v1.0.0+"}
     assert python == expected
 
@@ -790,6 +794,7 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
         [str(DUCKDB_CLI), "-readonly", str(path), "-c", _copy_everything("cli")], capture_output=True, text=True, cwd=workdir, timeout=120
     )
     assert run.returncode == 0 and run.stderr == "", run.stderr
+    _assert_same_copies(workdir / "cli", workdir / "python")
 
     # The oldest DuckDB the docs promise: the same answers and the same rows.
     if not OLDEST_DUCKDB.exists() and not in_ci():
@@ -803,13 +808,16 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
     oldest = json.loads(run.stdout)
     assert oldest["version"] == "1.1.3"
     assert {name: _answers(rows, name) for name, rows in zip(_QUERIES, oldest["answers"], strict=True)} == expected
+    _assert_same_copies(workdir / "oldest", workdir / "python")
 
-    for name in (*IN_TRENDS_DB, *MACRO_CALLS):
-        written = (workdir / "python" / f"{name}.csv").read_bytes()
+
+def _assert_same_copies(read: Path, written: Path) -> None:
+    """The CSV files of _copy_everything in `read` are those in `written`, byte for byte."""
+    for name in COPIED:
+        expected = (written / f"{name}.csv").read_bytes()
         # Rows, not only a header line.
-        assert written.count(b"\n") > (1 if name not in EMPTY_ON_SAMPLES else 0), name
-        assert (workdir / "cli" / f"{name}.csv").read_bytes() == written, name
-        assert (workdir / "oldest" / f"{name}.csv").read_bytes() == written, name
+        assert expected.count(b"\n") > (1 if name not in EMPTY_ON_SAMPLES else 0), name
+        assert (read / f"{name}.csv").read_bytes() == expected, name
 
 
 # --- full or read-only disk ----------------------------------------------------------------

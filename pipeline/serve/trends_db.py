@@ -20,8 +20,8 @@ from pipeline.serve.topics_sql import TOPIC_MACROS, TOPIC_TABLES
 from pipeline.serve.trends_sql import TREND_MACROS, TREND_TABLES, TREND_VIEWS
 from pipeline.sql import connect, identifier, string_literal
 
-# DuckDB 1.1 and later read it right, as the design asks of 1.x clients (DuckDB 2.0 would
-# write v1.5.0, which no 1.x release before 1.5 opens). docs/contract.md says why not another.
+# DuckDB 1.1 and later read it right, as the design asks of 1.x clients (by default DuckDB
+# 2.0 writes v2.0.0, which no 1.x release opens). docs/contract.md says why not another.
 STORAGE_VERSION = "v1.1.0"
 DATABASE = "trends"
 VIEWS = (*TREND_VIEWS,)
