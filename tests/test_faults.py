@@ -706,15 +706,13 @@ MACRO_CALLS = {
 }
 # The sample format carries no upvotes and no stars.
 EMPTY_ON_SAMPLES = ("rejects", "repo_stars", "top_upvoted", "stars_gained")
-
-
-COPIED = (*IN_TRENDS_DB, "build_info", *MACRO_CALLS)
+# What each client writes to <name>.csv: every table and view, and every macro's answer.
+COPIED = {name: f'"{name}"' for name in (*IN_TRENDS_DB, "build_info")} | MACRO_CALLS
 
 
 def _copy_everything(directory: str) -> str:
-    """COPY statements writing every table, view and MACRO_CALLS answer (COPIED), sorted, to `directory`/<name>.csv."""
-    sources = {name: f'"{name}"' for name in (*IN_TRENDS_DB, "build_info")} | MACRO_CALLS
-    return "; ".join(f"COPY (SELECT * FROM {source} ORDER BY ALL) TO '{directory}/{name}.csv' (HEADER)" for name, source in sources.items()) + ";"
+    """COPY statements writing each of COPIED, sorted, to `directory`/<name>.csv."""
+    return "; ".join(f"COPY (SELECT * FROM {source} ORDER BY ALL) TO '{directory}/{name}.csv' (HEADER)" for name, source in COPIED.items()) + ";"
 
 
 def _answers(rows: list[dict], name: str):
