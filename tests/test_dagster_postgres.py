@@ -43,17 +43,21 @@ def _run_id(stdout: str) -> str:
     return line.rsplit("; run ", 1)[1].strip()
 
 
+# Enough digests for two builds to differ; the storage, not the size, is under test.
+DIGESTS = 10
+
+
 def test_builds_keep_their_runs_and_materializations_in_postgres(postgres_server, tmp_path):
     raw, extra = tmp_path / "raw", tmp_path / "extra"
     generated = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "generate.py"), "--seed", "7", "--digests", "100",
+        [sys.executable, str(REPO / "benchmarks" / "generate.py"), "--seed", "7", "--digests", str(DIGESTS),
          "--out", str(raw), "--extra-out", str(extra)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert generated.returncode == 0, generated.stderr
     # What the generator wrote, by its own count (not the pipeline's).
     manifest = json.loads((raw / ".manifest.json").read_text())
-    assert (manifest["digests"], manifest["days"]) == (100, 100)
+    assert (manifest["digests"], manifest["days"]) == (DIGESTS, DIGESTS)
     warehouse = tmp_path / "warehouse"
     home = warehouse / "dagster_home"
     home.mkdir(parents=True)
@@ -65,15 +69,15 @@ def test_builds_keep_their_runs_and_materializations_in_postgres(postgres_server
     target = home / "dagster.yaml"
     assert first.stdout.splitlines()[0] == f"papertrends: using {target}, which differs from the repository's dagster.yaml"
     assert (
-        f"  digests: 100, unusable digests: 0, duplicate digests: 0, appearances: {manifest['appearances']}, "
+        f"  digests: {DIGESTS}, unusable digests: 0, duplicate digests: 0, appearances: {manifest['appearances']}, "
         f"papers: {manifest['papers']}, repo links: {manifest['link_pairs']}, rejected blocks: 0"
     ) in first.stdout.splitlines()
 
-    [added] = list(extra.iterdir())  # the 101st digest of the series, on a day of its own
+    [added] = list(extra.iterdir())  # one more digest of the series, on a day of its own
     shutil.move(added, raw / added.name)
     second = _build(warehouse, raw)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "  digests: 101, " in second.stdout
+    assert f"  digests: {DIGESTS + 1}, " in second.stdout
     assert target.read_text() == settings  # the settings were kept, not replaced by the repository's
 
     first_run, second_run = _run_id(first.stdout), _run_id(second.stdout)
@@ -89,7 +93,7 @@ def test_builds_keep_their_runs_and_materializations_in_postgres(postgres_server
         assert [
             (record.run_id, *(record.asset_materialization.metadata[key].value for key in ("files", "parsed", "unchanged")))
             for record in staged
-        ] == [(second_run, 101, 1, 100), (first_run, 100, 100, 0)]
+        ] == [(second_run, DIGESTS + 1, 1, DIGESTS), (first_run, DIGESTS, DIGESTS, 0)]
         assert [row.data["source_name"] for row in staged[0].asset_materialization.metadata["parsed_files"].records] == [added.name]
         trends = instance.fetch_materializations(dg.AssetKey("trends_duckdb"), limit=10).records
         assert [(record.run_id, record.asset_materialization.metadata["days"].value) for record in trends] == [
