@@ -18,7 +18,7 @@ import bench
 import generate
 
 SEED = 11
-DIGESTS = 24
+DIGESTS = 8
 
 
 @pytest.fixture(scope="session")
