@@ -715,6 +715,11 @@ def _copy_everything(directory: str) -> str:
     return "; ".join(f"COPY (SELECT * FROM {source} ORDER BY ALL) TO '{directory}/{name}.csv' (HEADER)" for name, source in COPIED.items()) + ";"
 
 
+def _answers_by_query(outputs: list[list[dict]]) -> dict:
+    """Each of _QUERIES' rows, in the order of _QUERIES, as _answers compares them."""
+    return {name: _answers(rows, name) for name, rows in zip(_QUERIES, outputs, strict=True)}
+
+
 def _answers(rows: list[dict], name: str):
     if name == "counts":
         return rows[0]
@@ -753,11 +758,12 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
         # Every table, view and macro answers, written out to compare with the older clients' below.
         (workdir / "python").mkdir()
         con.execute(_copy_everything("python"))
-        python = {}
-        for name, sql in _QUERIES.items():
+        python_rows = []
+        for sql in _QUERIES.values():
             cursor = con.execute(sql)
             columns = [column[0] for column in cursor.description]
-            python[name] = _answers([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()], name)
+            python_rows.append([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()])
+        python = _answers_by_query(python_rows)
     assert names == {*IN_TRENDS_DB, "build_info"}
     assert macros == set(MACROS) == set(MACRO_CALLS)
     # DuckDB's name for the storage version the docs promise, v1.1.0: v1.0.0+, as it names
@@ -780,8 +786,7 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
         value, position = decoder.raw_decode(text, position)
         outputs.append(value)
     assert len(outputs) == len(_QUERIES), run.stdout
-    cli = {name: _answers(rows, name) for name, rows in zip(_QUERIES, outputs, strict=True)}
-    assert cli == expected
+    assert _answers_by_query(outputs) == expected
 
     # Every row of every table and view, and every macro's answer, reads the same in the older
     # clients as in the DuckDB that wrote the file: an older DuckDB can read a file wrong
@@ -805,7 +810,7 @@ def test_a_moved_warehouse_answers_every_view_and_macro(good, tmp_path, monkeypa
     assert run.returncode == 0, run.stderr
     oldest = json.loads(run.stdout)
     assert oldest["version"] == "1.1.3"
-    assert {name: _answers(rows, name) for name, rows in zip(_QUERIES, oldest["answers"], strict=True)} == expected
+    assert _answers_by_query(oldest["answers"]) == expected
     _assert_same_copies(workdir / "oldest", workdir / "python")
 
 
