@@ -104,3 +104,22 @@ def publish_unchecked(settings: Settings) -> None:
     for check in REQUIRED_CHECKS:
         record_check(settings.layout, check, manifest.sha256)
     assert publish(settings)
+
+
+_HOLD_LOCK = (
+    "import sys; from pathlib import Path; from pipeline.store.lock import warehouse_lock\n"
+    "with warehouse_lock(Path(sys.argv[1]) / '.papertrends.lock'):\n"
+    "    print('held', flush=True); sys.stdin.read()\n"
+)
+
+
+def start_lock_holder(warehouse_dir: Path):
+    """Another process holding the warehouse's write lock until its stdin is closed (or it is killed)."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(warehouse_dir)], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
