@@ -3,7 +3,6 @@
 import dagster as dg
 
 from assets.checks import table_checks, table_warnings
-from assets.executor import warehouse_locked_executor
 from assets.ingest import staged_digests
 from assets.publish import trends_duckdb
 from assets.report import trend_report
@@ -14,18 +13,17 @@ from pipeline.config import Settings
 
 ASSETS = [staged_digests, consolidated_tables, trends_duckdb, trend_report]
 CHECKS = [table_checks, table_warnings]
-SENSORS = [digest_files_sensor]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
-        sensors=SENSORS,
+        sensors=[digest_files_sensor(settings.digests_dir)],
         resources={"warehouse": WarehouseResource.from_settings(settings)},
-        # Runs stay in one process (the multiprocess executor starts a process per step)
-        # and hold the warehouse's write lock from first step to last (assets/executor.py).
-        executor=warehouse_locked_executor(settings.layout.lock_path),
+        # Runs stay in one process (the multiprocess executor starts a process per step), so
+        # the warehouse resource, and its write lock, lives from first step to last.
+        executor=dg.in_process_executor,
     )
 
 

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.resources import WarehouseResource
 from pipeline.read.decoding import sha256_hex
 from pipeline.store.digest_files import list_with_signatures, read_digest_bytes
 
@@ -97,19 +96,28 @@ def plan_tick(digests_dir: Path, previous: Cursor, now: float) -> TickPlan:
     return TickPlan(previous, cursor, changed, removed)
 
 
-@dg.sensor(
-    name="digest_files_sensor",
-    target=dg.AssetSelection.all(),
-    minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "Watches the digests directory (PAPERTRENDS_DIGESTS_DIR): when a file is added, changed or removed, "
-        "requests one run of every asset, which parses only what changed. A file is read once unchanged for "
-        f"{SETTLE_SECONDS} s or over two ticks."
-    ),
-)
-def digest_files_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    digests_dir = warehouse.settings.digests_dir
+def digest_files_sensor(digests_dir: Path) -> dg.SensorDefinition:
+    """The sensor watching `digests_dir`. It takes no resource: the warehouse resource holds
+    the write lock while it lives, and a tick must not wait for a build to end."""
+
+    @dg.sensor(
+        name="digest_files_sensor",
+        target=dg.AssetSelection.all(),
+        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Watches the digests directory (PAPERTRENDS_DIGESTS_DIR): when a file is added, changed or removed, "
+            "requests one run of every asset, which parses only what changed. A file is read once unchanged for "
+            f"{SETTLE_SECONDS} s or over two ticks."
+        ),
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        return _tick(context, digests_dir)
+
+    return _sensor
+
+
+def _tick(context: dg.SensorEvaluationContext, digests_dir: Path) -> dg.SensorResult:
     if not digests_dir.is_dir():
         return dg.SensorResult(skip_reason=f"digests directory not found: {digests_dir}", cursor=context.cursor)
     plan = plan_tick(digests_dir, Cursor.load(context.cursor), time.time())

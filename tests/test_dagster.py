@@ -2,6 +2,7 @@
 `papertrends build` (which materializes them on the warehouse's own instance)."""
 
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,7 +26,7 @@ from assets.resources import WarehouseResource
 from pipeline.build import check_settings, is_current
 from pipeline.config import ConfigError, Settings
 from pipeline.schemas import TABLES
-from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, one_step_failure, read_table, render
+from tests.helpers import REPO, SAMPLE_PAPER_TERMS, SAMPLES, abstract, one_step_failure, read_table, render, start_lock_holder
 
 pytestmark = pytest.mark.dagster
 
@@ -287,14 +289,68 @@ def test_materialize_gives_the_tables_of_build_warehouse(runs, sample_settings, 
     assert len(runs.tables[table]) == ROW_COUNTS[table]
 
 
-def test_definitions_use_the_warehouse_locked_executor(tmp_path):
+def test_definitions_run_in_one_process_and_the_sensor_takes_no_resource(tmp_path):
     settings = Settings(tmp_path / "warehouse", SAMPLES, None)
     for definitions in (defs, build_definitions(settings)):
         job = definitions.resolve_implicit_global_asset_job_def()
-        assert job.executor_def.name == "warehouse_locked"
-        assert job.executor_def is not dg.in_process_executor
+        # One process: the warehouse resource, with its write lock, lives from the first step to the last.
+        assert job.executor_def is dg.in_process_executor
+        # The resource takes the lock wherever it is made: a sensor tick with it would wait for a build.
+        assert definitions.resolve_sensor_def("digest_files_sensor").required_resource_keys == set()
     graph = build_definitions(settings).resolve_asset_graph()
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSET_KEYS
+
+
+def test_a_run_holds_the_lock_of_the_warehouse_its_run_config_names_from_first_step_to_last(tmp_path):
+    """The launchpad can name another warehouse than the one the code location was loaded with:
+    the run then waits for that warehouse's lock before its first step, holds it in its last,
+    and writes that warehouse only."""
+
+    @dg.asset(deps=["trend_report"])
+    def lock_probe(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        fd = os.open(warehouse.layout.lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # conflicts with any other open of the file, in this process too
+            held = False
+        except BlockingIOError:
+            held = True
+        finally:
+            os.close(fd)
+        return dg.MaterializeResult(metadata={"held": held})
+
+    loaded, named = tmp_path / "loaded", tmp_path / "named"
+    definitions = dg.Definitions.merge(build_definitions(Settings(loaded, SAMPLES, None)), dg.Definitions(assets=[lock_probe]))
+    job = definitions.resolve_implicit_global_asset_job_def()
+    run_config = {"resources": {"warehouse": {"config": {"warehouse_dir": str(named), "digests_dir": str(SAMPLES)}}}}
+    holder = start_lock_holder(named)
+    try:
+        with dg.instance_for_test() as instance:
+            outcome = {}
+            run = threading.Thread(target=lambda: outcome.update(result=job.execute_in_process(run_config=run_config, instance=instance)))
+            run.start()
+            waiting = f"waiting for the warehouse lock held by another run (pid {holder.pid})"
+            deadline = time.monotonic() + 120
+            while not any(waiting in entry.user_message for entry in _all_logs(instance)):
+                assert run.is_alive() and time.monotonic() < deadline, "the run did not wait for the named warehouse's lock"
+                time.sleep(0.1)
+            assert [path.name for path in named.iterdir()] == [".papertrends.lock"]  # no step has run
+            holder.stdin.close()  # the holder exits, and with it the lock
+            run.join(300)
+            result = outcome["result"]
+            assert result.success
+    finally:
+        holder.kill()
+        holder.wait()
+    [probe] = [event for event in result.get_asset_materialization_events() if event.asset_key == dg.AssetKey("lock_probe")]
+    assert probe.materialization.metadata["held"].value is True
+    with duckdb.connect(str(named / "trends.duckdb"), read_only=True) as con:
+        days = con.sql("SELECT day::VARCHAR, digests, appearances, distinct_papers, new_papers, returning_papers FROM daily_summary ORDER BY day").fetchall()
+    assert days == DAILY_SUMMARY
+    assert not loaded.exists()
+
+
+def _all_logs(instance) -> list:
+    return [entry for record in instance.get_run_records() for entry in instance.all_logs(record.dagster_run.run_id)]
 
 
 def test_trends_duckdb_and_term_trends_are_materialized_together(tmp_path):

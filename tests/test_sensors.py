@@ -239,12 +239,8 @@ class Ticker:
         self.cursor = None
 
     def evaluate(self, cursor=None):
-        context = dg.build_sensor_context(
-            instance=self.instance,
-            cursor=self.cursor if cursor is None else cursor,
-            resources={"warehouse": WarehouseResource.from_settings(self.settings)},
-        )
-        return digest_files_sensor(context)
+        context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor if cursor is None else cursor)
+        return digest_files_sensor(self.settings.digests_dir)(context)
 
     def tick(self):
         result = self.evaluate()

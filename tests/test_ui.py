@@ -323,7 +323,7 @@ def _use_the_ui(server: Server, browser, tmp_path) -> None:
     _screenshot(page, tmp_path, "ui-run.png")
     duckdb_path = server.warehouse / "trends.duckdb"
     assert list(_daily_summary(duckdb_path)) == SAMPLE_DAYS
-    # Runs held the warehouse lock (the executor writes the holder's pid into it).
+    # Runs held the warehouse lock (the warehouse resource writes the holder's pid into it).
     assert (server.warehouse / ".papertrends.lock").read_text().strip().isdigit()
 
     # A person drops a new digest into the directory: the sensor's run ingests it.

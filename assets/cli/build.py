@@ -197,7 +197,7 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
 
         from assets.cli.instance import dagster_home
         from assets.definitions import ASSETS, CHECKS
-        from assets.resources import WarehouseResource
+        from assets.resources import LockHeldWarehouseResource
 
     layout = settings.layout
     home, note = dagster_home(settings)  # a ConfigError here exits 2, as other settings do
@@ -210,7 +210,7 @@ def _materialize(settings: Settings, strict: bool, reparse: list[str], allow_emp
             result = dg.materialize(
                 [*ASSETS, *CHECKS],
                 instance=instance,
-                resources={"warehouse": WarehouseResource.from_settings(settings)},
+                resources={"warehouse": LockHeldWarehouseResource.from_settings(settings)},  # build() holds the lock
                 run_config=run_config,
                 raise_on_error=False,
             )
