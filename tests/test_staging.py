@@ -1,6 +1,7 @@
 """The staging database: what is parsed again, one transaction per build, healing, the parse pool."""
 
 import datetime as dt
+import errno
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 import pipeline.build
+import pipeline.store.digest_files
 import pipeline.store.parse
 import pipeline.store.versions
 from pipeline.build import consolidate_tables, stage
@@ -21,7 +23,7 @@ from pipeline.config import ConfigError, Settings
 from pipeline.store.digest_files import list_with_signatures
 from pipeline.store.parse import ParseSettings, parse_files
 from pipeline.store.staging import STAGED_TABLES, StagingUnusable, open_staging, read_staging
-from tests.helpers import REPO, abstract, publish_unchecked, read_table, render
+from tests.helpers import REPO, abstract, publish_unchecked, read_table, render, rows
 
 FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
 
@@ -118,8 +120,8 @@ def test_an_error_while_parsing_rolls_the_whole_stage_back(settings, monkeypatch
     real_parse_files = pipeline.build.parse_files
 
     def failing(*args, **kwargs):
-        for _number, rows in enumerate(real_parse_files(*args, **kwargs)):
-            yield rows  # the first chunk is inserted, then the parse fails
+        for _number, chunk in enumerate(real_parse_files(*args, **kwargs)):
+            yield chunk  # the first chunk is inserted, then the parse fails
         raise RuntimeError("the parse failed after its first chunk")
 
     monkeypatch.setattr(pipeline.store.parse, "CHUNK_FILES", 1)
@@ -229,6 +231,51 @@ def test_an_unreadable_file_is_read_again_once_its_signature_changes(settings):
     assert _names(stage(settings)) == []  # unchanged, not read again
     (settings.digests_dir / "not-yet.txt").write_text(render("Mar 15", FIRST))
     assert sorted(_names(stage(settings))) == ["link.txt", "not-yet.txt"]
+
+
+class _FailingOpen:
+    """The os module of pipeline.store.digest_files, with open() failing for the names in `failing`."""
+
+    def __init__(self, failing: dict[str, int]):
+        self.failing = failing
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def open(self, path, flags, *args):
+        code = self.failing.get(Path(path).name)
+        if code is not None:
+            raise OSError(code, os.strerror(code))
+        return os.open(path, flags, *args)
+
+
+def test_a_read_error_that_passes_is_read_again_with_the_signature_unchanged(settings, monkeypatch):
+    failing = _FailingOpen({"b.txt": errno.EIO})  # a network mount, say, failing for a moment
+    monkeypatch.setattr(pipeline.store.digest_files, "os", failing)
+    publish_unchecked(settings)
+    assert [(row["source_name"], row["status"], row["error"]) for row in rows(settings.layout, "digests")] == [
+        ("a.txt", "ok", None),
+        ("b.txt", "unreadable", "cannot read the file: Input/output error"),
+    ]
+    # Still failing the same way: nothing to stage again.
+    assert _names(stage(settings)) == []
+    # Failing for another reason: staged again, with that reason.
+    failing.failing["b.txt"] = errno.EMFILE
+    assert _names(stage(settings)) == ["b.txt"]
+    assert _names(stage(settings)) == []
+    # Readable again, its size, times and inode as they were all along: read and published.
+    signatures = list_with_signatures(settings.digests_dir)
+    failing.failing.clear()
+    assert list_with_signatures(settings.digests_dir) == signatures
+    assert _names(stage(settings)) == ["b.txt"]
+    publish_unchecked(settings)
+    assert [(row["source_name"], row["status"], row["entry_count"]) for row in rows(settings.layout, "digests")] == [
+        ("a.txt", "ok", 2),
+        ("b.txt", "ok", 1),
+    ]
+    # b.txt shows Paper One again on Mar 13.
+    papers = {row["title"]: (str(row["first_seen_date"]), str(row["last_seen_date"])) for row in rows(settings.layout, "papers")}
+    assert papers == {"Paper One": ("2026-03-12", "2026-03-13"), "Paper Two": ("2026-03-12", "2026-03-12")}
 
 
 def test_an_unreadable_file_that_becomes_an_empty_one_is_read_again(settings):

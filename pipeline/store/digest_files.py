@@ -69,6 +69,11 @@ def _not_readable(message: str, code: int = errno.EINVAL) -> OSError:
     return OSError(code, message)
 
 
+def unreadable_reason(error: OSError) -> str:
+    """What the digests table says of a file that could not be read."""
+    return f"cannot read the file: {error.strerror or error}"
+
+
 def read_digest_bytes(digests_dir: Path, source_name: str) -> bytes:
     """Bytes of a digest file; refuses what is no regular file inside the directory, with why."""
     if "/" in source_name or source_name in ("", ".", "..") or "\0" in source_name:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from pipeline.read.decoding import sha256_hex
 from pipeline.read.reader import ParsedDigest, parse_digest
 from pipeline.schemas import LINK_STRUCT, UTC_TIMESTAMP
-from pipeline.store.digest_files import ListedFile, read_digest_bytes
+from pipeline.store.digest_files import ListedFile, read_digest_bytes, unreadable_reason
 
 # Below this many files a pool of processes costs more than it saves.
 PARALLEL_MIN_FILES = 64
@@ -117,7 +117,7 @@ def _unreadable(source_name: str, error: OSError) -> ParsedDigest:
         status="unreadable",
         encoding=None,
         byte_size=0,
-        error=f"cannot read the file: {error.strerror or error}",
+        error=unreadable_reason(error),
     )
 
 

@@ -22,7 +22,7 @@ import duckdb
 
 from pipeline.read.decoding import sha256_hex
 from pipeline.sql import connect, identifier, string_literal
-from pipeline.store.digest_files import ListedFile, read_digest_bytes
+from pipeline.store.digest_files import ListedFile, read_digest_bytes, unreadable_reason
 from pipeline.store.parse import StagedRows
 
 log = logging.getLogger(__name__)
@@ -186,13 +186,14 @@ class StagedFile:
     parser_fingerprint: str
     config_year: int | None
     status: str
+    error: str | None
 
 
 def staged_files(con: duckdb.DuckDBPyConnection) -> dict[str, StagedFile]:
     rows = con.execute(
-        "SELECT source_name, file_signature, raw_sha256, parser_fingerprint, config_year, status FROM staged_files"
+        "SELECT source_name, file_signature, raw_sha256, parser_fingerprint, config_year, status, error FROM staged_files"
     ).fetchall()
-    return {name: StagedFile(tuple(signature), sha, fingerprint, year, status) for name, signature, sha, fingerprint, year, status in rows}
+    return {name: StagedFile(tuple(signature), *rest) for name, signature, *rest in rows}
 
 
 @dataclass
@@ -217,6 +218,15 @@ def _sha256_of(digests_dir: Path, source_name: str) -> str | None:
         return None
 
 
+def _read_error(digests_dir: Path, source_name: str) -> str | None:
+    """Why the file cannot be read now, as the digests table would say it; None when it can."""
+    try:
+        read_digest_bytes(digests_dir, source_name)
+    except OSError as error:
+        return unreadable_reason(error)
+    return None
+
+
 def plan_changes(
     digests_dir: Path,
     listing: list[ListedFile],
@@ -225,7 +235,9 @@ def plan_changes(
     parser_fingerprint: str,
     reparse: Collection[str] = (),
 ) -> ChangePlan:
-    """Compare the listing with the staging: a file is read again only when its signature changed."""
+    """Compare the listing with the staging: a file is read again only when its signature
+    changed, or when it could not be read (a read error can pass while the signature stays:
+    EIO on a network mount, too many open files)."""
     plan = ChangePlan()
     for listed in listing:
         old = staged.get(listed.source_name)
@@ -236,9 +248,16 @@ def plan_changes(
             or old.config_year != config_year
         ):
             plan.parse.append(listed)
+        elif old.status == "unreadable":
+            # Staged again only when that would stage something else: a new signature, or the
+            # file readable now or unreadable for another reason.
+            if old.signature == listed.signature and _read_error(digests_dir, listed.source_name) == old.error:
+                plan.unchanged += 1
+            else:
+                plan.parse.append(listed)
         elif old.signature == listed.signature:
             plan.unchanged += 1
-        elif old.status != "unreadable" and _sha256_of(digests_dir, listed.source_name) == old.raw_sha256:
+        elif _sha256_of(digests_dir, listed.source_name) == old.raw_sha256:
             plan.resign.append(listed)
         else:
             plan.parse.append(listed)
