@@ -3,7 +3,8 @@
 Each tick lists PAPERTRENDS_DIGESTS_DIR and compares it with the cursor:
 - a file is read only once it is complete: untouched for SETTLE_SECONDS, or with the
   same signature as on the previous tick; hidden and temporary names never count;
-- a file whose signature (size, mtime, ctime, inode) is unchanged is not read again;
+- a file whose signature (size, mtime, ctime, inode) is unchanged is not read again,
+  unless it could not be read: it is tried on every tick, and counts as changed once read;
   one whose signature changed but whose bytes did not (touched, copied back) starts no run;
 - a new, changed or removed file starts one run of every asset; the run parses only
   what changed (pipeline.store.staging), so a tick never parses anything itself;
@@ -79,7 +80,9 @@ def plan_tick(digests_dir: Path, previous: Cursor, now: float) -> TickPlan:
     for listed in list_with_signatures(digests_dir):
         name, signature = listed.source_name, list(listed.signature)
         last = previous.files.get(name)
-        if last is not None and last[:-1] == signature:
+        # The same signature: the same file, unless it could not be read last time (a read
+        # error can pass while the signature stays); such a file is tried on every tick.
+        if last is not None and last[:-1] == signature and (last[-1] or not _sha256(digests_dir, name)):
             cursor.files[name] = last
             continue
         settled = previous.pending.get(name) == signature or now - signature[1] / 1e9 >= SETTLE_SECONDS

@@ -1,5 +1,6 @@
 """digest_files_sensor: what a tick sees in the digests directory, and the runs it asks for."""
 
+import errno
 import hashlib
 import os
 import shutil
@@ -82,6 +83,31 @@ def test_unchanged_files_are_not_read_again(raw, monkeypatch):
     second = plan_tick(raw, Cursor.load(first.cursor.dump()), NOW + 30)
     assert (second.changed, second.removed, second.run_needed) == ([], [], False)
     assert second.cursor.files == first.cursor.files
+
+
+def test_a_file_that_could_not_be_read_is_tried_each_tick_and_changed_once_read(raw, monkeypatch):
+    (raw / "a.txt").write_text(_digest("a"))
+    _set_mtime(raw / "a.txt", LONG_AGO)
+    real_read = sensor.read_digest_bytes
+    readable = False
+
+    def read_failing_until_readable(directory, name):
+        if not readable:
+            raise OSError(errno.EIO, "Input/output error")  # a network mount failing for a while
+        return real_read(directory, name)
+
+    monkeypatch.setattr(sensor, "read_digest_bytes", read_failing_until_readable)
+    first = plan_tick(raw, Cursor(), NOW)
+    assert (first.changed, first.run_needed, first.cursor.files["a.txt"][-1]) == (["a.txt"], True, "")  # its run records why
+    # Still unreadable, the signature unchanged: no new run.
+    still = plan_tick(raw, first.cursor, NOW + 30)
+    assert (still.changed, still.run_needed, still.cursor.files) == ([], False, first.cursor.files)
+    # Readable again, nothing about the file changed: a run, to read it.
+    readable = True
+    read = plan_tick(raw, still.cursor, NOW + 60)
+    assert (read.changed, read.run_needed, read.cursor.files["a.txt"][-1]) == (["a.txt"], True, _sha256(raw / "a.txt"))
+    assert read.cursor.files["a.txt"][:-1] == first.cursor.files["a.txt"][:-1]
+    assert plan_tick(raw, read.cursor, NOW + 90).run_needed is False
 
 
 def test_a_file_touched_with_the_same_bytes_needs_no_run(raw):
