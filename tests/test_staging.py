@@ -22,7 +22,7 @@ from pipeline.build import consolidate_tables, stage
 from pipeline.config import ConfigError, Settings
 from pipeline.store.digest_files import list_with_signatures
 from pipeline.store.parse import ParseSettings, parse_files
-from pipeline.store.staging import STAGED_TABLES, StagingUnusable, open_staging, read_staging
+from pipeline.store.staging import STAGED_TABLES, StagingUnusable, content_identity, open_staging, read_staging
 from tests.helpers import REPO, abstract, publish_unchecked, read_table, render, rows
 
 FIRST = [("Paper One", abstract("one")), ("Paper Two", abstract("two"))]
@@ -276,6 +276,28 @@ def test_a_read_error_that_passes_is_read_again_with_the_signature_unchanged(set
     # b.txt shows Paper One again on Mar 13.
     papers = {row["title"]: (str(row["first_seen_date"]), str(row["last_seen_date"])) for row in rows(settings.layout, "papers")}
     assert papers == {"Paper One": ("2026-03-12", "2026-03-13"), "Paper Two": ("2026-03-12", "2026-03-12")}
+
+
+def test_the_content_identity_tells_fields_apart_whatever_a_file_name_holds():
+    # Two stagings whose fields, joined with control characters, would read the same.
+    stagings = [
+        [("a\x1fsha-x", "sha-y", "fp", None, "ok", None)],
+        [("a", "sha-x\x1fsha-y", "fp", None, "ok", None)],
+        [("a", "sha-x", "fp", None, "ok", None), ("b\x1esha", "sha-z", "fp", None, "ok", None)],
+        [("a", "sha-x", "fp", None, "ok", None), ("b", "sha\x1esha-z", "fp", None, "ok", None)],
+        [("a", "sha-x", "fp", None, "unreadable", "")],
+        [("a", "sha-x", "fp", None, "unreadable", None)],
+    ]
+    identities = []
+    for staged in stagings:
+        with duckdb.connect() as con:
+            con.execute(
+                "CREATE TABLE staged_files (source_name VARCHAR, raw_sha256 VARCHAR, parser_fingerprint VARCHAR, "
+                "config_year INTEGER, status VARCHAR, error VARCHAR)"
+            )
+            con.executemany("INSERT INTO staged_files VALUES (?, ?, ?, ?, ?, ?)", staged)
+            identities.append(content_identity(con))
+    assert len(set(identities)) == len(stagings)
 
 
 def test_an_unreadable_file_that_becomes_an_empty_one_is_read_again(settings):

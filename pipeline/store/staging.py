@@ -306,12 +306,12 @@ def apply_changes(con: duckdb.DuckDBPyConnection, plan: ChangePlan, parsed: Iter
 # What every staged parse is identified by: a build whose staging gives the same
 # identity, with the same code, gives the same tables. A parse is a function of the
 # bytes, the code and the year; a file that could not be read has no bytes (its
-# raw_sha256 is that of b""), so its status and error stand for them.
+# raw_sha256 is that of b""), so its status and error stand for them. Each file's fields
+# as a JSON list: a file name may hold any separator, JSON escapes every control character.
 _CONTENT_IDENTITY_SQL = """
 SELECT count(*), coalesce(sha256(string_agg(
-    concat_ws(chr(31), source_name, raw_sha256, parser_fingerprint, coalesce(CAST(config_year AS VARCHAR), ''),
-              status, coalesce(error, '')),
-    chr(30) ORDER BY source_name)), '')
+    to_json([source_name, raw_sha256, parser_fingerprint, CAST(config_year AS VARCHAR), status, error])::VARCHAR,
+    chr(10) ORDER BY source_name)), '')
 FROM staged_files
 """
 
