@@ -1,4 +1,5 @@
 import os
+import signal
 
 import pytest
 
@@ -8,6 +9,14 @@ from tests.helpers import SAMPLES
 
 # Fixtures shared by several modules: `browser`, `small_settings`, `postgres_server`, `history`.
 pytest_plugins = ["tests.browser", "tests.trend_corpus", "tests.postgres", "tests.history_corpus"]
+
+
+def pytest_configure(config):
+    """A shell script's background job (`make test &`) starts with Ctrl-C ignored, and every
+    child inherits that: the tests that send SIGINT to a build or the UI need it taken as
+    from a terminal. (Runs in each pytest-xdist worker too.)"""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items):
