@@ -193,7 +193,10 @@ def staged_files(con: duckdb.DuckDBPyConnection) -> dict[str, StagedFile]:
     rows = con.execute(
         "SELECT source_name, file_signature, raw_sha256, parser_fingerprint, config_year, status, error FROM staged_files"
     ).fetchall()
-    return {name: StagedFile(tuple(signature), *rest) for name, signature, *rest in rows}
+    return {
+        name: StagedFile(tuple(signature), sha, fingerprint, year, status, error)
+        for name, signature, sha, fingerprint, year, status, error in rows
+    }
 
 
 @dataclass
