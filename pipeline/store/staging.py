@@ -214,20 +214,12 @@ class ChangePlan:
         return bool(self.parse or self.remove)
 
 
-def _sha256_of(digests_dir: Path, source_name: str) -> str | None:
+def _read(digests_dir: Path, source_name: str) -> tuple[str | None, str | None]:
+    """The sha256 of the file's bytes now, or why it cannot be read, as the digests table would say it."""
     try:
-        return sha256_hex(read_digest_bytes(digests_dir, source_name))
-    except OSError:
-        return None
-
-
-def _read_error(digests_dir: Path, source_name: str) -> str | None:
-    """Why the file cannot be read now, as the digests table would say it; None when it can."""
-    try:
-        read_digest_bytes(digests_dir, source_name)
+        return sha256_hex(read_digest_bytes(digests_dir, source_name)), None
     except OSError as error:
-        return unreadable_reason(error)
-    return None
+        return None, unreadable_reason(error)
 
 
 def plan_changes(
@@ -254,13 +246,13 @@ def plan_changes(
         elif old.status == "unreadable":
             # Staged again only when that would stage something else: a new signature, or the
             # file readable now or unreadable for another reason.
-            if old.signature == listed.signature and _read_error(digests_dir, listed.source_name) == old.error:
+            if old.signature == listed.signature and _read(digests_dir, listed.source_name)[1] == old.error:
                 plan.unchanged += 1
             else:
                 plan.parse.append(listed)
         elif old.signature == listed.signature:
             plan.unchanged += 1
-        elif _sha256_of(digests_dir, listed.source_name) == old.raw_sha256:
+        elif _read(digests_dir, listed.source_name)[0] == old.raw_sha256:
             plan.resign.append(listed)
         else:
             plan.parse.append(listed)
